@@ -1,0 +1,3 @@
+from .ood_dataset import (NoImagesDataset, OODDataset, UnlabeledImageFolder)
+
+__all__ = ['UnlabeledImageFolder', 'OODDataset', 'NoImagesDataset']

@@ -1,0 +1,151 @@
+"""Unlabeled out-of-domain (OOD) images and the two views MosaicKD uses."""
+import json
+import os
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+from mmengine.dataset import BaseDataset, Compose
+
+from mmmosaic.errors import MosaicError
+from mmmosaic.registry import DATASETS
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
+                  '.tiff', '.webp')
+#: Keys of a sample that carry ground truth; OODDataset removes them so no
+#: label can reach the distillation.
+LABEL_KEYS = ('gt_label', 'gt_score', 'gt_sem_seg', 'seg_map_path',
+              'gt_seg_map', 'label', 'gt_labels')
+
+
+@DATASETS.register_module()
+class UnlabeledImageFolder(BaseDataset):
+    """Every image file under ``data_root`` (recursively), without labels.
+
+    Any folder tree works: ImageNet's, ADE20K's, Places', or a flat folder.
+    Files are listed in sorted order, so indices are stable between runs.
+
+    Args:
+        data_root (str): Folder to scan.
+        pipeline (list): Transforms; usually ``[LoadImageFromFile]``.
+        extensions (Sequence[str]): File suffixes counted as images.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 pipeline: Sequence = (),
+                 extensions: Sequence[str] = IMG_EXTENSIONS,
+                 **kwargs):
+        self.extensions = tuple(e.lower() for e in extensions)
+        super().__init__(
+            data_root=data_root, pipeline=list(pipeline), **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        root = self.data_root
+        if not osp.isdir(root):
+            raise MosaicError(
+                f'OOD image folder {root!r} (data_root) does not exist; point '
+                'it at a folder of unlabeled images.')
+        paths = []
+        for folder, _, files in os.walk(root, followlinks=True):
+            paths += [
+                osp.join(folder, f) for f in files
+                if f.lower().endswith(self.extensions)
+            ]
+        if not paths:
+            raise MosaicError(
+                f'OOD image folder {root!r} holds no image files '
+                f'({", ".join(self.extensions)}); add images or fix '
+                'data_root.')
+        return [dict(img_path=p) for p in sorted(paths)]
+
+
+@DATASETS.register_module()
+class OODDataset:
+    """OOD samples in the two views of MosaicKD, labels removed.
+
+    Each item is ``dict(real=packed, student=packed)``: ``real`` is the
+    un-augmented view the discriminator sees as real (official: in-domain
+    normalisation, no augmentation), ``student`` the augmented view added to
+    the student's inputs (official: random crop with padding and flip).
+    Normalisation happens later, in the model's data preprocessor.
+
+    Args:
+        source (dict | Dataset): Where the images come from: an
+            :class:`UnlabeledImageFolder` or any mmpretrain / mmseg dataset
+            (its labels are dropped). Give it a pipeline that only loads.
+        real_pipeline (list): Transforms of the ``real`` view, ending with a
+            packer (``mmpretrain.PackInputs`` / ``mmseg.PackSegInputs``).
+        student_pipeline (list): Transforms of the ``student`` view.
+        subset_file (str, optional): JSON list of source indices to keep,
+            e.g. written by ``tools/select_ood_subset.py``.
+    """
+
+    def __init__(self,
+                 source: Union[dict, object],
+                 real_pipeline: Sequence[dict],
+                 student_pipeline: Sequence[dict],
+                 subset_file: Optional[str] = None):
+        self.source = DATASETS.build(source) if isinstance(source,
+                                                           dict) else source
+        self.real_pipeline = Compose(list(real_pipeline))
+        self.student_pipeline = Compose(list(student_pipeline))
+        self.indices = list(range(len(self.source)))
+        if subset_file is not None:
+            self.indices = self._read_subset(subset_file)
+        if not self.indices:
+            raise MosaicError(
+                'The OOD dataset is empty; check train_dataloader.dataset.')
+
+    def _read_subset(self, path: str) -> List[int]:
+        if not osp.isfile(path):
+            raise MosaicError(
+                f'OOD subset file {path!r} (subset_file) does not exist; '
+                'write it with tools/select_ood_subset.py.')
+        with open(path) as f:
+            indices = json.load(f)
+        size = len(self.source)
+        if not isinstance(indices, list) or not all(
+                isinstance(i, int) and 0 <= i < size for i in indices):
+            raise MosaicError(
+                f'OOD subset file {path!r} must be a JSON list of indices in '
+                f'[0, {size}); regenerate it for this dataset.')
+        return indices
+
+    @property
+    def metainfo(self) -> dict:
+        return dict(getattr(self.source, 'metainfo', {}))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def raw_sample(self, idx: int) -> dict:
+        """The source sample at ``idx`` of this dataset, labels removed."""
+        sample = dict(self.source[self.indices[idx]])
+        for key in LABEL_KEYS:
+            sample.pop(key, None)
+        return sample
+
+    def __getitem__(self, idx: int) -> dict:
+        sample = self.raw_sample(idx)
+        return dict(
+            real=self.real_pipeline(dict(sample)),
+            student=self.student_pipeline(dict(sample)))
+
+
+@DATASETS.register_module()
+class NoImagesDataset:
+    """A dataset of ``length`` empty samples, for data-free training.
+
+    mmengine's loops iterate a dataloader; data-free adversarial KD uses no
+    images, so its train dataloader yields empty batches.
+    """
+
+    def __init__(self, length: int = 1000):
+        self.length = length
+        self.metainfo = {}
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, idx: int) -> dict:
+        return {}

@@ -1,0 +1,4 @@
+from .hooks import SafeCheckpointHook
+from .optimizers import PlayerOptimWrapperConstructor
+
+__all__ = ['PlayerOptimWrapperConstructor', 'SafeCheckpointHook']

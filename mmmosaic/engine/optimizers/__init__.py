@@ -1,0 +1,3 @@
+from .player_constructor import PlayerOptimWrapperConstructor
+
+__all__ = ['PlayerOptimWrapperConstructor']

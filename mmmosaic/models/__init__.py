@@ -1,0 +1,12 @@
+from .algorithms import MosaicKD
+from .backbones import *  # noqa: F401,F403
+from .discriminators import PatchDiscriminator
+from .generators import DCGANGenerator
+from .losses import (AdversarialDisagreementLoss, ClassBalanceLoss,
+                     EntropyLoss, KLDivergenceLoss, PatchAdversarialLoss)
+
+__all__ = [
+    'MosaicKD', 'DCGANGenerator', 'PatchDiscriminator', 'KLDivergenceLoss',
+    'AdversarialDisagreementLoss', 'EntropyLoss', 'ClassBalanceLoss',
+    'PatchAdversarialLoss'
+]

@@ -1,0 +1,376 @@
+"""The MosaicKD four-player game as an mmengine model.
+
+Players: generator G, patch discriminator D, frozen teacher T, student S.
+One call of :meth:`MosaicKD.train_step` is one outer iteration of the game:
+a D update, a G update and ``student_steps`` S updates (Fang et al. 2021).
+
+The two baselines of the paper are the same game with players removed:
+``generator=None`` is KD on out-of-domain data (only S steps, on OOD
+images); ``discriminator=None`` and no OOD data is data-free adversarial KD
+(DFAD: G plays against S through T, no local patch term).
+"""
+import copy
+import os.path as osp
+from contextlib import contextmanager
+from typing import Dict, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+
+from mmmosaic.errors import MosaicError
+from mmmosaic.models.losses import (AdversarialDisagreementLoss,
+                                    ClassBalanceLoss, EntropyLoss,
+                                    PatchAdversarialLoss)
+from mmmosaic.registry import MODELS
+from mmmosaic.utils import load_model_weights
+from .task_logits import logits_of, match_student_to_teacher
+
+GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance')
+#: Weights the paper's numbers were produced with (not the official CLI
+#: defaults 0.1/0.1/0, see the spec).
+PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0)
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if is_model_wrapper(module) else module
+
+
+def _with_scope(cfg: dict, key: str) -> dict:
+    """Give ``type='mmseg.EncoderDecoder'`` style configs their ``_scope_``.
+
+    Nested builds inside an mmseg / mmpretrain model use the default scope
+    unless ``_scope_`` is set, so a scope prefix in ``type`` alone fails.
+    """
+    if not isinstance(cfg, dict):
+        raise MosaicError(
+            f'model.{key} must be a config dict of an mmpretrain/mmseg model, '
+            f'got {type(cfg).__name__}.')
+    cfg = copy.deepcopy(cfg)
+    model_type = cfg.get('type')
+    if '_scope_' not in cfg and isinstance(model_type,
+                                           str) and '.' in model_type:
+        cfg['_scope_'], cfg['type'] = model_type.split('.', 1)
+    return cfg
+
+
+@contextmanager
+def _no_param_grads(*modules: Optional[nn.Module]):
+    """Keep parameters out of autograd while gradients still flow through.
+
+    Used for D and S during the G step: G needs gradients through them, but
+    their own weights must not collect any (no leak into their updates, and
+    no wasted weight-gradient computation).
+    """
+    params = [p for m in modules if m is not None for p in m.parameters()]
+    saved = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, saved):
+            p.requires_grad_(flag)
+
+
+@MODELS.register_module()
+class MosaicKD(BaseModel):
+    """Knowledge distillation from out-of-domain data by mosaicking.
+
+    Args:
+        teacher (dict): Config of any mmpretrain classifier or mmseg
+            segmentor (``_scope_='mmpretrain'`` / ``'mmseg'``). Frozen.
+        student (dict): Config of the student, same family as the teacher.
+        generator (dict, optional): Generator config; None for KD on OOD.
+        discriminator (dict, optional): Patch discriminator config; None
+            drops the local term (DFAD when there is no OOD data either).
+        teacher_ckpt (str, optional): Teacher weights, loaded on CPU with
+            ``weights_only=True``. Required unless ``allow_random_teacher``.
+        student_steps (int): Student updates per outer iteration (k).
+        synthetic_batch_size (int): Images G makes per D/G/S step (B).
+        loss_weights (dict): Weights of the generator terms ``adv``,
+            ``align``, ``local`` and ``balance``.
+        student_loss (dict): Student distillation loss config.
+        data_preprocessor (dict, optional): Defaults to the student's.
+        allow_random_teacher (bool): Only for tests and smoke runs.
+
+    Training data: each sample of the train dataloader is a dict with a
+    ``real`` view (D's real images, not augmented) and a ``student`` view
+    (augmented), see :class:`mmmosaic.datasets.OODDataset`. A batch holds
+    ``B`` samples whose ``real`` views D sees (when there is a
+    discriminator), followed by ``k`` equal chunks whose ``student`` views
+    join the synthetic images of the k student steps.
+    """
+
+    def __init__(self,
+                 teacher: dict,
+                 student: dict,
+                 generator: Optional[dict] = None,
+                 discriminator: Optional[dict] = None,
+                 teacher_ckpt: Optional[str] = None,
+                 student_steps: int = 5,
+                 synthetic_batch_size: int = 256,
+                 loss_weights: Optional[dict] = None,
+                 student_loss: dict = dict(
+                     type='KLDivergenceLoss', temperature=1.0),
+                 data_preprocessor: Optional[dict] = None,
+                 allow_random_teacher: bool = False,
+                 init_cfg=None):
+        teacher = _with_scope(teacher, 'teacher')
+        student = _with_scope(student, 'student')
+        if data_preprocessor is None:
+            data_preprocessor = copy.deepcopy(
+                student.get('data_preprocessor'))
+            if data_preprocessor is not None and '_scope_' in student:
+                data_preprocessor.setdefault('_scope_', student['_scope_'])
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+
+        self.loss_weights = self._check_loss_weights(loss_weights)
+        if not isinstance(student_steps, int) or student_steps < 1:
+            raise MosaicError(
+                f'model.student_steps must be an integer >= 1, got '
+                f'{student_steps!r}.')
+        if not isinstance(synthetic_batch_size,
+                          int) or synthetic_batch_size < 1:
+            raise MosaicError(
+                'model.synthetic_batch_size must be an integer >= 1, got '
+                f'{synthetic_batch_size!r}.')
+        if generator is None and discriminator is not None:
+            raise MosaicError(
+                'model.discriminator needs a model.generator: the '
+                'discriminator judges generated images.')
+        self.student_steps = student_steps
+        self.synthetic_batch_size = synthetic_batch_size
+
+        self.teacher = MODELS.build(teacher)
+        self.student = MODELS.build(student)
+        self.generator = MODELS.build(generator) if generator else None
+        self.discriminator = (
+            MODELS.build(discriminator) if discriminator else None)
+        self._check_normalisation()
+
+        if teacher_ckpt is not None:
+            if not osp.isfile(teacher_ckpt):
+                raise MosaicError(
+                    f'Teacher checkpoint {teacher_ckpt!r} (model.teacher_ckpt)'
+                    ' does not exist; train a teacher with configs/teachers/ '
+                    'or pass --cfg-options model.teacher_ckpt=PATH.')
+            load_model_weights(self.teacher, teacher_ckpt, 'teacher')
+        elif not allow_random_teacher:
+            raise MosaicError(
+                'model.teacher_ckpt is not set; pass --cfg-options '
+                'model.teacher_ckpt=PATH with the trained teacher.')
+        # The teacher's weights are final: mmengine's init_weights must not
+        # re-initialise them, and nothing may ever train them.
+        self.teacher._is_init = True
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+
+        self.student_loss = MODELS.build(student_loss)
+        self.adv_loss = AdversarialDisagreementLoss()
+        self.align_loss = EntropyLoss()
+        self.balance_loss = ClassBalanceLoss()
+        self.patch_loss = PatchAdversarialLoss()
+
+    # ------------------------------------------------------------------ setup
+    @staticmethod
+    def _check_loss_weights(loss_weights: Optional[dict]) -> dict:
+        weights = dict(PAPER_LOSS_WEIGHTS)
+        for name, value in (loss_weights or {}).items():
+            if name not in GENERATOR_LOSSES:
+                raise MosaicError(
+                    f'model.loss_weights has an unknown key {name!r}; the '
+                    f'generator losses are {", ".join(GENERATOR_LOSSES)}.')
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not value >= 0 or value == float('inf')):
+                raise MosaicError(
+                    f'model.loss_weights.{name} must be a finite number >= 0,'
+                    f' got {value!r}.')
+            weights[name] = float(value)
+        return weights
+
+    def _check_normalisation(self):
+        """Teacher and student must see images normalised the same way."""
+        mine = self.data_preprocessor
+        for name in ('teacher', 'student'):
+            theirs = getattr(self, name).data_preprocessor
+            for stat in ('mean', 'std'):
+                a, b = getattr(mine, stat, None), getattr(theirs, stat, None)
+                if a is None or b is None:
+                    continue
+                if a.shape != b.shape or not torch.allclose(a, b):
+                    raise MosaicError(
+                        f'model.{name} normalises images with {stat} '
+                        f'{b.flatten().tolist()} but the distillation uses '
+                        f'{a.flatten().tolist()}; give teacher and student '
+                        'the same data_preprocessor.')
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def init_weights(self):
+        super().init_weights()
+        self.teacher.eval()
+
+    # ------------------------------------------------------------- helpers
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """Map generator output in [0, 1] into the preprocessor's space."""
+        pixels = images * 255.0
+        preprocessor = self.data_preprocessor
+        if getattr(preprocessor, '_enable_normalize', False):
+            return (pixels - preprocessor.mean) / preprocessor.std
+        return pixels
+
+    def synthesize(self, batch_size: int, wrapped: bool = True):
+        """``norm(G(z))`` for fresh noise ``z ~ N(0, I)``."""
+        generator = _unwrap(self.generator)
+        z = generator.sample_noise(
+            batch_size, device=next(generator.parameters()).device)
+        return self.normalize((self.generator if wrapped else generator)(z))
+
+    def _teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        return logits_of(self.teacher, inputs)
+
+    def _split_batch(self, data: dict):
+        """Return D's real images and the k OOD chunks of the S steps."""
+        num = len(data['real']['inputs']) if data and 'real' in data else 0
+        with_d = self.discriminator is not None
+        num_real = self.synthetic_batch_size if with_d and num else 0
+        rest = num - num_real
+        if num and (rest <= 0 or rest % self.student_steps):
+            need = (f'{num_real} + {self.student_steps} x N' if with_d else
+                    f'{self.student_steps} x N')
+            raise MosaicError(
+                f'train_dataloader.batch_size is {num} but MosaicKD needs '
+                f'{need} OOD images an iteration (synthetic_batch_size '
+                f'{self.synthetic_batch_size}, student_steps '
+                f'{self.student_steps}); set batch_size accordingly.')
+        real = None
+        if num_real:
+            real = self._preprocess(data['real'], slice(0, num_real))
+        chunks: List[Optional[torch.Tensor]] = [None] * self.student_steps
+        if rest:
+            student_view = self._preprocess(data['student'],
+                                            slice(num_real, num))
+            chunks = list(student_view.chunk(self.student_steps))
+        return real, chunks
+
+    def _preprocess(self, view: dict, index: slice) -> torch.Tensor:
+        batch = dict(inputs=view['inputs'][index])
+        if view.get('data_samples') is not None:
+            batch['data_samples'] = view['data_samples'][index]
+        return self.data_preprocessor(batch, training=True)['inputs']
+
+    # ------------------------------------------------------------ the game
+    def train_step(self, data: dict,
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
+        real, ood_chunks = self._split_batch(data)
+        log_vars = {}
+        if self.generator is not None:
+            with optim_wrapper['generator'].optim_context(self.generator):
+                fake = self.synthesize(self.synthetic_batch_size)
+            if self.discriminator is not None:
+                log_vars.update(
+                    self.discriminator_step(fake.detach(), real,
+                                            optim_wrapper['discriminator']))
+            log_vars.update(
+                self.generator_step(fake, optim_wrapper['generator']))
+        student_losses = [
+            self.student_step(chunk, optim_wrapper['student'])
+            for chunk in ood_chunks
+        ]
+        log_vars['loss_student'] = torch.stack(student_losses).mean()
+        return log_vars
+
+    def discriminator_step(self, fake: torch.Tensor, real: torch.Tensor,
+                           optim_wrapper) -> Dict[str, torch.Tensor]:
+        """Patch D learns OOD patches as real and generated ones as fake."""
+        if fake.shape[1:] != real.shape[1:]:
+            raise MosaicError(
+                f'The generator makes images of shape {tuple(fake.shape[1:])}'
+                f' but the OOD real view has {tuple(real.shape[1:])}; make '
+                'model.generator.img_size/out_channels match the data '
+                'pipeline.')
+        with optim_wrapper.optim_context(self.discriminator):
+            loss_fake = self.patch_loss(self.discriminator(fake), False)
+            loss_real = self.patch_loss(self.discriminator(real), True)
+            loss = (loss_fake + loss_real) / 2
+        optim_wrapper.update_params(loss)
+        return dict(loss_d=loss.detach())
+
+    def generator_step(self, fake: torch.Tensor,
+                       optim_wrapper) -> Dict[str, torch.Tensor]:
+        """G: fool D on every patch, make T confident and class-balanced,
+        and maximise the T/S disagreement."""
+        student = _unwrap(self.student)
+        discriminator = _unwrap(self.discriminator) if (
+            self.discriminator is not None) else None
+        w = self.loss_weights
+        with optim_wrapper.optim_context(self.generator), \
+                _no_param_grads(student, discriminator):
+            t_logits = self._teacher_logits(fake)
+            s_logits = match_student_to_teacher(
+                logits_of(student, fake), t_logits)
+            losses = dict(
+                loss_adv=self.adv_loss(s_logits, t_logits),
+                loss_align=self.align_loss(t_logits),
+                loss_balance=self.balance_loss(t_logits))
+            loss = (w['adv'] * losses['loss_adv'] +
+                    w['align'] * losses['loss_align'] +
+                    w['balance'] * losses['loss_balance'])
+            if discriminator is not None:
+                losses['loss_local'] = self.patch_loss(
+                    discriminator(fake), True)
+                loss = loss + w['local'] * losses['loss_local']
+        optim_wrapper.update_params(loss)
+        losses['loss_g'] = loss
+        return {k: v.detach() for k, v in losses.items()}
+
+    def student_step(self, ood: Optional[torch.Tensor],
+                     optim_wrapper) -> torch.Tensor:
+        """S imitates T on fresh mosaics plus augmented OOD images."""
+        with torch.no_grad():
+            parts = []
+            if self.generator is not None:
+                parts.append(
+                    self.synthesize(self.synthetic_batch_size, wrapped=False))
+            if ood is not None:
+                if parts and parts[0].shape[1:] != ood.shape[1:]:
+                    raise MosaicError(
+                        'The generator makes images of shape '
+                        f'{tuple(parts[0].shape[1:])} but the OOD student '
+                        f'view has {tuple(ood.shape[1:])}; make '
+                        'model.generator.img_size/out_channels match the '
+                        'data pipeline.')
+                parts.append(ood)
+            if not parts:
+                raise MosaicError(
+                    'MosaicKD has neither a generator nor OOD images to '
+                    'train the student on; set model.generator or give the '
+                    'train_dataloader an OODDataset.')
+            inputs = torch.cat(parts)
+            t_logits = self._teacher_logits(inputs)
+        with optim_wrapper.optim_context(self.student):
+            s_logits = logits_of(self.student, inputs)
+            if s_logits.shape[1] != t_logits.shape[1]:
+                raise MosaicError(
+                    f'The teacher predicts {t_logits.shape[1]} classes but '
+                    f'the student {s_logits.shape[1]}; set the student '
+                    'head\'s num_classes to the teacher\'s.')
+            loss = self.student_loss(
+                match_student_to_teacher(s_logits, t_logits), t_logits)
+        optim_wrapper.update_params(loss)
+        return loss.detach()
+
+    # ------------------------------------------------------ val / test
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[Sequence] = None,
+                mode: str = 'tensor'):
+        """Validation and test run the student, so the task's own metrics
+        (mmpretrain ``Accuracy``, mmseg ``IoUMetric``) work unchanged."""
+        return self.student(inputs, data_samples, mode=mode)

@@ -1,0 +1,36 @@
+"""The one place where classification and segmentation differ.
+
+mmpretrain classifiers give ``[B, C]`` logits in ``mode='tensor'``; mmseg
+segmentors give dense ``[B, C, h, w]`` decode-head logits (1/8 of the input
+for d8 models). Every loss of the game reduces over dim 1 (classes) and
+averages over the rest, so both shapes flow through the same code; only the
+spatial size of student and teacher logits may need reconciling.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def logits_of(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """Class logits of an mmpretrain/mmseg model on preprocessed inputs."""
+    logits = model(inputs, mode='tensor')
+    if isinstance(logits, (tuple, list)):
+        logits = logits[-1]
+    if not isinstance(logits, torch.Tensor) or logits.dim() not in (2, 4):
+        raise TypeError(
+            f'{type(model).__name__}(mode="tensor") must return [B, C] or '
+            f'[B, C, H, W] logits, got {type(logits).__name__}.')
+    return logits
+
+
+def match_student_to_teacher(student_logits: torch.Tensor,
+                             teacher_logits: torch.Tensor) -> torch.Tensor:
+    """Resize dense student logits (bilinear) to the teacher's size."""
+    if student_logits.dim() == 4 and (student_logits.shape[2:] !=
+                                      teacher_logits.shape[2:]):
+        return F.interpolate(
+            student_logits,
+            size=teacher_logits.shape[2:],
+            mode='bilinear',
+            align_corners=False)
+    return student_logits

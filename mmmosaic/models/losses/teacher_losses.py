@@ -1,0 +1,92 @@
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmmosaic.registry import MODELS
+
+
+@MODELS.register_module()
+class EntropyLoss(nn.Module):
+    r"""Teacher-entropy alignment (MosaicKD Eq. 4).
+
+    .. math:: L_{align} = \frac{1}{N}\sum_n H(p_n)
+              = -\frac{1}{N}\sum_n \sum_c p_{n,c} \ln p_{n,c}
+
+    with the natural log, averaged over the batch (and the pixels of dense
+    ``[B, C, H, W]`` logits). Minimising it makes the teacher confident on
+    the synthetic images.
+
+    ``forward(logits, valid_mask=None)``: where a boolean ``valid_mask`` of
+    the logits' shape without the class dim is given, only its True
+    positions are averaged.
+
+    Args:
+        loss_weight (float): Multiplier of the loss. Defaults to 1.
+    """
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def forward(self,
+                logits: torch.Tensor,
+                valid_mask: torch.Tensor = None) -> torch.Tensor:
+        log_p = F.log_softmax(logits, dim=1)
+        entropy = -(log_p.exp() * log_p).sum(dim=1)
+        if valid_mask is not None:
+            valid = valid_mask.to(entropy.dtype)
+            return self.loss_weight * (entropy * valid).sum() / valid.sum(
+            ).clamp(min=1)
+        return self.loss_weight * entropy.mean()
+
+
+@MODELS.register_module()
+class ClassBalanceLoss(nn.Module):
+    r"""Class-balance term: negative entropy, in bits, of the mean prediction.
+
+    .. math:: \bar p_c = \frac{1}{N}\sum_n p_{n,c}, \qquad
+              L_{balance} = \sum_c \bar p_c \log_2 \bar p_c
+
+    where ``n`` runs over the batch and, for dense logits, the pixels too.
+    Its minimum, ``-log2(C)``, is reached when the teacher predicts every
+    class equally often over the batch.
+    """
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        probs = F.softmax(logits, dim=1).transpose(0, 1).flatten(1)
+        mean_prob = probs.mean(dim=1)
+        # clamp: 0 * log 0 = 0 without producing NaN gradients.
+        log2 = torch.log(mean_prob.clamp(min=1e-12)) / math.log(2)
+        return self.loss_weight * (mean_prob * log2).sum()
+
+
+@MODELS.register_module()
+class PatchAdversarialLoss(nn.Module):
+    r"""Binary cross-entropy over every patch logit of a patch discriminator.
+
+    .. math:: L = \frac{1}{B}\sum_{b,i,j}
+              \mathrm{BCE}(\sigma(D(x)_{b,i,j}), y)
+
+    i.e. summed over patches, averaged over the batch (the official
+    reduction). The discriminator's loss is the mean of the fake (``y=0``)
+    and real (``y=1``) terms, ``[sum_fake + sum_real] / (2B)`` for batches
+    of equal size; the generator's local term (MosaicKD Eq. 3) is this loss
+    with ``y=1`` on its own images.
+    """
+
+    def __init__(self, loss_weight: float = 1.0):
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def forward(self, patch_logits: torch.Tensor,
+                target_is_real: bool) -> torch.Tensor:
+        target = torch.full_like(patch_logits, float(target_is_real))
+        bce = F.binary_cross_entropy_with_logits(
+            patch_logits, target, reduction='sum')
+        return self.loss_weight * bce / patch_logits.shape[0]
