@@ -13,7 +13,8 @@ mmcv-lite
     :data:`UNAVAILABLE_WITHOUT_MMCV_OPS` need full mmcv. With full mmcv
     installed (``mim install mmcv``) nothing here does anything.
 
-(torch >= 2.6 loading is handled by :class:`mmmosaic.engine.SafeCheckpointHook`.)
+torch >= 2.6 loading is handled by
+:class:`mmmosaic.engine.SafeCheckpointHook`.
 """
 import importlib.util
 import os.path as osp

@@ -1,5 +1,6 @@
 # Runtime shared by every mmmosaic config: iteration-based logging and
-# checkpoints that load with torch's weights_only protection (SafeCheckpointHook).
+# checkpoints that load with torch's weights_only protection
+# (SafeCheckpointHook).
 default_scope = 'mmmosaic'
 
 default_hooks = dict(
@@ -7,7 +8,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3),
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=1000,
+        max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 custom_hooks = [dict(type='SafeCheckpointHook')]

@@ -355,14 +355,9 @@ class MosaicKD(BaseModel):
             inputs = torch.cat(parts)
             t_logits = self._teacher_logits(inputs)
         with optim_wrapper.optim_context(self.student):
-            s_logits = logits_of(self.student, inputs)
-            if s_logits.shape[1] != t_logits.shape[1]:
-                raise MosaicError(
-                    f'The teacher predicts {t_logits.shape[1]} classes but '
-                    f'the student {s_logits.shape[1]}; set the student '
-                    'head\'s num_classes to the teacher\'s.')
-            loss = self.student_loss(
-                match_student_to_teacher(s_logits, t_logits), t_logits)
+            s_logits = match_student_to_teacher(
+                logits_of(self.student, inputs), t_logits)
+            loss = self.student_loss(s_logits, t_logits)
         optim_wrapper.update_params(loss)
         return loss.detach()
 

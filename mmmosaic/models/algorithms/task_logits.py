@@ -10,6 +10,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmmosaic.errors import MosaicError
+
 
 def logits_of(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     """Class logits of an mmpretrain/mmseg model on preprocessed inputs."""
@@ -26,6 +28,11 @@ def logits_of(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
 def match_student_to_teacher(student_logits: torch.Tensor,
                              teacher_logits: torch.Tensor) -> torch.Tensor:
     """Resize dense student logits (bilinear) to the teacher's size."""
+    if student_logits.shape[1] != teacher_logits.shape[1]:
+        raise MosaicError(
+            f'The teacher predicts {teacher_logits.shape[1]} classes but the '
+            f'student {student_logits.shape[1]}; set the student head\'s '
+            'num_classes to the teacher\'s.')
     if student_logits.dim() == 4 and (student_logits.shape[2:] !=
                                       teacher_logits.shape[2:]):
         return F.interpolate(

@@ -1,0 +1,18 @@
+# Baseline: plain KD on the Fashion-MNIST images (temperature 5), the same
+# student, the same number of student updates and images per update as
+# mosaickd_mnist_fashion.py, no generator and no discriminator.
+_base_ = ['./mosaickd_mnist_fashion.py']
+
+model = dict(
+    generator=None,
+    discriminator=None,
+    student_loss=dict(type='KLDivergenceLoss', temperature=5.0))
+# 2 x 64 OOD images per student step (MosaicKD: 64 synthetic + 64 OOD),
+# 5 student steps an iteration.
+train_dataloader = dict(batch_size=2 * 64 * 5)
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='PlayerOptimWrapperConstructor',
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
+param_scheduler = dict(_delete_=True, student={{_base_.cosine}})

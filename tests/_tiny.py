@@ -1,0 +1,92 @@
+"""Tiny models and in-memory data shared by the tests."""
+import copy
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from mmmosaic.registry import DATASETS
+
+PREPROCESSOR = dict(
+    _scope_='mmpretrain',
+    type='ClsDataPreprocessor',
+    mean=[127.5],
+    std=[64.0],
+    num_classes=10)
+
+
+def classifier(channels=(4, 8), num_classes=10):
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        data_preprocessor=PREPROCESSOR,
+        backbone=dict(type='mmmosaic.SmallConvNet', channels=channels),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=num_classes,
+            in_channels=channels[-1],
+            loss=dict(type='CrossEntropyLoss')))
+
+
+def mosaickd(**overrides):
+    cfg = dict(
+        type='MosaicKD',
+        teacher=classifier((8, 16)),
+        student=classifier((4, 8)),
+        generator=dict(
+            type='DCGANGenerator',
+            img_size=16,
+            out_channels=1,
+            latent_dim=8,
+            base_channels=8),
+        discriminator=dict(
+            type='PatchDiscriminator', in_channels=1, base_channels=8),
+        student_steps=2,
+        synthetic_batch_size=4,
+        allow_random_teacher=True)
+    cfg.update(overrides)
+    return copy.deepcopy(cfg)
+
+
+def optim_wrapper_cfg(players=('generator', 'discriminator', 'student')):
+    adam = dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))
+    cfgs = dict(
+        generator=dict(optimizer=adam),
+        discriminator=dict(optimizer=adam),
+        student=dict(
+            optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
+                           weight_decay=1e-4)))
+    return {k: cfgs[k] for k in players}
+
+
+@DATASETS.register_module(force=True)
+class RandomGrayImages(BaseDataset):
+    """``num`` random uint8 images (16x16), with labels unless unlabeled."""
+
+    def __init__(self, num=64, size=16, labeled=True, seed=0, **kwargs):
+        self.num, self.size, self.labeled, self.seed = (num, size, labeled,
+                                                        seed)
+        super().__init__(**kwargs)
+
+    def load_data_list(self):
+        rng = np.random.default_rng(self.seed)
+        items = []
+        for i in range(self.num):
+            item = dict(img=rng.integers(
+                0, 256, (self.size, self.size), dtype=np.uint8))
+            if self.labeled:
+                item['gt_label'] = i % 10
+            items.append(item)
+        return items
+
+
+def ood_dataset(num=64, size=16):
+    return dict(
+        type='OODDataset',
+        source=dict(
+            type='RandomGrayImages', num=num, size=size, labeled=True),
+        real_pipeline=[dict(type='mmpretrain.PackInputs')],
+        student_pipeline=[
+            dict(type='mmpretrain.RandomCrop', crop_size=size, padding=2),
+            dict(type='mmpretrain.RandomFlip', prob=0.5),
+            dict(type='mmpretrain.PackInputs')
+        ])

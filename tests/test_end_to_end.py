@@ -1,0 +1,185 @@
+"""A short Runner run on tiny real data: scikit-learn digits are the
+in-domain task, crops of scikit-image photos the out-of-domain images."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import BaseDataset
+from mmengine.runner import Runner
+
+from _tiny import classifier
+from mmmosaic.registry import DATASETS, MODELS
+
+SIZE = 16
+
+
+@DATASETS.register_module(force=True)
+class DigitsDataset(BaseDataset):
+    """scikit-learn's 8x8 digits, upsampled to 16x16 uint8 images."""
+
+    def __init__(self, split='train', **kwargs):
+        self.split = split
+        super().__init__(**kwargs)
+
+    def load_data_list(self):
+        from sklearn.datasets import load_digits
+        digits = load_digits()
+        images = np.kron(digits.images, np.ones((2, 2))) * (255 / 16)
+        images = images.astype(np.uint8)
+        order = np.random.default_rng(0).permutation(len(images))
+        order = order[:1200] if self.split == 'train' else order[1200:]
+        return [
+            dict(img=images[i], gt_label=int(digits.target[i]))
+            for i in order
+        ]
+
+
+def _ood_folder(root):
+    """Write 16x16 grey crops of scikit-image's sample photos as PNGs."""
+    import cv2
+    from skimage import data
+    photos = [data.camera(), data.coins(), data.moon(), data.text(),
+              data.page(), data.grass(), data.gravel(), data.brick()]
+    rng = np.random.default_rng(0)
+    count = 0
+    for k, photo in enumerate(photos):
+        photo = np.asarray(photo, dtype=np.uint8)
+        for _ in range(100):
+            y = rng.integers(0, photo.shape[0] - 48)
+            x = rng.integers(0, photo.shape[1] - 48)
+            crop = cv2.resize(photo[y:y + 48, x:x + 48], (SIZE, SIZE),
+                              interpolation=cv2.INTER_AREA)
+            cv2.imwrite(osp.join(root, f'{k}_{count}.png'), crop)
+            count += 1
+    return count
+
+
+def _accuracy(model, dataset):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for item in dataset.data_list:
+            x = torch.from_numpy(item['img']).float()[None, None]
+            x = model.data_preprocessor({'inputs': x}, False)['inputs']
+            pred = model(x, mode='tensor').argmax(1).item()
+            correct += int(pred == item['gt_label'])
+    return 100.0 * correct / len(dataset.data_list)
+
+
+@pytest.fixture(scope='module')
+def digits_teacher(tmp_path_factory):
+    """A teacher trained on digits here (a few seconds), saved to disk."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmmosaic')
+    torch.manual_seed(0)
+    teacher = MODELS.build(classifier((16, 32)))
+    data = DigitsDataset(split='train', pipeline=[])
+    x = torch.stack([torch.from_numpy(d['img']).float()[None]
+                     for d in data.data_list])
+    y = torch.tensor([d['gt_label'] for d in data.data_list])
+    x = teacher.data_preprocessor({'inputs': x}, False)['inputs']
+    opt = torch.optim.SGD(teacher.parameters(), lr=0.05, momentum=0.9)
+    teacher.train()
+    for epoch in range(8):
+        for idx in torch.randperm(len(x)).split(64):
+            loss = torch.nn.functional.cross_entropy(
+                teacher(x[idx], mode='tensor'), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    acc = _accuracy(teacher, DigitsDataset(split='test', pipeline=[]))
+    assert acc > 90, acc
+    path = str(tmp_path_factory.mktemp('teacher') / 'teacher.pth')
+    torch.save({'state_dict': teacher.state_dict()}, path)
+    return path, acc
+
+
+def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=60, b=32,
+                  k=2):
+    return Config(
+        dict(
+            _base_=None,
+            default_scope='mmmosaic',
+            work_dir=str(work_dir),
+            randomness=dict(seed=0),
+            model=dict(
+                type='MosaicKD',
+                teacher=classifier((16, 32)),
+                student=classifier((4, 8)),
+                teacher_ckpt=teacher_ckpt,
+                generator=dict(type='DCGANGenerator', img_size=SIZE,
+                               out_channels=1, latent_dim=32,
+                               base_channels=16),
+                discriminator=dict(type='PatchDiscriminator', in_channels=1,
+                                   base_channels=16),
+                student_steps=k,
+                synthetic_batch_size=b),
+            train_dataloader=dict(
+                batch_size=b * (k + 1),
+                num_workers=0,
+                sampler=dict(type='InfiniteSampler', shuffle=True),
+                dataset=dict(
+                    type='OODDataset',
+                    source=dict(
+                        type='UnlabeledImageFolder',
+                        data_root=str(ood_root),
+                        pipeline=[dict(type='mmpretrain.LoadImageFromFile',
+                                       color_type='grayscale')]),
+                    real_pipeline=[dict(type='mmpretrain.PackInputs')],
+                    student_pipeline=[
+                        dict(type='mmpretrain.RandomCrop', crop_size=SIZE,
+                             padding=2),
+                        dict(type='mmpretrain.RandomFlip', prob=0.5),
+                        dict(type='mmpretrain.PackInputs')
+                    ])),
+            train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                           val_interval=max_iters),
+            val_dataloader=dict(
+                batch_size=200,
+                num_workers=0,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                dataset=dict(type='DigitsDataset', split='test',
+                             pipeline=[dict(type='mmpretrain.PackInputs')])),
+            val_cfg=dict(type='ValLoop'),
+            val_evaluator=dict(type='mmpretrain.Accuracy', topk=(1, )),
+            optim_wrapper=dict(
+                constructor='PlayerOptimWrapperConstructor',
+                generator=dict(optimizer=dict(type='Adam', lr=1e-3,
+                                              betas=(0.5, 0.999))),
+                discriminator=dict(optimizer=dict(type='Adam', lr=1e-3,
+                                                  betas=(0.5, 0.999))),
+                student=dict(optimizer=dict(type='SGD', lr=0.05,
+                                            momentum=0.9,
+                                            weight_decay=1e-4))),
+            param_scheduler=dict(
+                student=[dict(type='CosineAnnealingLR', T_max=max_iters,
+                              by_epoch=False)]),
+            custom_hooks=[dict(type='SafeCheckpointHook')],
+            default_hooks=dict(
+                logger=dict(type='LoggerHook', interval=20),
+                checkpoint=dict(type='CheckpointHook', by_epoch=False,
+                                interval=max_iters // 2)),
+            log_processor=dict(by_epoch=False)))
+
+
+def test_mosaickd_runner_student_beats_chance_and_teacher_unchanged(
+        tmp_path, digits_teacher):
+    teacher_ckpt, teacher_acc = digits_teacher
+    ood = tmp_path / 'ood'
+    ood.mkdir()
+    assert _ood_folder(str(ood)) == 800
+    runner = Runner.from_cfg(
+        runner_config(tmp_path / 'work', ood, teacher_ckpt))
+    runner.train()
+    metrics = runner.val_loop.run()
+    student_acc = metrics['accuracy/top1']
+    assert student_acc > 40, (student_acc, teacher_acc)  # chance: 10
+    saved = torch.load(teacher_ckpt, weights_only=True)['state_dict']
+    for key, value in runner.model.teacher.state_dict().items():
+        assert torch.equal(value, saved[key]), key
+    # The checkpoints we write load with torch's weights_only protection.
+    ckpt = torch.load(str(tmp_path / 'work' / 'iter_60.pth'),
+                      weights_only=True)
+    assert ckpt['meta']['iter'] == 60

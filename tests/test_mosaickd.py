@@ -1,0 +1,183 @@
+"""Invariants of the four-player game (MosaicKD.train_step)."""
+import copy
+
+import pytest
+import torch
+from mmengine.dataset import pseudo_collate
+from mmengine.optim import build_optim_wrapper
+
+from _tiny import mosaickd, ood_dataset, optim_wrapper_cfg
+from mmmosaic.errors import MosaicError
+from mmmosaic.registry import DATASETS, MODELS
+
+
+def _setup(model_overrides=None, players=None, seed=0):
+    torch.manual_seed(seed)
+    model = MODELS.build(mosaickd(**(model_overrides or {})))
+    players = players or [
+        p for p in ('generator', 'discriminator', 'student')
+        if getattr(model, p) is not None
+    ]
+    optim = build_optim_wrapper(
+        model,
+        dict(
+            constructor='PlayerOptimWrapperConstructor',
+            **optim_wrapper_cfg(players)))
+    model.train()
+    return model, optim
+
+
+def _batch(model, seed=0):
+    dataset = DATASETS.build(ood_dataset())
+    steps = model.student_steps
+    b = model.synthetic_batch_size
+    num = b * (steps + 1) if model.discriminator is not None else 2 * b * steps
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(dataset), generator=gen)[:num].tolist()
+    return pseudo_collate([dataset[i] for i in idx])
+
+
+def _state(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def test_teacher_is_frozen_in_eval_and_bit_identical_after_training():
+    model, optim = _setup()
+    before = _state(model.teacher)
+    for i in range(3):
+        model.train_step(_batch(model, i), optim)
+    assert not model.teacher.training
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    assert all(p.grad is None for p in model.teacher.parameters())
+    after = model.teacher.state_dict()
+    for key, value in before.items():
+        assert torch.equal(value, after[key]), key  # params AND BN buffers
+
+
+def test_every_trainable_player_changes():
+    model, optim = _setup()
+    before = {p: _state(getattr(model, p))
+              for p in ('generator', 'discriminator', 'student')}
+    logs = model.train_step(_batch(model), optim)
+    for player, state in before.items():
+        after = getattr(model, player).state_dict()
+        changed = [k for k, v in state.items()
+                   if v.is_floating_point() and not torch.equal(v, after[k])]
+        assert changed, f'{player} did not change'
+    for key in ('loss_d', 'loss_g', 'loss_adv', 'loss_align', 'loss_local',
+                'loss_balance', 'loss_student'):
+        assert torch.isfinite(logs[key]), key
+
+
+def test_no_gradient_leaks_between_players():
+    model, optim = _setup()
+    model.train_step(_batch(model), optim)
+    # update_params zeroes after each step; the G step must not leave
+    # gradients on D or S (their weights are kept out of its autograd).
+    for player in ('generator', 'discriminator', 'student'):
+        for p in getattr(model, player).parameters():
+            assert p.grad is None or not p.grad.any(), player
+
+
+def test_student_update_equals_update_without_other_players():
+    """The first S update of the game equals plain SGD on the same inputs."""
+    model, optim = _setup(dict(student_steps=1))
+    reference = copy.deepcopy(model.student)
+    captured = []
+
+    def grab(module, args, kwargs):
+        if torch.is_grad_enabled() and module.training and any(
+                p.requires_grad for p in module.parameters()):
+            captured.append(args[0].detach().clone())
+
+    handle = model.student.register_forward_pre_hook(grab, with_kwargs=True)
+    model.train_step(_batch(model), optim)
+    handle.remove()
+    assert len(captured) == 1  # only the S step trains S
+    inputs = captured[0]
+    assert inputs.shape[0] == 2 * model.synthetic_batch_size
+
+    sgd = torch.optim.SGD(
+        reference.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    with torch.no_grad():
+        t_logits = model.teacher(inputs, mode='tensor')
+    s_logits = reference(inputs, mode='tensor')
+    loss = torch.nn.functional.kl_div(
+        torch.log_softmax(s_logits, 1), torch.softmax(t_logits, 1),
+        reduction='batchmean')
+    loss.backward()
+    sgd.step()
+    got = dict(model.student.named_parameters())
+    for name, p in reference.named_parameters():
+        torch.testing.assert_close(got[name], p, rtol=1e-5, atol=1e-6)
+
+
+def test_generator_output_is_in_the_preprocessor_space():
+    model, _ = _setup()
+    img = torch.full((1, 1, 16, 16), 0.5)
+    out = model.normalize(img)
+    expected = (0.5 * 255 - 127.5) / 64.0
+    assert torch.allclose(out, torch.full_like(out, expected))
+
+
+def test_kd_on_ood_baseline_trains_only_the_student():
+    model, optim = _setup(dict(generator=None, discriminator=None))
+    before = _state(model.student)
+    logs = model.train_step(_batch(model), optim)
+    assert set(logs) == {'loss_student'}
+    assert any(not torch.equal(v, model.student.state_dict()[k])
+               for k, v in before.items() if v.is_floating_point())
+
+
+def test_data_free_baseline_runs_without_images():
+    model, optim = _setup(dict(discriminator=None,
+                               loss_weights=dict(align=0, balance=0)))
+    logs = model.train_step({}, optim)
+    assert 'loss_local' not in logs and 'loss_adv' in logs
+
+
+@pytest.mark.parametrize('overrides,match', [
+    (dict(student_steps=0), 'student_steps'),
+    (dict(loss_weights=dict(adv=-1)), 'loss_weights.adv'),
+    (dict(loss_weights=dict(advv=1)), 'unknown key'),
+    (dict(allow_random_teacher=False), 'teacher_ckpt'),
+    (dict(allow_random_teacher=False, teacher_ckpt='/nope.pth'),
+     'does not exist'),
+    (dict(generator=None), 'needs a model.generator'),
+])
+def test_config_mistakes_are_one_sentence(overrides, match):
+    with pytest.raises(MosaicError, match=match) as info:
+        MODELS.build(mosaickd(**overrides))
+    assert '\n' not in str(info.value)
+
+
+def test_batch_size_mismatch_is_explained():
+    model, optim = _setup()
+    data = _batch(model)
+    data = {k: {kk: vv[:-1] for kk, vv in v.items()} for k, v in data.items()}
+    with pytest.raises(MosaicError, match='batch_size'):
+        model.train_step(data, optim)
+
+
+def test_image_size_mismatch_is_explained():
+    model, optim = _setup(dict(generator=dict(
+        type='DCGANGenerator', img_size=32, out_channels=1, latent_dim=8,
+        base_channels=8)))
+    with pytest.raises(MosaicError, match='img_size'):
+        model.train_step(_batch(model), optim)
+
+
+def test_class_count_mismatch_is_explained():
+    from _tiny import classifier
+    model, optim = _setup(dict(student=classifier((4, 8), num_classes=7)))
+    with pytest.raises(MosaicError, match='num_classes'):
+        model.train_step(_batch(model), optim)
+
+
+def test_optimiser_for_missing_player_is_rejected():
+    model = MODELS.build(mosaickd(generator=None, discriminator=None))
+    with pytest.raises(MosaicError, match='optim_wrapper.generator'):
+        build_optim_wrapper(
+            model,
+            dict(constructor='PlayerOptimWrapperConstructor',
+                 **optim_wrapper_cfg()))

@@ -1,0 +1,67 @@
+"""Train a MosaicKD distillation (or a teacher) from a config.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--cfg-options key=value ...] [--launcher none|pytorch|slurm|mpi]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# mmmosaic first: its mmcv-lite compat must precede any mmseg import.
+from mmmosaic.apis import (DictAction, MosaicError,  # noqa: E402
+                           load_config, prepare_runtime)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from the given checkpoint, or from the latest one in '
+        'the work dir when no path is given')
+    parser.add_argument(
+        '--amp', action='store_true', help='mixed precision (GPU only)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. model.teacher_ckpt=PATH')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        prepare_runtime(
+            cfg,
+            config_path=args.config,
+            work_dir=args.work_dir,
+            launcher=args.launcher,
+            amp=args.amp,
+            resume=args.resume)
+        from mmengine.runner import Runner
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    except MosaicError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == '__main__':
+    main()
