@@ -29,7 +29,7 @@ def train(config: str, work_dir: str, options=(), label: str = '') -> float:
     log_path = osp.join(work_dir, 'console.log')
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1')
     with open(log_path, 'w') as log, subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, cwd=ROOT, env=env) as proc:

@@ -1,4 +1,7 @@
-from .hooks import SafeCheckpointHook
+from .hooks import MosaicVisualizationHook, SafeCheckpointHook
 from .optimizers import PlayerOptimWrapperConstructor
 
-__all__ = ['PlayerOptimWrapperConstructor', 'SafeCheckpointHook']
+__all__ = [
+    'PlayerOptimWrapperConstructor', 'SafeCheckpointHook',
+    'MosaicVisualizationHook'
+]

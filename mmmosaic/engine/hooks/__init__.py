@@ -1,3 +1,4 @@
+from .mosaic_visualization_hook import MosaicVisualizationHook, mosaic_grid
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['SafeCheckpointHook']
+__all__ = ['SafeCheckpointHook', 'MosaicVisualizationHook', 'mosaic_grid']

@@ -1,0 +1,123 @@
+"""Save grids of generated mosaics during training."""
+import copy
+import os
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmmosaic.registry import HOOKS
+
+
+def _palette(num_classes: int) -> np.ndarray:
+    rng = np.random.default_rng(12345)
+    colors = rng.integers(40, 256, (num_classes, 3), dtype=np.uint8)
+    colors[0] = 0
+    return colors
+
+
+def mosaic_grid(images: torch.Tensor,
+                teacher_logits: torch.Tensor,
+                per_class: int = 8) -> np.ndarray:
+    """An RGB uint8 grid: one row per teacher-predicted class.
+
+    Args:
+        images: Generator output in [0, 1], ``[N, C, H, W]``.
+        teacher_logits: ``[N, K]`` (classification) or ``[N, K, h, w]``
+            (segmentation: each image is followed by the teacher's predicted
+            mask, coloured).
+        per_class: Images shown in each row at most.
+    """
+    images = images.detach().float().cpu().clamp(0, 1)
+    if images.shape[1] == 1:
+        images = images.repeat(1, 3, 1, 1)
+    images = images[:, :3]
+    n, _, h, w = images.shape
+    logits = teacher_logits.detach().float().cpu()
+    tiles = [images]
+    if logits.dim() == 4:
+        masks = torch.nn.functional.interpolate(
+            logits, size=(h, w), mode='nearest').argmax(1)
+        colors = torch.from_numpy(_palette(logits.shape[1])).float() / 255
+        tiles.append(colors[masks].permute(0, 3, 1, 2))
+        labels = masks.flatten(1).mode(1).values
+    else:
+        labels = logits.argmax(1)
+    cells = torch.cat(tiles, dim=3)  # image | mask side by side
+    num_classes = logits.shape[1]
+    cell_w = cells.shape[3]
+    rows = []
+    for c in range(num_classes):
+        row = torch.zeros(3, h, per_class * cell_w)
+        members = (labels == c).nonzero().flatten()[:per_class]
+        for j, idx in enumerate(members.tolist()):
+            row[:, :, j * cell_w:(j + 1) * cell_w] = cells[idx]
+        rows.append(row)
+    grid = torch.cat(rows, dim=1)
+    return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
+@HOOKS.register_module()
+class MosaicVisualizationHook(Hook):
+    """Every ``interval`` iterations, draw the generator's mosaics.
+
+    The same noise is used each time (a private RNG, so training's random
+    stream is untouched), images are sorted into rows by the teacher's
+    predicted class, and the grid goes to ``<work_dir>/mosaics/`` and to
+    the visualiser's backends (TensorBoard, if the config enables it).
+    Generation runs on a copy of the generator, so its BN statistics are
+    not disturbed.
+
+    Args:
+        interval (int): Iterations between grids.
+        num_samples (int): Noise vectors drawn per grid.
+        per_class (int): Images per class row.
+        seed (int): Seed of the fixed noise.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self,
+                 interval: int = 500,
+                 num_samples: int = 128,
+                 per_class: int = 8,
+                 seed: int = 0):
+        self.interval = interval
+        self.num_samples = num_samples
+        self.per_class = per_class
+        self.seed = seed
+        self.last_path: Optional[str] = None
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if self.every_n_train_iters(runner, self.interval) or \
+                self.is_last_train_iter(runner):
+            self.draw(runner, runner.iter + 1)
+
+    @torch.no_grad()
+    def draw(self, runner, step: int) -> Optional[str]:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if getattr(model, 'generator', None) is None:
+            return None
+        generator = model.generator
+        generator = generator.module if is_model_wrapper(
+            generator) else generator
+        device = next(generator.parameters()).device
+        rng = torch.Generator(device='cpu').manual_seed(self.seed)
+        z = torch.randn(self.num_samples, generator.latent_dim,
+                        generator=rng).to(device)
+        images = copy.deepcopy(generator).train()(z)
+        logits = model._teacher_logits(model.normalize(images))
+        grid = mosaic_grid(images, logits, self.per_class)
+        folder = osp.join(runner.work_dir, 'mosaics')
+        os.makedirs(folder, exist_ok=True)
+        path = osp.join(folder, f'iter_{step:06d}.png')
+        import cv2
+        cv2.imwrite(path, grid[:, :, ::-1])
+        runner.visualizer.add_image('mosaics', grid, step=step)
+        self.last_path = path
+        return path
