@@ -107,7 +107,11 @@ def prepare_runtime(cfg: Config,
     if amp:
         _set_amp(cfg)
     if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # The newest intact checkpoint, not blindly the one last_checkpoint
+        # names: a run killed while writing must still resume.
+        from mmmosaic.engine import find_resumable_checkpoint
+        cfg.resume = True
+        cfg.load_from = find_resumable_checkpoint(cfg.work_dir)
     elif resume is not None:
         if not osp.isfile(resume):
             raise MosaicError(

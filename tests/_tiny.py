@@ -3,8 +3,9 @@ import copy
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.hooks import Hook
 
-from mmmosaic.registry import DATASETS
+from mmmosaic.registry import DATASETS, HOOKS
 
 PREPROCESSOR = dict(
     _scope_='mmpretrain',
@@ -90,3 +91,65 @@ def ood_dataset(num=64, size=16):
             dict(type='mmpretrain.RandomFlip', prob=0.5),
             dict(type='mmpretrain.PackInputs')
         ])
+
+
+def write_runner_config(path, work_dir, max_iters=8, ckpt_interval=2,
+                        extra_hooks=()):
+    """A complete tiny MosaicKD config file for tools/train.py runs.
+
+    Its datasets live in this module, so the run needs ``tests`` on
+    PYTHONPATH (``custom_imports`` names ``_tiny``).
+    """
+    from mmengine.config import Config
+    k, b = 2, 4
+    cosine = [dict(type='CosineAnnealingLR', T_max=max_iters,
+                   by_epoch=False)]
+    cfg = dict(
+        custom_imports=dict(imports=['_tiny'], allow_failed_imports=False),
+        default_scope='mmmosaic',
+        work_dir=str(work_dir),
+        randomness=dict(seed=0),
+        model=mosaickd(student_steps=k, synthetic_batch_size=b),
+        train_dataloader=dict(
+            batch_size=b * (k + 1),
+            num_workers=0,
+            sampler=dict(type='InfiniteSampler', shuffle=True),
+            dataset=ood_dataset()),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
+        optim_wrapper=dict(
+            constructor='PlayerOptimWrapperConstructor',
+            **optim_wrapper_cfg()),
+        param_scheduler=dict(
+            generator=cosine, discriminator=cosine, student=cosine),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(
+                type='CheckpointHook',
+                by_epoch=False,
+                interval=ckpt_interval,
+                max_keep_ckpts=-1,
+                backend_args=dict(backend='atomic_local'))),
+        custom_hooks=[
+            dict(type='SafeCheckpointHook'),
+            dict(type='RandomStateHook'), *extra_hooks
+        ],
+        log_processor=dict(by_epoch=False))
+    Config(cfg).dump(str(path))
+    return str(path)
+
+
+@HOOKS.register_module(force=True)
+class KillAtIterHook(Hook):
+    """Fault injection: SIGKILL this process after iteration ``at``."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, at):
+        self.at = at
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter + 1 == self.at:
+            import os
+            import signal
+            os.kill(os.getpid(), signal.SIGKILL)

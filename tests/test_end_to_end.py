@@ -104,7 +104,6 @@ def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32,
                   k=2):
     return Config(
         dict(
-            _base_=None,
             default_scope='mmmosaic',
             work_dir=str(work_dir),
             randomness=dict(seed=0),

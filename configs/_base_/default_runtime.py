@@ -1,6 +1,7 @@
-# Runtime shared by every mmmosaic config: iteration-based logging and
-# checkpoints that load with torch's weights_only protection
-# (SafeCheckpointHook).
+# Runtime shared by every mmmosaic config: iteration-based logging, and
+# checkpoints that are written atomically (atomic_local backend), load with
+# torch's weights_only protection (SafeCheckpointHook) and carry the random
+# state an exact resume needs (RandomStateHook).
 default_scope = 'mmmosaic'
 
 default_hooks = dict(
@@ -11,10 +12,14 @@ default_hooks = dict(
         type='CheckpointHook',
         by_epoch=False,
         interval=1000,
-        max_keep_ckpts=3),
+        max_keep_ckpts=3,
+        backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-custom_hooks = [dict(type='SafeCheckpointHook')]
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RandomStateHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,7 +1,11 @@
-from .hooks import MosaicVisualizationHook, SafeCheckpointHook
+from .atomic_backend import (AtomicLocalBackend, find_resumable_checkpoint,
+                             is_complete_checkpoint)
+from .hooks import (MosaicVisualizationHook, RandomStateHook,
+                    SafeCheckpointHook)
 from .optimizers import PlayerOptimWrapperConstructor
 
 __all__ = [
     'PlayerOptimWrapperConstructor', 'SafeCheckpointHook',
-    'MosaicVisualizationHook'
+    'MosaicVisualizationHook', 'RandomStateHook', 'AtomicLocalBackend',
+    'find_resumable_checkpoint', 'is_complete_checkpoint'
 ]

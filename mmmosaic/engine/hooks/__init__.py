@@ -1,4 +1,8 @@
 from .mosaic_visualization_hook import MosaicVisualizationHook, mosaic_grid
+from .random_state_hook import RandomStateHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['SafeCheckpointHook', 'MosaicVisualizationHook', 'mosaic_grid']
+__all__ = [
+    'SafeCheckpointHook', 'MosaicVisualizationHook', 'mosaic_grid',
+    'RandomStateHook'
+]

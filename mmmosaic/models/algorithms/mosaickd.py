@@ -10,12 +10,15 @@ images); ``discriminator=None`` and no OOD data is data-free adversarial KD
 (DFAD: G plays against S through T, no local patch term).
 """
 import copy
+import logging
 import os.path as osp
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.dist import all_reduce
+from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
@@ -93,6 +96,10 @@ class MosaicKD(BaseModel):
             ``align``, ``local`` and ``balance``.
         student_loss (dict): Student distillation loss config.
         data_preprocessor (dict, optional): Defaults to the student's.
+        max_nonfinite_streak (int): A player's update whose loss is NaN/inf
+            is skipped (and counted in ``skipped_updates``); after this many
+            consecutive skipped outer iterations training stops with an
+            error, leaving the last checkpoint as the last good one.
         allow_random_teacher (bool): Only for tests and smoke runs.
 
     Training data: each sample of the train dataloader is a dict with a
@@ -115,6 +122,7 @@ class MosaicKD(BaseModel):
                  student_loss: dict = dict(
                      type='KLDivergenceLoss', temperature=1.0),
                  data_preprocessor: Optional[dict] = None,
+                 max_nonfinite_streak: int = 20,
                  allow_random_teacher: bool = False,
                  init_cfg=None):
         teacher = _with_scope(teacher, 'teacher')
@@ -143,6 +151,9 @@ class MosaicKD(BaseModel):
                 'discriminator judges generated images.')
         self.student_steps = student_steps
         self.synthetic_batch_size = synthetic_batch_size
+        self.max_nonfinite_streak = max_nonfinite_streak
+        self.skipped_updates = 0
+        self._nonfinite_streak = 0
 
         self.teacher = MODELS.build(teacher)
         self.student = MODELS.build(student)
@@ -265,10 +276,39 @@ class MosaicKD(BaseModel):
             batch['data_samples'] = view['data_samples'][index]
         return self.data_preprocessor(batch, training=True)['inputs']
 
+    def _update(self, optim_wrapper, loss: torch.Tensor) -> None:
+        """One player's backward and step, skipped if the loss is not
+        finite on any rank (all ranks skip together, so DDP stays in step).
+        """
+        finite = torch.isfinite(loss.detach()).float()
+        all_reduce(finite, op='min')
+        if finite.item():
+            optim_wrapper.update_params(loss)
+            return
+        optim_wrapper.zero_grad()
+        self.skipped_updates += 1
+        self._skipped_this_iter = True
+
+    def _check_nonfinite_streak(self) -> None:
+        if not self._skipped_this_iter:
+            self._nonfinite_streak = 0
+            return
+        self._nonfinite_streak += 1
+        print_log(
+            f'Skipped an update with a non-finite loss ({self.skipped_updates}'
+            ' so far).', logger='current', level=logging.WARNING)
+        if self._nonfinite_streak >= self.max_nonfinite_streak:
+            raise MosaicError(
+                f'Losses were NaN or infinite in {self._nonfinite_streak} '
+                'consecutive iterations, so training stopped (the last '
+                'checkpoint is the last good state); lower the learning '
+                'rates or model.loss_weights.')
+
     # ------------------------------------------------------------ the game
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         real, ood_chunks = self._split_batch(data)
+        self._skipped_this_iter = False
         log_vars = {}
         if self.generator is not None:
             with optim_wrapper['generator'].optim_context(self.generator):
@@ -284,6 +324,10 @@ class MosaicKD(BaseModel):
             for chunk in ood_chunks
         ]
         log_vars['loss_student'] = torch.stack(student_losses).mean()
+        self._check_nonfinite_streak()
+        if self.skipped_updates:
+            log_vars['skipped_updates'] = torch.tensor(
+                float(self.skipped_updates))
         return log_vars
 
     def discriminator_step(self, fake: torch.Tensor, real: torch.Tensor,
@@ -299,7 +343,7 @@ class MosaicKD(BaseModel):
             loss_fake = self.patch_loss(self.discriminator(fake), False)
             loss_real = self.patch_loss(self.discriminator(real), True)
             loss = (loss_fake + loss_real) / 2
-        optim_wrapper.update_params(loss)
+        self._update(optim_wrapper, loss)
         return dict(loss_d=loss.detach())
 
     def generator_step(self, fake: torch.Tensor,
@@ -326,7 +370,7 @@ class MosaicKD(BaseModel):
                 losses['loss_local'] = self.patch_loss(
                     discriminator(fake), True)
                 loss = loss + w['local'] * losses['loss_local']
-        optim_wrapper.update_params(loss)
+        self._update(optim_wrapper, loss)
         losses['loss_g'] = loss
         return {k: v.detach() for k, v in losses.items()}
 
@@ -358,7 +402,7 @@ class MosaicKD(BaseModel):
             s_logits = match_student_to_teacher(
                 logits_of(self.student, inputs), t_logits)
             loss = self.student_loss(s_logits, t_logits)
-        optim_wrapper.update_params(loss)
+        self._update(optim_wrapper, loss)
         return loss.detach()
 
     # ------------------------------------------------------ val / test

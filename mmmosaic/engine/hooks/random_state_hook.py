@@ -1,0 +1,48 @@
+"""Carry torch's random state through a checkpoint for exact resumes."""
+import torch
+from mmengine.hooks import Hook
+
+from mmmosaic.registry import HOOKS
+
+
+@HOOKS.register_module()
+class RandomStateHook(Hook):
+    """Save torch's RNG states with each checkpoint; restore them on resume.
+
+    The game draws its noise from torch's global generator, which mmengine
+    does not checkpoint, so a resumed run would otherwise draw different
+    noise than an uninterrupted one. Data order and augmentation are
+    already reproduced by mmengine's resume (seeded sampler, and it replays
+    the skipped batches), so only torch's state is restored, and only at
+    the first iteration after a resume (not after ``load_from``), after
+    the skipped batches were replayed.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self):
+        self._pending = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = dict(cpu=torch.get_rng_state())
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state['cuda'] = torch.cuda.get_rng_state_all()
+        checkpoint['rng_state'] = state
+        checkpoint['rng_state_iter'] = runner.iter + 1
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if 'rng_state' in checkpoint:
+            self._pending = (checkpoint['rng_state_iter'],
+                             checkpoint['rng_state'])
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        if self._pending is None:
+            return
+        saved_iter, state = self._pending
+        self._pending = None
+        if runner.iter != saved_iter:
+            return  # loaded as weights (load_from), not resumed
+        torch.set_rng_state(state['cpu'])
+        if 'cuda' in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state['cuda'])
