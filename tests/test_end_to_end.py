@@ -161,7 +161,10 @@ def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32,
                               by_epoch=False)]
                 for player in ('generator', 'discriminator', 'student')
             },
-            custom_hooks=[dict(type='SafeCheckpointHook'), dict(type='MosaicVisualizationHook', interval=100)],
+            custom_hooks=[
+                dict(type='SafeCheckpointHook'),
+                dict(type='MosaicVisualizationHook', interval=100)
+            ],
             default_hooks=dict(
                 logger=dict(type='LoggerHook', interval=20),
                 checkpoint=dict(type='CheckpointHook', by_epoch=False,
@@ -196,6 +199,10 @@ def test_student_clearly_above_chance_and_teacher_unchanged(
     # The checkpoints we write load with torch's weights_only protection.
     ckpt = torch.load(str(work / 'iter_300.pth'), weights_only=True)
     assert ckpt['meta']['iter'] == 300
+    # The visualisation hook drew the mosaics, one row per class.
+    grid = work / 'mosaics' / 'iter_000300.png'
+    import cv2
+    assert cv2.imread(str(grid)).shape[0] == 10 * SIZE
 
 
 def test_extracted_student_runs_with_mmpretrain_apis(trained_run, tmp_path):

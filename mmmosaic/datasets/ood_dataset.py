@@ -1,10 +1,12 @@
 """Unlabeled out-of-domain (OOD) images and the two views MosaicKD uses."""
 import json
+import logging
 import os
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset, Compose
+from mmengine.logging import print_log
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
@@ -78,6 +80,11 @@ class OODDataset:
         student_pipeline (list): Transforms of the ``student`` view.
         subset_file (str, optional): JSON list of source indices to keep,
             e.g. written by ``tools/select_ood_subset.py``.
+
+    An image that cannot be read or transformed (corrupt file, unreadable
+    format) is skipped with a warning and counted in ``num_skipped``; the
+    next image takes its place. If no image can be read, a
+    :class:`MosaicError` says so.
     """
 
     def __init__(self,
@@ -95,6 +102,8 @@ class OODDataset:
         if not self.indices:
             raise MosaicError(
                 'The OOD dataset is empty; check train_dataloader.dataset.')
+        self.bad = set()
+        self._last_error = None
 
     def _read_subset(self, path: str) -> List[int]:
         if not osp.isfile(path):
@@ -125,11 +134,39 @@ class OODDataset:
             sample.pop(key, None)
         return sample
 
-    def __getitem__(self, idx: int) -> dict:
+    @property
+    def num_skipped(self) -> int:
+        return len(self.bad)
+
+    def _views(self, idx: int) -> dict:
         sample = self.raw_sample(idx)
         return dict(
             real=self.real_pipeline(dict(sample)),
             student=self.student_pipeline(dict(sample)))
+
+    def __getitem__(self, idx: int) -> dict:
+        size = len(self.indices)
+        for offset in range(size):
+            i = (idx + offset) % size
+            if i in self.bad:
+                continue
+            try:
+                return self._views(i)
+            except Exception as exc:  # a bad file must not stop training
+                self.bad.add(i)
+                self._last_error = f'{type(exc).__name__}: {exc}'
+                info = self.source.get_data_info(self.indices[i]) if hasattr(
+                    self.source, 'get_data_info') else {}
+                print_log(
+                    f'Skipped OOD image {info.get("img_path", i)!r} '
+                    f'({type(exc).__name__}: {exc}); '
+                    f'{len(self.bad)} skipped so far.',
+                    logger='current',
+                    level=logging.WARNING)
+        raise MosaicError(
+            f'None of the {size} OOD images could be read (last error: '
+            f'{self._last_error}); check the files '
+            'and the pipelines of train_dataloader.dataset.')
 
 
 @DATASETS.register_module()

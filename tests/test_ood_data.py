@@ -1,0 +1,122 @@
+"""OOD folders: labels removed, bad files skipped, mixed modes, small
+images, and clear messages when nothing is usable."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import _tiny  # noqa: F401  (registers RandomGrayImages)
+from mmmosaic.errors import MosaicError
+from mmmosaic.registry import DATASETS
+
+PIPELINE = [
+    dict(type='mmpretrain.Resize', scale=(16, 16)),
+    dict(type='mmpretrain.PackInputs')
+]
+STUDENT = [
+    dict(type='mmpretrain.Resize', scale=(20, 20)),
+    dict(type='mmpretrain.RandomCrop', crop_size=16),
+    dict(type='mmpretrain.RandomFlip', prob=0.5),
+    dict(type='mmpretrain.PackInputs')
+]
+
+
+def _dataset(root, **kwargs):
+    return DATASETS.build(
+        dict(
+            type='OODDataset',
+            source=dict(
+                type='UnlabeledImageFolder',
+                data_root=str(root),
+                pipeline=[dict(type='mmpretrain.LoadImageFromFile')]),
+            real_pipeline=PIPELINE,
+            student_pipeline=STUDENT,
+            **kwargs))
+
+
+def _write_mixed(root):
+    rng = np.random.default_rng(0)
+    (root / 'sub').mkdir(parents=True)
+    Image.fromarray(rng.integers(0, 255, (40, 30), np.uint8),
+                    'L').save(root / 'grey.png')
+    Image.fromarray(rng.integers(0, 255, (25, 50, 4), np.uint8),
+                    'RGBA').save(root / 'sub' / 'rgba.png')
+    Image.fromarray(rng.integers(0, 255, (8, 9, 3), np.uint8),
+                    'RGB').save(root / 'tiny.jpg')  # smaller than the crop
+    (root / 'notes.txt').write_text('not an image')
+
+
+def test_mixed_modes_and_small_images_become_uniform_views(tmp_path):
+    _write_mixed(tmp_path)
+    dataset = _dataset(tmp_path)
+    assert len(dataset) == 3  # the .txt file is not listed
+    for i in range(3):
+        item = dataset[i]
+        assert item['real']['inputs'].shape == (3, 16, 16)
+        assert item['student']['inputs'].shape == (3, 16, 16)
+    assert dataset.num_skipped == 0
+
+
+def test_corrupt_files_are_skipped_counted_and_replaced(tmp_path):
+    _write_mixed(tmp_path)
+    (tmp_path / 'broken.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
+    (tmp_path / 'empty.png').write_bytes(b'')
+    dataset = _dataset(tmp_path)
+    assert len(dataset) == 5
+    items = [dataset[i] for i in range(len(dataset))]
+    assert all(it['real']['inputs'].shape == (3, 16, 16) for it in items)
+    assert dataset.num_skipped == 2
+
+
+def test_nothing_usable_is_one_clear_error(tmp_path):
+    (tmp_path / 'a.jpg').write_bytes(b'garbage')
+    (tmp_path / 'b.png').write_bytes(b'garbage')
+    dataset = _dataset(tmp_path)
+    with pytest.raises(MosaicError, match='None of the 2 OOD images'):
+        dataset[0]
+
+
+def test_empty_and_missing_folders(tmp_path):
+    with pytest.raises(MosaicError, match='holds no image files'):
+        _dataset(tmp_path)
+    with pytest.raises(MosaicError, match='does not exist'):
+        _dataset(tmp_path / 'nope')
+
+
+def test_labels_never_reach_the_views():
+    dataset = DATASETS.build(
+        dict(
+            type='OODDataset',
+            source=dict(type='RandomGrayImages', num=8, labeled=True),
+            real_pipeline=[dict(type='mmpretrain.PackInputs')],
+            student_pipeline=[dict(type='mmpretrain.PackInputs')]))
+    for view in dataset[0].values():
+        assert 'gt_label' not in view['data_samples']
+
+
+def test_subset_file(tmp_path):
+    _write_mixed(tmp_path / 'img')
+    subset = tmp_path / 'subset.json'
+    subset.write_text(json.dumps([2, 0]))
+    assert len(_dataset(tmp_path / 'img', subset_file=str(subset))) == 2
+    subset.write_text(json.dumps([7]))
+    with pytest.raises(MosaicError, match='regenerate'):
+        _dataset(tmp_path / 'img', subset_file=str(subset))
+
+
+def test_grayscale_loading_for_one_channel_teachers(tmp_path):
+    _write_mixed(tmp_path)
+    dataset = DATASETS.build(
+        dict(
+            type='OODDataset',
+            source=dict(
+                type='UnlabeledImageFolder',
+                data_root=str(tmp_path),
+                pipeline=[dict(type='mmpretrain.LoadImageFromFile',
+                               color_type='grayscale')]),
+            real_pipeline=PIPELINE,
+            student_pipeline=STUDENT))
+    assert dataset[1]['real']['inputs'].shape == (1, 16, 16)
+    assert cv2 is not None
