@@ -12,8 +12,10 @@ from mmengine.config import Config, ConfigDict, DictAction
 
 from mmmosaic.errors import MosaicError
 
-__all__ = ['MosaicError', 'DictAction', 'load_config', 'prepare_runtime',
-           'check_data_paths']
+__all__ = [
+    'MosaicError', 'DictAction', 'load_config', 'prepare_runtime',
+    'check_data_paths', 'check_class_counts'
+]
 
 _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _PATH_KEYS = ('data_root', 'data_prefix', 'ann_file', 'subset_file')
@@ -73,6 +75,54 @@ def check_data_paths(cfg: Config, which=_DATALOADERS) -> None:
                     f'--cfg-options {key}=PATH.')
 
 
+def _num_classes(model_cfg) -> Optional[int]:
+    """``num_classes`` of a classifier/segmentor config, if it says."""
+    for head in ('head', 'decode_head'):
+        value = (model_cfg.get(head) or {}).get('num_classes')
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _dataset_classes(dataset_cfg) -> Optional[int]:
+    """Number of classes a dataset config declares, if known statically."""
+    if not isinstance(dataset_cfg, dict):
+        return None
+    metainfo = dataset_cfg.get('metainfo') or {}
+    if 'classes' in metainfo:
+        return len(metainfo['classes'])
+    from mmmosaic.registry import DATASETS
+    name = dataset_cfg.get('type')
+    if not isinstance(name, str):
+        return None
+    try:
+        with DATASETS.switch_scope_and_registry(
+                dataset_cfg.get('_scope_')) as registry:
+            cls = registry.get(name)
+    except Exception:  # an unknown dataset is reported when it is built
+        return None
+    classes = getattr(cls, 'METAINFO', {}).get('classes')
+    return len(classes) if classes else None
+
+
+def check_class_counts(cfg: Config) -> None:
+    """Teacher, student and evaluation data must agree on the classes."""
+    model = cfg.get('model') or {}
+    if 'teacher' not in model or 'student' not in model:
+        return
+    counts = dict(
+        teacher=_num_classes(model.teacher),
+        student=_num_classes(model.student))
+    loader = cfg.get('val_dataloader') or cfg.get('test_dataloader') or {}
+    counts['dataset'] = _dataset_classes(loader.get('dataset'))
+    known = {k: v for k, v in counts.items() if v is not None}
+    if len(set(known.values())) > 1:
+        said = ', '.join(f'{k} {v}' for k, v in known.items())
+        raise MosaicError(
+            f'Class counts disagree ({said}); set model.teacher/student '
+            'head num_classes to the classes of the teacher\'s task.')
+
+
 def _set_amp(cfg: Config) -> None:
     if not torch.cuda.is_available():
         raise MosaicError(
@@ -120,4 +170,5 @@ def prepare_runtime(cfg: Config,
                 'checkpoint of the work dir.')
         cfg.resume, cfg.load_from = True, resume
     check_data_paths(cfg, check_data)
+    check_class_counts(cfg)
     return cfg

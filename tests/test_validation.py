@@ -182,3 +182,16 @@ def test_missing_config_is_one_sentence():
     proc = _tool('tools/train.py', 'configs/nope.py')
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: Config file 'configs/nope")
+
+
+def test_class_count_disagreement_is_caught_before_training():
+    from mmengine.registry import init_default_scope
+
+    from mmmosaic.apis import check_class_counts, load_config
+    init_default_scope('mmmosaic')
+    good = load_config(ROOT + '/configs/demo/mosaickd_mnist_fashion.py')
+    check_class_counts(good)
+    bad = load_config(ROOT + '/configs/demo/mosaickd_mnist_fashion.py',
+                      {'model.student.head.num_classes': 7})
+    with pytest.raises(MosaicError, match='student 7'):
+        check_class_counts(bad)
