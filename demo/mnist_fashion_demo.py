@@ -11,6 +11,7 @@ Run with ``make demo`` (which fetches the data first) or
 ``python demo/mnist_fashion_demo.py [--work-dir DIR] [--retrain-teacher]``.
 """
 import argparse
+import glob
 import os.path as osp
 import sys
 import time
@@ -82,6 +83,9 @@ def main():
     print(table(rows, ['model', 'last', 'best', 'time', 'checkpoint']))
     print(f'\nLogs and checkpoints: {args.work_dir}/<model>/ '
           f'(console.log, <timestamp>/vis_data/scalars.json)')
+    mosaics = sorted(glob.glob(osp.join(work['mosaickd'], 'mosaics', '*.png')))
+    if mosaics:
+        print(f'Generated mosaics, one row per teacher class: {mosaics[-1]}')
     verdict = ('above' if results['mosaickd'] > results['kd_ood'] else
                'NOT above')
     print(f'MosaicKD is {verdict} KD on OOD data by '

@@ -1,0 +1,19 @@
+# Segmentation demo baseline: plain KD (temperature 5) on the Fashion-MNIST
+# canvases only. Same student, same number of student updates and images
+# per update as seg_mosaickd_mnist_canvas.py; no generator, no
+# discriminator.
+_base_ = ['./seg_mosaickd_mnist_canvas.py']
+
+model = dict(
+    generator=None,
+    discriminator=None,
+    student_loss=dict(type='KLDivergenceLoss', temperature=5.0))
+# 2 x 32 OOD images per student step (MosaicKD: 32 synthetic + 32 OOD),
+# 5 student steps an iteration.
+train_dataloader = dict(batch_size=2 * 32 * 5)
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='PlayerOptimWrapperConstructor',
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
+param_scheduler = dict(_delete_=True, student={{_base_.cosine}})

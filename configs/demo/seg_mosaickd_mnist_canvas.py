@@ -1,0 +1,65 @@
+# Segmentation demo, step 2: MosaicKD distils the canvas teacher into a
+# ~15x smaller mmseg UNet using only the Fashion-MNIST canvases (no MNIST
+# image, no label). Give the teacher with
+#   --cfg-options model.teacher_ckpt=work_dirs/.../iter_N.pth
+_base_ = ['../_base_/default_runtime.py', './_base_/mnist_canvas.py']
+
+synthetic_batch_size = 32
+student_steps = 5
+max_iters = 120
+
+model = dict(
+    _scope_='mmmosaic',
+    type='MosaicKD',
+    teacher={{_base_.teacher}},
+    student={{_base_.student}},
+    teacher_ckpt=None,
+    generator=dict(
+        type='DCGANGenerator',
+        img_size={{_base_.canvas_size}},
+        out_channels=1,
+        latent_dim=100,
+        base_channels=16,
+        num_upsamples=3),
+    # 3 stride-2 layers: 22x22-pixel patches (a digit is about 20x20).
+    discriminator=dict(
+        type='PatchDiscriminator',
+        in_channels=1,
+        base_channels=16,
+        num_downsamples=3),
+    loss_weights=dict(adv=1.0, align=1.0, local=1.0, balance=10.0),
+    student_loss=dict(type='KLDivergenceLoss', temperature=1.0),
+    student_steps=student_steps,
+    synthetic_batch_size=synthetic_batch_size)
+
+ood_source = dict(
+    type='UnlabeledImageFolder',
+    data_root={{_base_.ood_root}},
+    pipeline=[dict(type='LoadImageFromFile', color_type='grayscale')])
+train_dataloader = dict(
+    # D's real batch, then one OOD chunk per student step.
+    batch_size=synthetic_batch_size * (student_steps + 1),
+    num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='OODDataset',
+        source=ood_source,
+        real_pipeline=[dict(type='mmseg.PackSegInputs')],
+        student_pipeline=[
+            dict(type='mmseg.RandomFlip', prob=0.5),
+            dict(type='mmseg.PackSegInputs')
+        ]))
+
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=60)
+adam = dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))
+optim_wrapper = dict(
+    constructor='PlayerOptimWrapperConstructor',
+    generator=dict(optimizer=adam),
+    discriminator=dict(optimizer=adam),
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
+cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
+param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
+default_hooks = dict(
+    logger=dict(interval=10), checkpoint=dict(interval=60))
