@@ -120,3 +120,39 @@ def test_grayscale_loading_for_one_channel_teachers(tmp_path):
             student_pipeline=STUDENT))
     assert dataset[1]['real']['inputs'].shape == (1, 16, 16)
     assert cv2 is not None
+
+
+def test_high_entropy_subset_tool(tmp_path):
+    """tools/select_ood_subset.py keeps the images the teacher is least
+    sure about, and OODDataset reads its output."""
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    from _tiny import mosaickd, ood_dataset, write_runner_config
+    from mmmosaic.datasets.ood_subset import (select_high_entropy,
+                                              teacher_entropies)
+    from mmmosaic.registry import MODELS
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    config = write_runner_config(tmp_path / 'cfg.py', tmp_path / 'work')
+    out = tmp_path / 'subset.json'
+    proc = subprocess.run(
+        [sys.executable, 'tools/select_ood_subset.py', config, '--num', '10',
+         '--out', str(out)],
+        cwd=root, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=os.path.join(root, 'tests')))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    chosen = json.loads(out.read_text())
+    assert len(chosen) == 10 and chosen == sorted(set(chosen))
+
+    torch.manual_seed(0)
+    model = MODELS.build(mosaickd())
+    dataset = DATASETS.build(ood_dataset())
+    entropy = teacher_entropies(model, dataset, batch_size=16)
+    assert select_high_entropy(entropy, 10, dataset.indices) == sorted(
+        torch.topk(entropy, 10).indices.tolist())
+    subset = DATASETS.build(ood_dataset() | dict(subset_file=str(out)))
+    assert len(subset) == 10

@@ -1,0 +1,49 @@
+"""The optional OOD subset of MosaicKD: keep the images the teacher is
+least sure about (highest prediction entropy)."""
+from typing import Callable, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.dataset import pseudo_collate
+from torch.utils.data import DataLoader
+
+
+@torch.no_grad()
+def teacher_entropies(model,
+                      dataset,
+                      batch_size: int = 256,
+                      num_workers: int = 0,
+                      progress: Optional[Callable[[int, int], None]] = None
+                      ) -> torch.Tensor:
+    """Entropy (nats) of ``model.teacher`` on the ``real`` view of every
+    item of an :class:`OODDataset`, in dataset order (pixel-averaged for
+    segmentation)."""
+    from mmmosaic.models.algorithms import logits_of
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        collate_fn=pseudo_collate,
+        shuffle=False)
+    model.eval()
+    out = []
+    for batch in loader:
+        inputs = model.data_preprocessor(batch['real'], False)['inputs']
+        log_p = F.log_softmax(logits_of(model.teacher, inputs), dim=1)
+        entropy = -(log_p.exp() * log_p).sum(1)
+        out.append(entropy.flatten(1).mean(1) if entropy.dim() > 1 else
+                   entropy)
+        if progress is not None:
+            progress(sum(len(e) for e in out), len(dataset))
+    return torch.cat(out)
+
+
+def select_high_entropy(entropies: torch.Tensor, num: int,
+                        indices: List[int]) -> List[int]:
+    """The ``num`` source indices with the highest entropy, in source order.
+
+    ``indices[i]`` is the source index of the dataset's item ``i``.
+    """
+    num = min(num, len(entropies))
+    top = torch.topk(entropies, num).indices.tolist()
+    return sorted(indices[i] for i in top)

@@ -1,0 +1,67 @@
+"""Keep the N out-of-domain images the teacher is least sure about.
+
+    python tools/select_ood_subset.py CONFIG --num N --out subset.json
+        [--cfg-options model.teacher_ckpt=PATH ...]
+
+Runs the teacher of a MosaicKD config over the ``real`` view of its train
+dataset and writes the source indices of the N images with the highest
+prediction entropy (the paper's subset of ImageNet/Places, N = size of the
+in-domain training set). Use it with
+``--cfg-options train_dataloader.dataset.subset_file=subset.json``.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# mmmosaic first: its mmcv-lite compat must precede any mmseg import.
+from mmmosaic.apis import (DictAction, MosaicError,  # noqa: E402
+                           check_data_paths, load_config)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--num', type=int, required=True)
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--batch-size', type=int, default=256)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args()
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        if args.num < 1:
+            raise MosaicError(f'--num must be >= 1, got {args.num}.')
+        check_data_paths(cfg, ('train_dataloader', ))
+        from mmengine.registry import init_default_scope
+
+        from mmmosaic.datasets.ood_subset import (select_high_entropy,
+                                                  teacher_entropies)
+        from mmmosaic.registry import DATASETS, MODELS
+        init_default_scope(cfg.get('default_scope', 'mmmosaic'))
+        dataset_cfg = cfg.train_dataloader.dataset.copy()
+        dataset_cfg.pop('subset_file', None)
+        dataset = DATASETS.build(dataset_cfg)
+        model = MODELS.build(cfg.model)
+
+        def progress(done, total):
+            print(f'\r[subset] teacher entropy {done}/{total}', end='',
+                  flush=True)
+
+        entropies = teacher_entropies(model, dataset, args.batch_size,
+                                      progress=progress)
+        print()
+        chosen = select_high_entropy(entropies, args.num, dataset.indices)
+    except MosaicError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        sys.exit(2)
+    with open(args.out, 'w') as f:
+        json.dump(chosen, f)
+    threshold = entropies.sort(descending=True).values[len(chosen) - 1]
+    print(f'[subset] kept {len(chosen)} of {len(dataset)} images (entropy '
+          f'>= {threshold:.3f} nats) -> {args.out}')
+
+
+if __name__ == '__main__':
+    main()
