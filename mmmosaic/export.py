@@ -47,6 +47,14 @@ def student_config(cfg: Config) -> Config:
     for key in _KEEP:
         if key in cfg:
             out[key] = copy.deepcopy(cfg[key])
+    # Inferencers and tools/test.py read the test settings; a distillation
+    # config may only define validation ones.
+    for test, val in (('test_dataloader', 'val_dataloader'),
+                      ('test_evaluator', 'val_evaluator')):
+        if test not in out and val in out:
+            out[test] = copy.deepcopy(out[val])
+    if 'test_dataloader' in out:
+        out.setdefault('test_cfg', dict(type='TestLoop'))
     return Config(out)
 
 
