@@ -10,6 +10,7 @@ from typing import Iterator, Optional, Tuple
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 
+from mmmosaic.dist import configure_distributed, init_distributed
 from mmmosaic.errors import MosaicError
 
 __all__ = [
@@ -169,6 +170,10 @@ def prepare_runtime(cfg: Config,
                 'give an existing file or use --resume alone for the latest '
                 'checkpoint of the work dir.')
         cfg.resume, cfg.load_from = True, resume
+    configure_distributed(cfg, launcher)
     check_data_paths(cfg, check_data)
     check_class_counts(cfg)
+    # Multi-process launches on CPU: gloo, no set_device (mmengine's
+    # init_dist assumes GPUs); with CUDA the Runner initialises as usual.
+    init_distributed(cfg)
     return cfg

@@ -55,6 +55,8 @@ def main():
             launcher=args.launcher,
             amp=args.amp,
             resume=args.resume)
+        from mmmosaic.dist import ensure_preemption_hook
+        ensure_preemption_hook(cfg)  # SIGTERM: checkpoint, stop cleanly
         from mmengine.runner import Runner
         runner = Runner.from_cfg(cfg)
         runner.train()

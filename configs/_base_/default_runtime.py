@@ -19,6 +19,9 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='SafeCheckpointHook'),
     dict(type='RandomStateHook'),
+    # SIGTERM (Slurm time limit, preemption, scancel): checkpoint after the
+    # current iteration and stop, so that --resume continues.
+    dict(type='PreemptionHook'),
 ]
 
 env_cfg = dict(
@@ -32,4 +35,6 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=0)
+# diff_rank_seed: each process draws its own noise (samplers still shard the
+# data alike); a single process is unaffected (rank 0).
+randomness = dict(seed=0, diff_rank_seed=True)

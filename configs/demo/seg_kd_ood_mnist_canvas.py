@@ -14,6 +14,5 @@ train_dataloader = dict(batch_size=2 * 32 * 5)
 optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
+    student=dict(optimizer={{_base_.student_adam}}))
 param_scheduler = dict(_delete_=True, student={{_base_.cosine}})

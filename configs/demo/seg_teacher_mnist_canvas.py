@@ -17,13 +17,13 @@ train_dataloader = dict(
             dict(type='mmseg.LoadAnnotations'),
             dict(type='mmseg.PackSegInputs')
         ]))
-max_iters = 600
+max_iters = 1000
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=300)
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=3e-3, weight_decay=0.0))
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)
 ]
 default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=300))
+    logger=dict(interval=100), checkpoint=dict(interval=500))

@@ -17,6 +17,10 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
+# Registers NYUv2Dataset even where mmmosaic.datasets does not import it
+# (and lets mmseg's own tools/train.py run this config).
+custom_imports = dict(
+    imports=['mmmosaic.datasets.nyu'], allow_failed_imports=False)
 data_root = 'data/nyuv2'
 data_preparation = dict(
     train_dataloader='python tools/dataset_converters/nyu.py SRC data/nyuv2',

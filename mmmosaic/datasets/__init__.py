@@ -1,3 +1,8 @@
-from .ood_dataset import (NoImagesDataset, OODDataset, UnlabeledImageFolder)
+from .mnist_canvas import MNISTCanvasDataset, build_canvas_dataset
+from .nyu import NYUv2Dataset
+from .ood_dataset import NoImagesDataset, OODDataset, UnlabeledImageFolder
 
-__all__ = ['UnlabeledImageFolder', 'OODDataset', 'NoImagesDataset']
+__all__ = [
+    'UnlabeledImageFolder', 'OODDataset', 'NoImagesDataset', 'NYUv2Dataset',
+    'MNISTCanvasDataset', 'build_canvas_dataset'
+]

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 from mmengine.dist import all_reduce
 from mmengine.logging import print_log
@@ -38,6 +39,52 @@ PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0)
 
 def _unwrap(module: nn.Module) -> nn.Module:
     return module.module if is_model_wrapper(module) else module
+
+
+class _GatherBatch(torch.autograd.Function):
+    """``x`` of every process (same shape on all), concatenated along the
+    batch; the backward sums the gradients of all processes and hands each
+    its own part."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, x.contiguous())
+        ctx.part = slice(dist.get_rank() * len(x),
+                         (dist.get_rank() + 1) * len(x))
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(grad)
+        return grad[ctx.part]
+
+
+def _strip_wrappers(module: nn.Module, state_dict: dict, prefix: str,
+                    local_metadata) -> None:
+    """State-dict hook: ``student.module.x`` -> ``student.x`` for players
+    wrapped by DDP, so checkpoints load wrapped or bare alike (mmengine's
+    loader unwraps; ``Runner.save_checkpoint`` does not)."""
+    wrapped = [
+        f'{prefix}{name}.' for name, child in module._modules.items()
+        if is_model_wrapper(child)
+    ]
+    if not wrapped:
+        return
+    for table in (state_dict, getattr(state_dict, '_metadata', {})):
+        items = list(table.items())
+        table.clear()
+        for key, value in items:
+            for head in wrapped:
+                inner = head + 'module'
+                if key == inner:
+                    key = head[:-1]
+                    break
+                if key.startswith(inner + '.'):
+                    key = head + key[len(inner) + 1:]
+                    break
+            table[key] = value
 
 
 def _with_scope(cfg: dict, key: str) -> dict:
@@ -101,6 +148,11 @@ class MosaicKD(BaseModel):
             consecutive skipped outer iterations training stops with an
             error, leaving the last checkpoint as the last good one.
         allow_random_teacher (bool): Only for tests and smoke runs.
+        sync_bn_players (Sequence[str]): Players (``generator``,
+            ``discriminator``, ``student``) whose BatchNorm layers become
+            ``torch.nn.SyncBatchNorm``, so that in multi-GPU training their
+            batch statistics cover the global batch. GPU only (torch has no
+            CPU SyncBN); single-process runs revert them to BatchNorm.
 
     Training data: each sample of the train dataloader is a dict with a
     ``real`` view (D's real images, not augmented) and a ``student`` view
@@ -124,6 +176,7 @@ class MosaicKD(BaseModel):
                  data_preprocessor: Optional[dict] = None,
                  max_nonfinite_streak: int = 20,
                  allow_random_teacher: bool = False,
+                 sync_bn_players: Sequence[str] = (),
                  init_cfg=None):
         teacher = _with_scope(teacher, 'teacher')
         student = _with_scope(student, 'student')
@@ -160,7 +213,18 @@ class MosaicKD(BaseModel):
         self.generator = MODELS.build(generator) if generator else None
         self.discriminator = (
             MODELS.build(discriminator) if discriminator else None)
+        for name in sync_bn_players:
+            if name not in ('generator', 'discriminator',
+                            'student') or (getattr(self, name) is None):
+                raise MosaicError(
+                    f'model.sync_bn_players names {name!r}, which is not a '
+                    'player of this model; use generator, discriminator or '
+                    'student.')
+            setattr(
+                self, name,
+                nn.SyncBatchNorm.convert_sync_batchnorm(getattr(self, name)))
         self._check_normalisation()
+        self.register_state_dict_post_hook(_strip_wrappers)
 
         if teacher_ckpt is not None:
             if not osp.isfile(teacher_ckpt):
@@ -237,10 +301,21 @@ class MosaicKD(BaseModel):
         return pixels
 
     def synthesize(self, batch_size: int, wrapped: bool = True):
-        """``norm(G(z))`` for fresh noise ``z ~ N(0, I)``."""
+        """``norm(G(z))`` for fresh noise ``z ~ N(0, I)``.
+
+        Under DDP each process takes its own slice of a draw for the global
+        batch, so the processes' noise differs even where their random
+        states coincide (e.g. a state restored from rank 0's checkpoint).
+        """
         generator = _unwrap(self.generator)
-        z = generator.sample_noise(
-            batch_size, device=next(generator.parameters()).device)
+        device = next(generator.parameters()).device
+        if is_model_wrapper(self.generator):
+            rank = dist.get_rank()
+            z = generator.sample_noise(
+                batch_size * dist.get_world_size(),
+                device=device)[rank * batch_size:(rank + 1) * batch_size]
+        else:
+            z = generator.sample_noise(batch_size, device=device)
         return self.normalize((self.generator if wrapped else generator)(z))
 
     def _teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -359,10 +434,16 @@ class MosaicKD(BaseModel):
             t_logits = self._teacher_logits(fake)
             s_logits = match_student_to_teacher(
                 logits_of(student, fake), t_logits)
+            # The balance term is not a mean over samples: under DDP it
+            # must see the global batch (with gradients to each rank's own
+            # samples) to equal the single-process term on the whole batch.
+            balance_logits = (
+                _GatherBatch.apply(t_logits)
+                if is_model_wrapper(self.generator) else t_logits)
             losses = dict(
                 loss_adv=self.adv_loss(s_logits, t_logits),
                 loss_align=self.align_loss(t_logits),
-                loss_balance=self.balance_loss(t_logits))
+                loss_balance=self.balance_loss(balance_logits))
             loss = (w['adv'] * losses['loss_adv'] +
                     w['align'] * losses['loss_align'] +
                     w['balance'] * losses['loss_balance'])

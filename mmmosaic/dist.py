@@ -1,0 +1,214 @@
+"""Launchers for multi-process training: torchrun, Slurm and MPI.
+
+mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for every launcher
+and defaults to nccl, so ``--launcher pytorch|slurm|mpi`` fails on a machine
+without a GPU. :func:`init_distributed` initialises the process group itself
+there, from the launcher's environment variables and with gloo; on GPUs it
+leaves everything to mmengine (nccl, one device per process).
+
+:func:`configure_distributed` makes the config fit the launch: a MosaicKD
+game is wrapped with ``MMSeparateDistributedDataParallel`` (one DDP per
+trainable player; the frozen teacher stays bare), each process draws its own
+noise (``randomness.diff_rank_seed``), and on CPU the DDP wrappers get no
+``device_ids``.
+"""
+import datetime
+import os
+import subprocess
+from typing import Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config, ConfigDict
+
+from mmmosaic.errors import MosaicError
+
+__all__ = [
+    'configure_distributed', 'init_distributed', 'is_game_config',
+    'launcher_env', 'ensure_preemption_hook'
+]
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+DEFAULT_PORT = 29500
+
+
+def is_game_config(model_cfg) -> bool:
+    """Whether ``model_cfg`` builds a :class:`MosaicKD` (or a subclass)."""
+    from mmmosaic.models import MosaicKD
+    from mmmosaic.registry import MODELS
+    model_type = model_cfg.get('type') if isinstance(model_cfg, dict) else None
+    if isinstance(model_type, type):
+        return issubclass(model_type, MosaicKD)
+    if not isinstance(model_type, str):
+        return False
+    scope = model_cfg.get('_scope_')
+    key = model_type if '.' in model_type or not scope else (
+        f'{scope}.{model_type}')
+    try:
+        cls = MODELS.get(key)
+    except KeyError:
+        cls = None
+    return isinstance(cls, type) and issubclass(cls, MosaicKD)
+
+
+def configure_distributed(cfg: Config, launcher: str) -> Config:
+    """Adapt ``cfg`` to a multi-process launch (a no-op for ``none``)."""
+    if launcher not in LAUNCHERS:
+        raise MosaicError(f'--launcher must be one of {", ".join(LAUNCHERS)}'
+                          f', got {launcher!r}.')
+    if launcher == 'none':
+        return cfg
+    game = is_game_config(cfg.get('model', {}))
+    on_gpu = torch.cuda.is_available()
+    if not on_gpu and (cfg.get('sync_bn') or
+                       (game and cfg.model.get('sync_bn_players'))):
+        raise MosaicError(
+            'SyncBN (sync_bn / model.sync_bn_players) needs CUDA GPUs: '
+            "torch's SyncBatchNorm has no CPU implementation; drop it for "
+            'CPU training.')
+    wrapper = cfg.get('model_wrapper_cfg')
+    if wrapper is None and (game or not on_gpu):
+        # mmengine's default wraps the whole model in one DDP whose
+        # train_step runs forward(mode='loss') once: the game needs one DDP
+        # per player and its own train_step.
+        wrapper = ConfigDict(
+            type=('MMSeparateDistributedDataParallel'
+                  if game else 'MMDistributedDataParallel'),
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if wrapper is not None and not on_gpu:
+        # DDP refuses device_ids for CPU modules; mmengine passes
+        # [LOCAL_RANK] unless the config says otherwise.
+        wrapper['device_ids'] = None
+    if wrapper is not None:
+        cfg.model_wrapper_cfg = wrapper
+    if game:
+        # Every process must draw its own noise z (and augmentations);
+        # samplers still shuffle alike and shard the OOD set by rank.
+        cfg.setdefault('randomness', ConfigDict(seed=0))
+        cfg.randomness.setdefault('diff_rank_seed', True)
+    return cfg
+
+
+def ensure_preemption_hook(cfg: Config) -> Config:
+    """Add a :class:`PreemptionHook` to ``cfg.custom_hooks`` if it has none.
+
+    Configs that set their own ``custom_hooks`` replace the default list of
+    ``configs/_base_/default_runtime.py``; a training job must still save
+    and stop cleanly on SIGTERM.
+    """
+    hooks = list(cfg.get('custom_hooks') or [])
+    names = {
+        str(h.get('type')).split('.')[-1]
+        for h in hooks if isinstance(h, dict)
+    }
+    if 'PreemptionHook' not in names:
+        hooks.append(ConfigDict(type='mmmosaic.PreemptionHook'))
+        cfg.custom_hooks = hooks
+    return cfg
+
+
+def _first_host(nodelist: str) -> str:
+    """First host name of a Slurm node list such as ``gpu[01-04,07]``."""
+    try:
+        out = subprocess.run(['scontrol', 'show', 'hostnames', nodelist],
+                             capture_output=True,
+                             text=True,
+                             timeout=30)
+        hosts = out.stdout.split()
+        if out.returncode == 0 and hosts:
+            return hosts[0]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    # No scontrol: expand the simple forms by hand.
+    head = nodelist.split(',')[0]
+    if '[' in head:
+        prefix, rest = head.split('[', 1)
+        return prefix + rest.split('-')[0].split(',')[0].rstrip(']')
+    return head
+
+
+def launcher_env(launcher: str, port: Optional[int] = None) -> dict:
+    """``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and
+    ``MASTER_PORT`` for a process started by ``launcher``.
+
+    Existing ``MASTER_ADDR`` / ``MASTER_PORT`` variables win (set them, or
+    ``PORT`` for tools/slurm_train.sh, when two jobs share a node).
+    """
+    env = os.environ
+    if launcher == 'pytorch':
+        missing = [
+            k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+            if k not in env
+        ]
+        if missing:
+            raise MosaicError(
+                f'--launcher pytorch needs {", ".join(missing)} from '
+                'torchrun; start the job with tools/dist_train.sh CONFIG '
+                'GPUS (or torchrun --nproc_per_node N tools/train.py).')
+        return dict(
+            RANK=env['RANK'],
+            WORLD_SIZE=env['WORLD_SIZE'],
+            LOCAL_RANK=env.get('LOCAL_RANK', '0'),
+            MASTER_ADDR=env['MASTER_ADDR'],
+            MASTER_PORT=env['MASTER_PORT'])
+    if launcher == 'slurm':
+        if 'SLURM_PROCID' not in env or 'SLURM_NTASKS' not in env:
+            raise MosaicError(
+                '--launcher slurm must run in a Slurm job step (srun); '
+                'start it with tools/slurm_train.sh PARTITION JOB_NAME '
+                'CONFIG WORK_DIR.')
+        nodelist = env.get('SLURM_STEP_NODELIST', env.get('SLURM_NODELIST'))
+        ntasks = env.get('SLURM_STEP_NUM_TASKS', env['SLURM_NTASKS'])
+        return dict(
+            RANK=env['SLURM_PROCID'],
+            WORLD_SIZE=ntasks,
+            LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
+            MASTER_ADDR=env.get('MASTER_ADDR') or _first_host(nodelist),
+            MASTER_PORT=str(env.get('MASTER_PORT') or port or DEFAULT_PORT))
+    if launcher == 'mpi':
+        if 'OMPI_COMM_WORLD_RANK' not in env or 'MASTER_ADDR' not in env:
+            raise MosaicError(
+                '--launcher mpi needs Open MPI (mpirun) and MASTER_ADDR set '
+                'to the first host; export MASTER_ADDR before mpirun.')
+        return dict(
+            RANK=env['OMPI_COMM_WORLD_RANK'],
+            WORLD_SIZE=env['OMPI_COMM_WORLD_SIZE'],
+            LOCAL_RANK=env.get('OMPI_COMM_WORLD_LOCAL_RANK', '0'),
+            MASTER_ADDR=env['MASTER_ADDR'],
+            MASTER_PORT=str(env.get('MASTER_PORT') or port or DEFAULT_PORT))
+    raise MosaicError(f'--launcher must be one of {", ".join(LAUNCHERS)}, '
+                      f'got {launcher!r}.')
+
+
+def init_distributed(cfg: Config) -> bool:
+    """Initialise the process group for ``cfg.launcher`` on a CPU machine.
+
+    Returns True when it did; False when there is nothing to do (single
+    process, already initialised) or when CUDA is available, where the
+    Runner's own ``init_dist`` (nccl, ``set_device``) is the right one.
+    """
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none' or (torch_dist.is_available()
+                              and torch_dist.is_initialized()):
+        return False
+    if torch.cuda.is_available():
+        return False
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    backend = dist_cfg.pop('backend', 'gloo')
+    if backend == 'nccl':
+        backend = 'gloo'  # nccl needs CUDA; gloo has the same collectives
+    port = dist_cfg.pop('port', None)
+    dist_cfg.pop('init_backend', None)
+    timeout = dist_cfg.pop('timeout', None)
+    if timeout is not None:
+        dist_cfg['timeout'] = datetime.timedelta(seconds=timeout)
+    env = launcher_env(launcher, port)
+    os.environ.update(env)
+    torch_dist.init_process_group(
+        backend=backend,
+        init_method='env://',
+        rank=int(env['RANK']),
+        world_size=int(env['WORLD_SIZE']),
+        **dist_cfg)
+    return True
