@@ -59,6 +59,19 @@ def _dataset_paths(node, where: str) -> Iterator[Tuple[str, str]]:
             yield from _dataset_paths(node[key], f'{where}.{key}')
 
 
+def check_teacher_ckpt(cfg: Config) -> None:
+    """Stop early if ``model.teacher_ckpt`` names a missing file."""
+    model = cfg.get('model')
+    ckpt = model.get('teacher_ckpt') if isinstance(model, dict) else None
+    if isinstance(ckpt, str) and not osp.isfile(ckpt):
+        hint = cfg.get('data_preparation', {}).get('teacher_ckpt')
+        todo = (f'train it with `{hint}`'
+                if hint else 'train a teacher with configs/teachers/')
+        raise MosaicError(
+            f'model.teacher_ckpt {ckpt!r} does not exist; {todo} or pass '
+            '--cfg-options model.teacher_ckpt=PATH.')
+
+
 def check_data_paths(cfg: Config, which=_DATALOADERS) -> None:
     """Stop early, with the config key, if a dataset path does not exist."""
     for name in which:
@@ -172,6 +185,7 @@ def prepare_runtime(cfg: Config,
         cfg.resume, cfg.load_from = True, resume
     configure_distributed(cfg, launcher)
     check_data_paths(cfg, check_data)
+    check_teacher_ckpt(cfg)
     check_class_counts(cfg)
     # Multi-process launches on CPU: gloo, no set_device (mmengine's
     # init_dist assumes GPUs); with CUDA the Runner initialises as usual.

@@ -1,5 +1,6 @@
 """Carry torch's random state through a checkpoint for exact resumes."""
 import torch
+from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 
 from mmmosaic.registry import HOOKS
@@ -46,3 +47,10 @@ class RandomStateHook(Hook):
         torch.set_rng_state(state['cpu'])
         if 'cuda' in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state['cuda'])
+        rank = get_rank()
+        if rank:
+            # Only rank 0 writes checkpoints: derive a distinct stream per
+            # rank from the restored one, so ranks keep drawing different
+            # noise (rank 0's stream is untouched, hence exact on 1 GPU).
+            torch.manual_seed(
+                int(torch.randint(2**62, (1, )).item()) + rank)
