@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-LINT_PATHS := mmmosaic tools tests configs demo
+LINT_PATHS := mmmosaic tools tests configs demo benchmarks
 
 .PHONY: install test demo demo-seg lint format data clean
 

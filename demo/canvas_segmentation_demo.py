@@ -20,8 +20,8 @@ CONFIGS = osp.join(ROOT, 'configs', 'demo')
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--work-dir',
-                        default=osp.join('work_dirs', 'demo_seg'))
+    parser.add_argument(
+        '--work-dir', default=osp.join('work_dirs', 'demo_seg'))
     parser.add_argument('--retrain-teacher', action='store_true')
     args = parser.parse_args()
     for folder in ('mnist', 'fashion_mnist'):
@@ -31,17 +31,17 @@ def main():
     sys.path.insert(0, ROOT)
     from mmmosaic.datasets.mnist_canvas import build_canvas_dataset
     say('building the canvases (seconds; reused when present)')
-    build_canvas_dataset(osp.join(ROOT, 'data', 'mnist_canvas'),
-                         mnist_root=osp.join(ROOT, 'data', 'mnist'),
-                         fashion_root=osp.join(ROOT, 'data',
-                                               'fashion_mnist'))
+    build_canvas_dataset(
+        osp.join(ROOT, 'data', 'mnist_canvas'),
+        mnist_root=osp.join(ROOT, 'data', 'mnist'),
+        fashion_root=osp.join(ROOT, 'data', 'fashion_mnist'))
     run_comparison(
         dict(
             teacher=osp.join(CONFIGS, 'seg_teacher_mnist_canvas.py'),
             kd_ood=osp.join(CONFIGS, 'seg_kd_ood_mnist_canvas.py'),
-            mosaickd=osp.join(CONFIGS, 'seg_mosaickd_mnist_canvas.py')),
-        args.work_dir, 'mIoU',
-        'Digit-canvas test mIoU (%), 11 classes', args.retrain_teacher)
+            mosaickd=osp.join(CONFIGS,
+                              'seg_mosaickd_mnist_canvas.py')), args.work_dir,
+        'mIoU', 'Digit-canvas test mIoU (%), 11 classes', args.retrain_teacher)
 
 
 if __name__ == '__main__':

@@ -20,8 +20,8 @@ def say(msg: str) -> None:
 def train(config: str, work_dir: str, options=(), label: str = '') -> float:
     """Run ``tools/train.py``; show its progress lines; return seconds."""
     cmd = [
-        sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
-        '--work-dir', work_dir
+        sys.executable,
+        osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir
     ]
     if options:
         cmd += ['--cfg-options', *options]
@@ -31,8 +31,12 @@ def train(config: str, work_dir: str, options=(), label: str = '') -> float:
     start = time.time()
     env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1')
     with open(log_path, 'w') as log, subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, cwd=ROOT, env=env) as proc:
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+            env=env) as proc:
         for line in proc.stdout:
             log.write(line)
             match = _PROGRESS.search(line)
@@ -42,9 +46,11 @@ def train(config: str, work_dir: str, options=(), label: str = '') -> float:
                 keep = re.findall(
                     r'(loss\w*|accuracy/top1|mIoU|aAcc): (-?[\d.]+)', metrics)
                 text = '  '.join(f'{k} {v}' for k, v in keep)
-                print(f'  {label} {match.group(1)} '
-                      f'[{match.group(2)}/{match.group(3)}] {text} '
-                      f'({time.time() - start:.0f}s)', flush=True)
+                print(
+                    f'  {label} {match.group(1)} '
+                    f'[{match.group(2)}/{match.group(3)}] {text} '
+                    f'({time.time() - start:.0f}s)',
+                    flush=True)
             elif line.startswith('error:'):
                 print(line.rstrip(), flush=True)
         proc.wait()
@@ -56,8 +62,8 @@ def train(config: str, work_dir: str, options=(), label: str = '') -> float:
 
 def metric_history(work_dir: str, key: str):
     """(step, value) of ``key`` in the newest run's vis_data/scalars.json."""
-    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                     'scalars.json')))
+    runs = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not runs:
         return []
     history = []
@@ -81,14 +87,17 @@ def table(rows, headers) -> str:
     ]
 
     def fmt(row):
-        return '| ' + ' | '.join(
-            str(c).ljust(w) for c, w in zip(row, widths)) + ' |'
+        return '| ' + ' | '.join(str(c).ljust(w)
+                                 for c, w in zip(row, widths)) + ' |'
 
     sep = '|' + '|'.join('-' * (w + 2) for w in widths) + '|'
     return '\n'.join([fmt(headers), sep] + [fmt(r) for r in rows])
 
 
-def run_comparison(configs: dict, work_dir: str, metric: str, title: str,
+def run_comparison(configs: dict,
+                   work_dir: str,
+                   metric: str,
+                   title: str,
                    retrain_teacher: bool = False) -> dict:
     """Teacher, then KD on OOD data and MosaicKD from it; print the table.
 
@@ -102,18 +111,18 @@ def run_comparison(configs: dict, work_dir: str, metric: str, title: str,
     if retrain_teacher or not osp.isfile(
             osp.join(work['teacher'], 'last_checkpoint')):
         say('1/3 training the teacher on the in-domain task (supervised)')
-        seconds['teacher'] = train(configs['teacher'], work['teacher'],
-                                   label='teacher')
+        seconds['teacher'] = train(
+            configs['teacher'], work['teacher'], label='teacher')
     else:
         say(f'1/3 reusing the teacher in {work["teacher"]} '
             '(--retrain-teacher to train it again)')
     option = [f'model.teacher_ckpt={last_checkpoint(work["teacher"])}']
     say('2/3 KD on the out-of-domain images (baseline)')
-    seconds['kd_ood'] = train(configs['kd_ood'], work['kd_ood'], option,
-                              label='kd-ood')
+    seconds['kd_ood'] = train(
+        configs['kd_ood'], work['kd_ood'], option, label='kd-ood')
     say('3/3 MosaicKD with the same out-of-domain images')
-    seconds['mosaickd'] = train(configs['mosaickd'], work['mosaickd'],
-                                option, label='mosaickd')
+    seconds['mosaickd'] = train(
+        configs['mosaickd'], work['mosaickd'], option, label='mosaickd')
 
     names = dict(
         teacher='Teacher (in-domain, supervised)',
@@ -128,19 +137,20 @@ def run_comparison(configs: dict, work_dir: str, metric: str, title: str,
         last, best = history[-1][1], max(v for _, v in history)
         results[key] = last
         took = f'{seconds[key]:.0f}s' if key in seconds else 'reused'
-        rows.append([name, f'{last:.2f}', f'{best:.2f}', took,
-                     last_checkpoint(work[key])])
+        rows.append([
+            name, f'{last:.2f}', f'{best:.2f}', took,
+            last_checkpoint(work[key])
+        ])
     print()
     print(title)
     print(table(rows, ['model', 'last', 'best', 'time', 'checkpoint']))
     print(f'\nLogs and checkpoints: {work_dir}/<model>/ '
           '(console.log, <timestamp>/vis_data/scalars.json)')
-    mosaics = sorted(glob.glob(osp.join(work['mosaickd'], 'mosaics',
-                                        '*.png')))
+    mosaics = sorted(glob.glob(osp.join(work['mosaickd'], 'mosaics', '*.png')))
     if mosaics:
         print(f'Generated mosaics, one row per teacher class: {mosaics[-1]}')
-    verdict = ('above' if results['mosaickd'] > results['kd_ood'] else
-               'NOT above')
+    verdict = ('above'
+               if results['mosaickd'] > results['kd_ood'] else 'NOT above')
     print(f'MosaicKD is {verdict} KD on OOD data by '
           f'{results["mosaickd"] - results["kd_ood"]:+.2f} points and reaches '
           f'{100 * results["mosaickd"] / results["teacher"]:.1f}% of the '

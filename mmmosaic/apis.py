@@ -78,8 +78,8 @@ def check_data_paths(cfg: Config, which=_DATALOADERS) -> None:
         loader = cfg.get(name)
         if not isinstance(loader, dict):
             continue
-        for key, path in _dataset_paths(loader.get('dataset'),
-                                        f'{name}.dataset'):
+        for key, path in _dataset_paths(
+                loader.get('dataset'), f'{name}.dataset'):
             if not osp.exists(path):
                 hint = cfg.get('data_preparation', {}).get(name)
                 todo = (f'prepare it with `{hint}`' if hint else

@@ -23,9 +23,10 @@ import types
 import warnings
 
 #: mmseg components that need mmcv's compiled ops (full ``mmcv``).
-UNAVAILABLE_WITHOUT_MMCV_OPS = (
-    'CCHead (CCNet)', 'PSAHead (PSANet)', 'SideAdapterCLIPHead (SAN)',
-    'FocalLoss on CUDA tensors', 'DCN-based backbones')
+UNAVAILABLE_WITHOUT_MMCV_OPS = ('CCHead (CCNet)', 'PSAHead (PSANet)',
+                                'SideAdapterCLIPHead (SAN)',
+                                'FocalLoss on CUDA tensors',
+                                'DCN-based backbones')
 
 
 def _has_compiled_mmcv_ops() -> bool:

@@ -44,10 +44,7 @@ DATA_SAMPLERS = Registry(
     scope='mmmosaic',
     locations=_DATA)
 TRANSFORMS = Registry(
-    'transform',
-    parent=MMENGINE_TRANSFORMS,
-    scope='mmmosaic',
-    locations=_DATA)
+    'transform', parent=MMENGINE_TRANSFORMS, scope='mmmosaic', locations=_DATA)
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='mmmosaic', locations=_ENGINE)
 LOOPS = Registry(

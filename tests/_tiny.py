@@ -54,8 +54,8 @@ def optim_wrapper_cfg(players=('generator', 'discriminator', 'student')):
         generator=dict(optimizer=adam),
         discriminator=dict(optimizer=adam),
         student=dict(
-            optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
-                           weight_decay=1e-4)))
+            optimizer=dict(
+                type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
     return {k: cfgs[k] for k in players}
 
 
@@ -72,8 +72,9 @@ class RandomGrayImages(BaseDataset):
         rng = np.random.default_rng(self.seed)
         items = []
         for i in range(self.num):
-            item = dict(img=rng.integers(
-                0, 256, (self.size, self.size), dtype=np.uint8))
+            item = dict(
+                img=rng.integers(
+                    0, 256, (self.size, self.size), dtype=np.uint8))
             if self.labeled:
                 item['gt_label'] = i % 10
             items.append(item)
@@ -83,8 +84,7 @@ class RandomGrayImages(BaseDataset):
 def ood_dataset(num=64, size=16):
     return dict(
         type='OODDataset',
-        source=dict(
-            type='RandomGrayImages', num=num, size=size, labeled=True),
+        source=dict(type='RandomGrayImages', num=num, size=size, labeled=True),
         real_pipeline=[dict(type='mmpretrain.PackInputs')],
         student_pipeline=[
             dict(type='mmpretrain.RandomCrop', crop_size=size, padding=2),
@@ -93,7 +93,10 @@ def ood_dataset(num=64, size=16):
         ])
 
 
-def write_runner_config(path, work_dir, max_iters=8, ckpt_interval=2,
+def write_runner_config(path,
+                        work_dir,
+                        max_iters=8,
+                        ckpt_interval=2,
                         extra_hooks=()):
     """A complete tiny MosaicKD config file for tools/train.py runs.
 
@@ -102,8 +105,7 @@ def write_runner_config(path, work_dir, max_iters=8, ckpt_interval=2,
     """
     from mmengine.config import Config
     k, b = 2, 4
-    cosine = [dict(type='CosineAnnealingLR', T_max=max_iters,
-                   by_epoch=False)]
+    cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
     cfg = dict(
         custom_imports=dict(imports=['_tiny'], allow_failed_imports=False),
         default_scope='mmmosaic',
@@ -147,7 +149,10 @@ class KillAtIterHook(Hook):
     def __init__(self, at):
         self.at = at
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if runner.iter + 1 == self.at:
             import os

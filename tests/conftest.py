@@ -1,13 +1,13 @@
 import itertools
 import os
 
-import mmmosaic  # noqa: F401  (mmcv-lite compat before any mmseg import)
 import pytest
 import torch
 
+import mmmosaic  # noqa: F401  (mmcv-lite compat before any mmseg import)
+
 # Two shared cores: one thread is much faster than two under load.
 torch.set_num_threads(1)
-
 
 _COUNTER = itertools.count()
 

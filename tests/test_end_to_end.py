@@ -5,11 +5,11 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from _tiny import classifier
 from mmengine.config import Config
 from mmengine.dataset import BaseDataset
 from mmengine.runner import Runner
 
-from _tiny import classifier
 from mmmosaic.registry import DATASETS, MODELS
 
 SIZE = 16
@@ -31,8 +31,7 @@ class DigitsDataset(BaseDataset):
         order = np.random.default_rng(0).permutation(len(images))
         order = order[:1200] if self.split == 'train' else order[1200:]
         return [
-            dict(img=images[i], gt_label=int(digits.target[i]))
-            for i in order
+            dict(img=images[i], gt_label=int(digits.target[i])) for i in order
         ]
 
 
@@ -52,8 +51,9 @@ def _ood_folder(root):
         side = int(rng.integers(20, 36))
         y = rng.integers(0, page.shape[0] - side)
         x = rng.integers(0, page.shape[1] - side)
-        crop = cv2.resize(page[y:y + side, x:x + side], (SIZE, SIZE),
-                          interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(
+            page[y:y + side, x:x + side], (SIZE, SIZE),
+            interpolation=cv2.INTER_AREA)
         cv2.imwrite(osp.join(root, f'{count}.png'), crop)
         count += 1
     return count
@@ -100,8 +100,7 @@ def digits_teacher(tmp_path_factory):
     return path, acc
 
 
-def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32,
-                  k=2):
+def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32, k=2):
     return Config(
         dict(
             default_scope='mmmosaic',
@@ -112,11 +111,15 @@ def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32,
                 teacher=classifier((16, 32)),
                 student=classifier((8, 16)),
                 teacher_ckpt=teacher_ckpt,
-                generator=dict(type='DCGANGenerator', img_size=SIZE,
-                               out_channels=1, latent_dim=32,
-                               base_channels=16),
-                discriminator=dict(type='PatchDiscriminator', in_channels=1,
-                                   base_channels=16),
+                generator=dict(
+                    type='DCGANGenerator',
+                    img_size=SIZE,
+                    out_channels=1,
+                    latent_dim=32,
+                    base_channels=16),
+                discriminator=dict(
+                    type='PatchDiscriminator', in_channels=1,
+                    base_channels=16),
                 student_steps=k,
                 synthetic_batch_size=b),
             train_dataloader=dict(
@@ -128,37 +131,50 @@ def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32,
                     source=dict(
                         type='UnlabeledImageFolder',
                         data_root=str(ood_root),
-                        pipeline=[dict(type='mmpretrain.LoadImageFromFile',
-                                       color_type='grayscale')]),
+                        pipeline=[
+                            dict(
+                                type='mmpretrain.LoadImageFromFile',
+                                color_type='grayscale')
+                        ]),
                     real_pipeline=[dict(type='mmpretrain.PackInputs')],
                     student_pipeline=[
-                        dict(type='mmpretrain.RandomCrop', crop_size=SIZE,
-                             padding=2),
+                        dict(
+                            type='mmpretrain.RandomCrop',
+                            crop_size=SIZE,
+                            padding=2),
                         dict(type='mmpretrain.RandomFlip', prob=0.5),
                         dict(type='mmpretrain.PackInputs')
                     ])),
-            train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                           val_interval=max_iters),
+            train_cfg=dict(
+                type='IterBasedTrainLoop',
+                max_iters=max_iters,
+                val_interval=max_iters),
             val_dataloader=dict(
                 batch_size=200,
                 num_workers=0,
                 sampler=dict(type='DefaultSampler', shuffle=False),
-                dataset=dict(type='DigitsDataset', split='test',
-                             pipeline=[dict(type='mmpretrain.PackInputs')])),
+                dataset=dict(
+                    type='DigitsDataset',
+                    split='test',
+                    pipeline=[dict(type='mmpretrain.PackInputs')])),
             val_cfg=dict(type='ValLoop'),
             val_evaluator=dict(type='mmpretrain.Accuracy', topk=(1, )),
             optim_wrapper=dict(
                 constructor='PlayerOptimWrapperConstructor',
-                generator=dict(optimizer=dict(type='Adam', lr=1e-3,
-                                              betas=(0.5, 0.999))),
-                discriminator=dict(optimizer=dict(type='Adam', lr=1e-3,
-                                                  betas=(0.5, 0.999))),
-                student=dict(optimizer=dict(type='SGD', lr=0.1,
-                                            momentum=0.9,
-                                            weight_decay=1e-4))),
+                generator=dict(
+                    optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
+                discriminator=dict(
+                    optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
+                student=dict(
+                    optimizer=dict(
+                        type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))),
             param_scheduler={
-                player: [dict(type='CosineAnnealingLR', T_max=max_iters,
-                              by_epoch=False)]
+                player: [
+                    dict(
+                        type='CosineAnnealingLR',
+                        T_max=max_iters,
+                        by_epoch=False)
+                ]
                 for player in ('generator', 'discriminator', 'student')
             },
             custom_hooks=[
@@ -167,8 +183,10 @@ def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32,
             ],
             default_hooks=dict(
                 logger=dict(type='LoggerHook', interval=20),
-                checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                                interval=max_iters // 2)),
+                checkpoint=dict(
+                    type='CheckpointHook',
+                    by_epoch=False,
+                    interval=max_iters // 2)),
             log_processor=dict(by_epoch=False)))
 
 

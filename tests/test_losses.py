@@ -29,7 +29,8 @@ def test_kl_matches_hand_computation_with_temperature():
     assert loss.item() == pytest.approx(expected, rel=1e-6)
     # PyTorch's batchmean KL gives the same number.
     ref = torch.nn.functional.kl_div(
-        torch.log_softmax(s / tau, 1), torch.softmax(t / tau, 1),
+        torch.log_softmax(s / tau, 1),
+        torch.softmax(t / tau, 1),
         reduction='batchmean') * tau**2
     assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
 
@@ -67,8 +68,7 @@ def test_class_balance_is_negative_entropy_in_bits_of_mean_prediction():
     assert ClassBalanceLoss()(confident).item() == pytest.approx(0, abs=1e-6)
     # Each class predicted equally often: minimum -log2(C).
     balanced = torch.eye(4) * 30
-    assert ClassBalanceLoss()(balanced).item() == pytest.approx(-2.0,
-                                                                abs=1e-6)
+    assert ClassBalanceLoss()(balanced).item() == pytest.approx(-2.0, abs=1e-6)
     logits = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
     pbar = [(a + b) / 2 for a, b in zip(_softmax([1, 0]), _softmax([0, 0]))]
     expected = sum(v * math.log2(v) for v in pbar)
@@ -84,8 +84,8 @@ def test_patch_bce_sums_patches_and_averages_batch():
         return -(y * math.log(sig) + (1 - y) * math.log(1 - sig))
 
     for real in (True, False):
-        expected = sum(
-            bce(v, float(real)) for v in logits.flatten().tolist()) / 2
+        expected = sum(bce(v, float(real))
+                       for v in logits.flatten().tolist()) / 2
         got = PatchAdversarialLoss()(logits, real).item()
         assert got == pytest.approx(expected, rel=1e-6)
 

@@ -3,10 +3,10 @@ import copy
 
 import pytest
 import torch
+from _tiny import mosaickd, ood_dataset, optim_wrapper_cfg
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 
-from _tiny import mosaickd, ood_dataset, optim_wrapper_cfg
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS, MODELS
 
@@ -56,13 +56,17 @@ def test_teacher_is_frozen_in_eval_and_bit_identical_after_training():
 
 def test_every_trainable_player_changes():
     model, optim = _setup()
-    before = {p: _state(getattr(model, p))
-              for p in ('generator', 'discriminator', 'student')}
+    before = {
+        p: _state(getattr(model, p))
+        for p in ('generator', 'discriminator', 'student')
+    }
     logs = model.train_step(_batch(model), optim)
     for player, state in before.items():
         after = getattr(model, player).state_dict()
-        changed = [k for k, v in state.items()
-                   if v.is_floating_point() and not torch.equal(v, after[k])]
+        changed = [
+            k for k, v in state.items()
+            if v.is_floating_point() and not torch.equal(v, after[k])
+        ]
         assert changed, f'{player} did not change'
     for key in ('loss_d', 'loss_g', 'loss_adv', 'loss_align', 'loss_local',
                 'loss_balance', 'loss_student'):
@@ -103,7 +107,8 @@ def test_student_update_equals_update_without_other_players():
         t_logits = model.teacher(inputs, mode='tensor')
     s_logits = reference(inputs, mode='tensor')
     loss = torch.nn.functional.kl_div(
-        torch.log_softmax(s_logits, 1), torch.softmax(t_logits, 1),
+        torch.log_softmax(s_logits, 1),
+        torch.softmax(t_logits, 1),
         reduction='batchmean')
     loss.backward()
     sgd.step()
@@ -125,13 +130,14 @@ def test_kd_on_ood_baseline_trains_only_the_student():
     before = _state(model.student)
     logs = model.train_step(_batch(model), optim)
     assert set(logs) == {'loss_student'}
-    assert any(not torch.equal(v, model.student.state_dict()[k])
+    assert any(not torch.equal(v,
+                               model.student.state_dict()[k])
                for k, v in before.items() if v.is_floating_point())
 
 
 def test_data_free_baseline_runs_without_images():
-    model, optim = _setup(dict(discriminator=None,
-                               loss_weights=dict(align=0, balance=0)))
+    model, optim = _setup(
+        dict(discriminator=None, loss_weights=dict(align=0, balance=0)))
     logs = model.train_step({}, optim)
     assert 'loss_local' not in logs and 'loss_adv' in logs
 
@@ -141,8 +147,8 @@ def test_data_free_baseline_runs_without_images():
     (dict(loss_weights=dict(adv=-1)), 'loss_weights.adv'),
     (dict(loss_weights=dict(advv=1)), 'unknown key'),
     (dict(allow_random_teacher=False), 'teacher_ckpt'),
-    (dict(allow_random_teacher=False, teacher_ckpt='/nope.pth'),
-     'does not exist'),
+    (dict(allow_random_teacher=False,
+          teacher_ckpt='/nope.pth'), 'does not exist'),
     (dict(generator=None), 'needs a model.generator'),
 ])
 def test_config_mistakes_are_one_sentence(overrides, match):
@@ -160,9 +166,14 @@ def test_batch_size_mismatch_is_explained():
 
 
 def test_image_size_mismatch_is_explained():
-    model, optim = _setup(dict(generator=dict(
-        type='DCGANGenerator', img_size=32, out_channels=1, latent_dim=8,
-        base_channels=8)))
+    model, optim = _setup(
+        dict(
+            generator=dict(
+                type='DCGANGenerator',
+                img_size=32,
+                out_channels=1,
+                latent_dim=8,
+                base_channels=8)))
     with pytest.raises(MosaicError, match='img_size'):
         model.train_step(_batch(model), optim)
 
@@ -179,5 +190,6 @@ def test_optimiser_for_missing_player_is_rejected():
     with pytest.raises(MosaicError, match='optim_wrapper.generator'):
         build_optim_wrapper(
             model,
-            dict(constructor='PlayerOptimWrapperConstructor',
-                 **optim_wrapper_cfg()))
+            dict(
+                constructor='PlayerOptimWrapperConstructor',
+                **optim_wrapper_cfg()))

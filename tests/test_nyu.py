@@ -55,8 +55,7 @@ def public_nyu(tmp_path):
                 0, 256, size=(H, W, 3), dtype=np.uint8)
             labels = _labels_seg13(int(name))
             Image.fromarray(rgb).save(src / 'image' / split / f'{name}.png')
-            Image.fromarray(labels).save(src / 'seg13' / split /
-                                         f'{name}.png')
+            Image.fromarray(labels).save(src / 'seg13' / split / f'{name}.png')
             truth[(split, name)] = (rgb, labels)
     return src, truth
 
@@ -93,8 +92,7 @@ def test_converter_zero_based_split_first_npy(tmp_path):
         np.save(src / split / 'image' / '7.npy', image)
         np.save(src / split / 'label' / '7.npy', labels)
     dst = tmp_path / 'out'
-    assert converter.main(
-        [str(src), str(dst), '--labels', 'zero-based']) == 0
+    assert converter.main([str(src), str(dst), '--labels', 'zero-based']) == 0
     ann = _read(dst / 'annotations' / 'test' / '7.png')
     assert np.all(ann[labels < 0] == 255)
     assert np.array_equal(ann[labels >= 0], labels[labels >= 0])
@@ -122,8 +120,8 @@ def test_converter_errors(public_nyu, tmp_path, capsys):
     err = _error(capsys, [src, dst])
     assert "'0005'" in err and 'no label map' in err
     # 40-class labels given as seg13.
-    Image.fromarray(np.full((H, W), 40, np.uint8)).save(
-        src / 'seg13' / 'test' / '0005.png')
+    Image.fromarray(np.full(
+        (H, W), 40, np.uint8)).save(src / 'seg13' / 'test' / '0005.png')
     err = _error(capsys, [src, dst])
     assert 'value 40' in err
 

@@ -2,12 +2,12 @@
 images, and clear messages when nothing is usable."""
 import json
 
+import _tiny  # noqa: F401  (registers RandomGrayImages)
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-import _tiny  # noqa: F401  (registers RandomGrayImages)
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
 
@@ -114,8 +114,11 @@ def test_grayscale_loading_for_one_channel_teachers(tmp_path):
             source=dict(
                 type='UnlabeledImageFolder',
                 data_root=str(tmp_path),
-                pipeline=[dict(type='mmpretrain.LoadImageFromFile',
-                               color_type='grayscale')]),
+                pipeline=[
+                    dict(
+                        type='mmpretrain.LoadImageFromFile',
+                        color_type='grayscale')
+                ]),
             real_pipeline=PIPELINE,
             student_pipeline=STUDENT))
     assert dataset[1]['real']['inputs'].shape == (1, 16, 16)
@@ -130,8 +133,8 @@ def test_high_entropy_subset_tool(tmp_path):
     import sys
 
     import torch
-
     from _tiny import mosaickd, ood_dataset, write_runner_config
+
     from mmmosaic.datasets.ood_subset import (select_high_entropy,
                                               teacher_entropies)
     from mmmosaic.registry import MODELS
@@ -139,11 +142,17 @@ def test_high_entropy_subset_tool(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     config = write_runner_config(tmp_path / 'cfg.py', tmp_path / 'work')
     out = tmp_path / 'subset.json'
-    proc = subprocess.run(
-        [sys.executable, 'tools/select_ood_subset.py', config, '--num', '10',
-         '--out', str(out)],
-        cwd=root, capture_output=True, text=True,
-        env=dict(os.environ, PYTHONPATH=os.path.join(root, 'tests')))
+    proc = subprocess.run([
+        sys.executable, 'tools/select_ood_subset.py', config, '--num', '10',
+        '--out',
+        str(out)
+    ],
+                          cwd=root,
+                          capture_output=True,
+                          text=True,
+                          env=dict(
+                              os.environ,
+                              PYTHONPATH=os.path.join(root, 'tests')))
     assert proc.returncode == 0, proc.stderr[-2000:]
     chosen = json.loads(out.read_text())
     assert len(chosen) == 10 and chosen == sorted(set(chosen))

@@ -60,7 +60,7 @@ def test_receptive_field_is_what_a_logit_actually_sees():
 
 
 def test_small_convnet_backbone():
-    net = MODELS.build(dict(type='SmallConvNet', in_channels=1,
-                            channels=(4, 8)))
+    net = MODELS.build(
+        dict(type='SmallConvNet', in_channels=1, channels=(4, 8)))
     (feat, ) = net(torch.randn(2, 1, 28, 28))
     assert feat.shape == (2, 8)

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 import torch
-
 from _tiny import write_runner_config
+
 from mmmosaic.engine import (AtomicLocalBackend, find_resumable_checkpoint,
                              is_complete_checkpoint)
 
@@ -15,11 +15,18 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def _train(config, *extra, check=True):
-    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'tests'),
-               OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+    env = dict(
+        os.environ,
+        PYTHONPATH=osp.join(ROOT, 'tests'),
+        OMP_NUM_THREADS='1',
+        PYTHONWARNINGS='ignore')
     proc = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
-         *extra], env=env, cwd=ROOT, capture_output=True, text=True)
+        [sys.executable,
+         osp.join(ROOT, 'tools', 'train.py'), config, *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
     if check:
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
@@ -34,16 +41,15 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path):
     _train(full)
 
     killed = write_runner_config(
-        tmp_path / 'killed.py', tmp_path / 'killed',
+        tmp_path / 'killed.py',
+        tmp_path / 'killed',
         extra_hooks=[dict(type='KillAtIterHook', at=5)])
     proc = _train(killed, check=False)
     assert proc.returncode == -9  # SIGKILL between checkpoints 4 and 6
-    assert {'iter_2.pth', 'iter_4.pth'} <= set(os.listdir(tmp_path /
-                                                          'killed'))
+    assert {'iter_2.pth', 'iter_4.pth'} <= set(os.listdir(tmp_path / 'killed'))
     assert not osp.exists(tmp_path / 'killed' / 'iter_6.pth')
 
-    resumed = write_runner_config(tmp_path / 'resumed.py',
-                                  tmp_path / 'killed')
+    resumed = write_runner_config(tmp_path / 'resumed.py', tmp_path / 'killed')
     proc = _train(resumed, '--resume')
     assert 'resumed epoch: 0, iter: 4' in proc.stdout + proc.stderr
 
@@ -56,12 +62,12 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path):
         sb = b['optimizer'][player]['state']
         for idx in sa:
             for name, value in sa[idx].items():
-                assert torch.equal(torch.as_tensor(value),
-                                   torch.as_tensor(sb[idx][name]))
+                assert torch.equal(
+                    torch.as_tensor(value), torch.as_tensor(sb[idx][name]))
 
 
-def test_atomic_put_keeps_the_old_file_when_writing_fails(tmp_path,
-                                                          monkeypatch):
+def test_atomic_put_keeps_the_old_file_when_writing_fails(
+        tmp_path, monkeypatch):
     target = tmp_path / 'iter_2.pth'
     backend = AtomicLocalBackend()
     backend.put(b'good', target)

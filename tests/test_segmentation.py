@@ -19,13 +19,9 @@ import mmmosaic.datasets.mnist_canvas as canvas
 from mmmosaic.engine import PlayerOptimWrapperConstructor
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.algorithms.task_logits import match_student_to_teacher
-from mmmosaic.models.losses import (
-    AdversarialDisagreementLoss,
-    ClassBalanceLoss,
-    EntropyLoss,
-    KLDivergenceLoss,
-    PatchAdversarialLoss,
-)
+from mmmosaic.models.losses import (AdversarialDisagreementLoss,
+                                    ClassBalanceLoss, EntropyLoss,
+                                    KLDivergenceLoss, PatchAdversarialLoss)
 from mmmosaic.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -65,9 +61,10 @@ def test_kl_divergence_is_a_pixel_mean():
                                             2 * _dense(T_PIX))
     assert hot.item() == pytest.approx(4 * sum(per_pixel) / 4, abs=1e-12)
     # A batch of two: the mean runs over batch and pixels alike.
-    batch = KLDivergenceLoss()(
-        torch.cat([_dense(S_PIX), _dense(T_PIX)]),
-        torch.cat([_dense(T_PIX), _dense(T_PIX)]))
+    batch = KLDivergenceLoss()(torch.cat([_dense(S_PIX),
+                                          _dense(T_PIX)]),
+                               torch.cat([_dense(T_PIX),
+                                          _dense(T_PIX)]))
     assert batch.item() == pytest.approx(sum(per_pixel) / 8, abs=1e-12)
 
 
@@ -88,11 +85,13 @@ def test_entropy_pixel_mean_and_valid_mask():
         sum(entropies) / 4, abs=1e-12)
     # Ignore handling: only the True positions are averaged.
     mask = torch.tensor([[[True, False], [True, False]]])
-    assert EntropyLoss()(logits, valid_mask=mask).item() == pytest.approx(
-        (entropies[0] + entropies[2]) / 2, abs=1e-12)
+    assert EntropyLoss()(
+        logits, valid_mask=mask).item() == pytest.approx(
+            (entropies[0] + entropies[2]) / 2, abs=1e-12)
     mask = torch.tensor([[[False, True], [False, False]]])
-    assert EntropyLoss()(logits, valid_mask=mask).item() == pytest.approx(
-        math.log(2), abs=1e-12)
+    assert EntropyLoss()(
+        logits, valid_mask=mask).item() == pytest.approx(
+            math.log(2), abs=1e-12)
     # Nothing valid: 0, not NaN.
     empty = torch.zeros(1, 2, 2, dtype=torch.bool)
     assert EntropyLoss()(logits, valid_mask=empty).item() == 0.0
@@ -120,9 +119,9 @@ def test_class_balance_pools_batch_and_pixels():
 
 
 def test_patch_adversarial_sums_patches_averages_batch():
-    logits = torch.tensor([[[[0.0, LN3], [-LN3, 0.0]]],
-                           [[[0.0, 0.0], [0.0, 0.0]]]],
-                          dtype=torch.float64)  # [2, 1, 2, 2]
+    logits = torch.tensor(
+        [[[[0.0, LN3], [-LN3, 0.0]]], [[[0.0, 0.0], [0.0, 0.0]]]],
+        dtype=torch.float64)  # [2, 1, 2, 2]
     real = [math.log(1 + math.exp(-x)) for x in (0, LN3, -LN3, 0)]
     fake = [math.log(1 + math.exp(x)) for x in (0, LN3, -LN3, 0)]
     loss = PatchAdversarialLoss()
@@ -225,11 +224,16 @@ def build_game(generator=True, discriminator=True, batch=2, steps=2):
         synthetic_batch_size=batch)
     if generator:
         cfg['generator'] = dict(
-            type='DCGANGenerator', img_size=32, out_channels=3,
-            base_channels=4, num_upsamples=3)
+            type='DCGANGenerator',
+            img_size=32,
+            out_channels=3,
+            base_channels=4,
+            num_upsamples=3)
     if discriminator:
         cfg['discriminator'] = dict(
-            type='PatchDiscriminator', in_channels=3, base_channels=4,
+            type='PatchDiscriminator',
+            in_channels=3,
+            base_channels=4,
             num_downsamples=3)
     if not generator:
         cfg['student_loss'] = dict(type='KLDivergenceLoss', temperature=5.0)
@@ -250,12 +254,13 @@ def ood_view(num, size=32, seed=0):
     g = torch.Generator().manual_seed(seed)
     return dict(
         inputs=[
-            torch.randint(0, 256, (3, size, size), generator=g,
-                          dtype=torch.uint8) for _ in range(num)
+            torch.randint(
+                0, 256, (3, size, size), generator=g, dtype=torch.uint8)
+            for _ in range(num)
         ],
         data_samples=[
-            SegDataSample(metainfo=dict(img_shape=(size, size),
-                                        ori_shape=(size, size)))
+            SegDataSample(
+                metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
             for _ in range(num)
         ])
 
@@ -276,12 +281,13 @@ def test_game_on_mmseg_encoder_decoders():
     # Teacher: full-resolution logits; student: 1/8, resized in the game.
     x = torch.zeros(1, 3, 32, 32)
     with torch.no_grad():
-        assert model.teacher(x, mode='tensor').shape == (1, NUM_CLASSES, 32,
-                                                         32)
-        assert model.student(x, mode='tensor').shape == (1, NUM_CLASSES, 4,
-                                                         4)
-    before = {n: snapshot(getattr(model, n))
-              for n in ('teacher', 'student', 'generator', 'discriminator')}
+        assert model.teacher(
+            x, mode='tensor').shape == (1, NUM_CLASSES, 32, 32)
+        assert model.student(x, mode='tensor').shape == (1, NUM_CLASSES, 4, 4)
+    before = {
+        n: snapshot(getattr(model, n))
+        for n in ('teacher', 'student', 'generator', 'discriminator')
+    }
     n = 2 * (2 + 1)
     data = dict(real=ood_view(n, seed=1), student=ood_view(n, seed=2))
     log_vars = model.train_step(data, wrappers)
@@ -389,13 +395,18 @@ def test_canvas_builder(fake_mnist, tmp_path):
     from PIL import Image
     out = str(tmp_path / 'canvas')
     kwargs = dict(
-        num_train=6, num_test=3, num_ood=5, size=40, seed=1,
+        num_train=6,
+        num_test=3,
+        num_ood=5,
+        size=40,
+        seed=1,
         mnist_root=str(fake_mnist / 'mnist'),
-        fashion_root=str(fake_mnist / 'fashion_mnist'), verbose=False)
+        fashion_root=str(fake_mnist / 'fashion_mnist'),
+        verbose=False)
     canvas.build_canvas_dataset(out, **kwargs)
     for sub, count in (('images/train', 6), ('annotations/train', 6),
-                       ('images/test', 3), ('annotations/test', 3),
-                       ('ood', 5)):
+                       ('images/test', 3), ('annotations/test', 3), ('ood',
+                                                                     5)):
         assert len(os.listdir(osp.join(out, sub))) == count, sub
     for i in range(6):
         img = np.array(Image.open(f'{out}/images/train/{i:05d}.png'))
@@ -428,10 +439,15 @@ def test_canvas_dataset_missing_folder(tmp_path):
 def _tiny_demo_cfg(path, canvas_root, work_dir):
     cfg = Config.fromfile(osp.join(REPO, path))
     cfg.work_dir = str(work_dir)
-    small = dict(base_channels=4, num_stages=3, strides=(1, 1, 1),
-                 enc_num_convs=(1, 1, 1), dec_num_convs=(1, 1),
-                 downsamples=(True, True), enc_dilations=(1, 1, 1),
-                 dec_dilations=(1, 1))
+    small = dict(
+        base_channels=4,
+        num_stages=3,
+        strides=(1, 1, 1),
+        enc_num_convs=(1, 1, 1),
+        dec_num_convs=(1, 1),
+        downsamples=(True, True),
+        enc_dilations=(1, 1, 1),
+        dec_dilations=(1, 1))
     for name in ('teacher', 'student'):
         net = cfg.model[name]
         net.backbone.update(small)
@@ -471,9 +487,15 @@ def test_demo_configs_train_and_validate(config, fake_mnist, tmp_path):
     from mmengine.runner import Runner
     root = str(tmp_path / 'canvas')
     canvas.build_canvas_dataset(
-        root, num_train=2, num_test=3, num_ood=12, size=40, seed=0,
+        root,
+        num_train=2,
+        num_test=3,
+        num_ood=12,
+        size=40,
+        seed=0,
         mnist_root=str(fake_mnist / 'mnist'),
-        fashion_root=str(fake_mnist / 'fashion_mnist'), verbose=False)
+        fashion_root=str(fake_mnist / 'fashion_mnist'),
+        verbose=False)
     cfg = _tiny_demo_cfg(config, root, tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -488,9 +510,9 @@ def test_demo_teacher_config_builds(fake_mnist, tmp_path):
     teacher = MODELS.build(cfg.model)
     student = MODELS.build(
         Config.fromfile(
-            osp.join(REPO,
-                     'configs/demo/seg_mosaickd_mnist_canvas.py')).model
-        .student)
+            osp.join(
+                REPO,
+                'configs/demo/seg_mosaickd_mnist_canvas.py')).model.student)
     n_t = sum(p.numel() for p in teacher.parameters())
     n_s = sum(p.numel() for p in student.parameters())
     assert n_s * 2 < n_t

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import torch
+from _tiny import classifier, mosaickd, optim_wrapper_cfg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _tiny import classifier, mosaickd, optim_wrapper_cfg
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.algorithms.mosaickd import (GENERATOR_LOSSES,
                                                  PAPER_LOSS_WEIGHTS, MosaicKD)
@@ -36,8 +36,7 @@ def test_loss_weight_validation_accepts_exactly_finite_non_negatives(cfg):
         result = MosaicKD._check_loss_weights(cfg)
         assert set(result) == set(GENERATOR_LOSSES)
         for key in GENERATOR_LOSSES:
-            assert result[key] == float(cfg.get(key,
-                                                PAPER_LOSS_WEIGHTS[key]))
+            assert result[key] == float(cfg.get(key, PAPER_LOSS_WEIGHTS[key]))
     else:
         with pytest.raises(MosaicError) as info:
             MosaicKD._check_loss_weights(cfg)
@@ -50,8 +49,9 @@ def test_loss_weight_validation_accepts_exactly_finite_non_negatives(cfg):
     steps=st.one_of(st.integers(-3, 6), st.floats(-1, 3), st.none()),
     batch=st.one_of(st.integers(-2, 4), st.just(2.5)))
 def test_student_steps_and_batch_validation(steps, batch):
-    ok = (isinstance(steps, int) and steps >= 1 and isinstance(batch, int)
-          and batch >= 1)
+    ok = (
+        isinstance(steps, int) and steps >= 1 and isinstance(batch, int)
+        and batch >= 1)
     cfg = mosaickd(student_steps=steps, synthetic_batch_size=batch)
     if ok:
         model = MODELS.build(cfg)
@@ -69,11 +69,18 @@ def teacher():
 
 def test_weights_load_from_mmengine_style_and_bare_state_dicts(
         teacher, tmp_path):
-    state = {k: torch.randn_like(v.float()).to(v.dtype)
-             for k, v in teacher.state_dict().items()}
-    for i, obj in enumerate([{'state_dict': state}, state,
-                             {'state_dict': {f'module.{k}': v
-                                             for k, v in state.items()}}]):
+    state = {
+        k: torch.randn_like(v.float()).to(v.dtype)
+        for k, v in teacher.state_dict().items()
+    }
+    for i, obj in enumerate([{
+            'state_dict': state
+    }, state, {
+            'state_dict': {
+                f'module.{k}': v
+                for k, v in state.items()
+            }
+    }]):
         path = tmp_path / f'{i}.pth'
         torch.save(obj, path)
         load_model_weights(teacher, str(path), 'teacher')
@@ -118,8 +125,7 @@ def test_architecture_mismatch_is_summarised(teacher, tmp_path):
     state.pop('head.fc.bias')
     state['extra.weight'] = torch.zeros(1)
     torch.save(state, path)
-    with pytest.raises(MosaicError,
-                       match='missing keys 1.*unexpected keys 1'):
+    with pytest.raises(MosaicError, match='missing keys 1.*unexpected keys 1'):
         load_model_weights(teacher, str(path), 'teacher')
 
 
@@ -130,8 +136,9 @@ def _model_and_optim(**overrides):
     model = MODELS.build(mosaickd(**overrides))
     optim = build_optim_wrapper(
         model,
-        dict(constructor='PlayerOptimWrapperConstructor',
-             **optim_wrapper_cfg()))
+        dict(
+            constructor='PlayerOptimWrapperConstructor',
+            **optim_wrapper_cfg()))
     model.train()
     return model, optim
 
@@ -140,8 +147,8 @@ def test_non_finite_student_loss_skips_the_update_then_stops(monkeypatch):
     from test_mosaickd import _batch
     model, optim = _model_and_optim(max_nonfinite_streak=2)
     before = {k: v.clone() for k, v in model.student.state_dict().items()}
-    monkeypatch.setattr(model.student_loss, 'forward',
-                        lambda s, t: (s * float('nan')).sum())
+    monkeypatch.setattr(model.student_loss, 'forward', lambda s, t:
+                        (s * float('nan')).sum())
     logs = model.train_step(_batch(model), optim)
     assert logs['skipped_updates'] == model.student_steps
     for key, value in model.student.named_parameters():
@@ -154,24 +161,30 @@ def test_non_finite_student_loss_skips_the_update_then_stops(monkeypatch):
 
 # ------------------------------------------------------------------ tools
 def _tool(*args):
-    return subprocess.run([sys.executable, *args], cwd=ROOT,
-                          capture_output=True, text=True,
-                          env={'PATH': '/usr/bin:/bin',
-                               'PYTHONWARNINGS': 'ignore'})
+    return subprocess.run([sys.executable, *args],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          env={
+                              'PATH': '/usr/bin:/bin',
+                              'PYTHONWARNINGS': 'ignore'
+                          })
 
 
 @pytest.mark.parametrize('options,needle', [
-    (['--cfg-options',
-      'train_dataloader.dataset.source.data_root=/nonexistent'],
-     'fetch_mnist.py'),
-    (['--cfg-options', 'train_dataloader.dataset.source.data_root=.',
-      'val_dataloader.dataset.data_root=.',
-      'test_dataloader.dataset.data_root=.'], 'teacher_ckpt'),
+    ([
+        '--cfg-options',
+        'train_dataloader.dataset.source.data_root=/nonexistent'
+    ], 'fetch_mnist.py'),
+    ([
+        '--cfg-options', 'train_dataloader.dataset.source.data_root=.',
+        'val_dataloader.dataset.data_root=.',
+        'test_dataloader.dataset.data_root=.'
+    ], 'teacher_ckpt'),
 ])
 def test_train_tool_stops_with_one_sentence(options, needle):
-    proc = _tool('tools/train.py',
-                 'configs/demo/mosaickd_mnist_fashion.py', '--work-dir',
-                 '/tmp/mmmosaic-test-unused', *options)
+    proc = _tool('tools/train.py', 'configs/demo/mosaickd_mnist_fashion.py',
+                 '--work-dir', '/tmp/mmmosaic-test-unused', *options)
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith('error: '), proc.stderr

@@ -14,11 +14,13 @@ import json
 import os.path as osp
 import sys
 
+# isort: off
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (DictAction, MosaicError,  # noqa: E402
-                           check_data_paths, load_config)
+from mmmosaic.apis import (DictAction, MosaicError, check_data_paths,
+                           load_config)
+# isort: on
 
 
 def main():
@@ -46,11 +48,13 @@ def main():
         model = MODELS.build(cfg.model)
 
         def progress(done, total):
-            print(f'\r[subset] teacher entropy {done}/{total}', end='',
-                  flush=True)
+            print(
+                f'\r[subset] teacher entropy {done}/{total}',
+                end='',
+                flush=True)
 
-        entropies = teacher_entropies(model, dataset, args.batch_size,
-                                      progress=progress)
+        entropies = teacher_entropies(
+            model, dataset, args.batch_size, progress=progress)
         print()
         chosen = select_high_entropy(entropies, args.num, dataset.indices)
     except MosaicError as exc:

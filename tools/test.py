@@ -11,11 +11,13 @@ import os
 import os.path as osp
 import sys
 
+# isort: off
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (DictAction, MosaicError,  # noqa: E402
-                           load_config, prepare_runtime)
+from mmmosaic.apis import (DictAction, MosaicError, load_config,
+                           prepare_runtime)
+# isort: on
 
 
 def parse_args():

@@ -60,8 +60,7 @@ optim_wrapper = dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
 cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
-default_hooks = dict(
-    logger=dict(interval=25), checkpoint=dict(interval=100))
+default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=100))
 custom_hooks = [
     dict(type='SafeCheckpointHook'),
     dict(type='RandomStateHook'),

@@ -64,5 +64,4 @@ optim_wrapper = dict(
     student=dict(optimizer=student_adam))
 cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
-default_hooks = dict(
-    logger=dict(interval=10), checkpoint=dict(interval=80))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=80))

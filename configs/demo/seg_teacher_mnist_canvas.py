@@ -20,10 +20,8 @@ train_dataloader = dict(
 max_iters = 1000
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
-optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=3e-3, weight_decay=0.0))
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3, weight_decay=0.0))
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)
 ]
-default_hooks = dict(
-    logger=dict(interval=100), checkpoint=dict(interval=500))
+default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=500))

@@ -24,7 +24,6 @@ so :class:`MNISTCanvasDataset` reads the in-domain splits and
 files come from ``python tools/dataset_converters/fetch_mnist.py``.
 """
 from __future__ import annotations
-
 import json
 import os
 import os.path as osp
@@ -54,18 +53,21 @@ META_FILE = 'canvas_meta.json'
 #: Bump when the drawing code changes, so old folders are rebuilt.
 FORMAT_VERSION = 1
 
-_IDX_IMAGES = {'train': 'train-images-idx3-ubyte',
-               'test': 't10k-images-idx3-ubyte'}
-_IDX_LABELS = {'train': 'train-labels-idx1-ubyte',
-               'test': 't10k-labels-idx1-ubyte'}
+_IDX_IMAGES = {
+    'train': 'train-images-idx3-ubyte',
+    'test': 't10k-images-idx3-ubyte'
+}
+_IDX_LABELS = {
+    'train': 'train-labels-idx1-ubyte',
+    'test': 't10k-labels-idx1-ubyte'
+}
 
 
 def read_idx(path: str) -> np.ndarray:
     """Read an uncompressed IDX file (the MNIST format) into a uint8 array."""
     if not osp.isfile(path):
-        raise MosaicError(
-            f'IDX file {path!r} does not exist; fetch MNIST and '
-            f'Fashion-MNIST with `{FETCH_CMD}`.')
+        raise MosaicError(f'IDX file {path!r} does not exist; fetch MNIST and '
+                          f'Fashion-MNIST with `{FETCH_CMD}`.')
     with open(path, 'rb') as f:
         header = f.read(4)
         if len(header) != 4 or header[:2] != b'\x00\x00' or header[2] != 8:
@@ -73,8 +75,7 @@ def read_idx(path: str) -> np.ndarray:
                 f'{path!r} is not an uncompressed uint8 IDX file; fetch it '
                 f'again with `{FETCH_CMD}`.')
         ndim = header[3]
-        shape = tuple(
-            int.from_bytes(f.read(4), 'big') for _ in range(ndim))
+        shape = tuple(int.from_bytes(f.read(4), 'big') for _ in range(ndim))
         data = np.frombuffer(f.read(), dtype=np.uint8)
     if data.size != int(np.prod(shape)):
         raise MosaicError(
@@ -86,13 +87,12 @@ def read_idx(path: str) -> np.ndarray:
 def _load_items(root: str, split: str,
                 with_labels: bool) -> tuple[np.ndarray, np.ndarray | None]:
     images = read_idx(osp.join(root, _IDX_IMAGES[split]))
-    labels = (read_idx(osp.join(root, _IDX_LABELS[split]))
-              if with_labels else None)
+    labels = (
+        read_idx(osp.join(root, _IDX_LABELS[split])) if with_labels else None)
     return images, labels
 
 
-def _stroke_box(item: np.ndarray, threshold: int) -> tuple[int, int, int,
-                                                           int]:
+def _stroke_box(item: np.ndarray, threshold: int) -> tuple[int, int, int, int]:
     """Tight box (y0, x0, y1, x1) of the item's pixels above threshold."""
     ys, xs = np.nonzero(item > threshold)
     if len(ys) == 0:
@@ -127,8 +127,8 @@ def draw_canvases(items: np.ndarray,
             f'The canvas size {size} is smaller than the {side}x{side} '
             'items; use size >= 28.')
     canvases = np.zeros((num, size, size), np.uint8)
-    maps = (np.zeros((num, size, size), np.uint8)
-            if labels is not None else None)
+    maps = (
+        np.zeros((num, size, size), np.uint8) if labels is not None else None)
     picks = rng.integers(0, len(items), size=(num, digits[1]))
     counts = rng.integers(digits[0], digits[1] + 1, size=num)
     for n in range(num):
@@ -158,8 +158,9 @@ def draw_canvases(items: np.ndarray,
 def _write_pngs(folder: str, arrays: np.ndarray):
     os.makedirs(folder, exist_ok=True)
     for i, array in enumerate(arrays):
-        Image.fromarray(array, mode='L').save(
-            osp.join(folder, f'{i:05d}.png'), compress_level=1)
+        Image.fromarray(
+            array, mode='L').save(
+                osp.join(folder, f'{i:05d}.png'), compress_level=1)
 
 
 def _is_complete(out_dir: str, params: dict) -> bool:
@@ -230,14 +231,18 @@ def build_canvas_dataset(out_dir: str = 'data/mnist_canvas',
             'num_train, num_test and num_ood must all be >= 1, got '
             f'{num_train}, {num_test}, {num_ood}.')
     params = dict(
-        format_version=FORMAT_VERSION, num_train=int(num_train),
-        num_test=int(num_test), num_ood=int(num_ood), size=int(size),
-        seed=int(seed), digits=[int(d) for d in digits],
+        format_version=FORMAT_VERSION,
+        num_train=int(num_train),
+        num_test=int(num_test),
+        num_ood=int(num_ood),
+        size=int(size),
+        seed=int(seed),
+        digits=[int(d) for d in digits],
         threshold=int(threshold))
     if _is_complete(out_dir, params):
         if verbose:
-            print(f'[canvas] {out_dir} is up to date, nothing to do',
-                  flush=True)
+            print(
+                f'[canvas] {out_dir} is up to date, nothing to do', flush=True)
         return out_dir
 
     # Independent streams per split, so changing one count does not change
@@ -266,8 +271,8 @@ def build_canvas_dataset(out_dir: str = 'data/mnist_canvas',
                                   threshold, ood_rng)
         _write_pngs(osp.join(tmp, 'ood'), images)
         if verbose:
-            print(f'[canvas] ood: {num_ood} Fashion-MNIST canvases',
-                  flush=True)
+            print(
+                f'[canvas] ood: {num_ood} Fashion-MNIST canvases', flush=True)
         with open(osp.join(tmp, META_FILE), 'w') as f:
             json.dump(params, f, indent=1)
         if osp.exists(out_dir):

@@ -9,7 +9,6 @@ Labels are 0..12 in the order of :data:`NYU13_CLASSES`; 255 marks pixels
 without a label (ignored by mmseg's losses and ``IoUMetric``).
 """
 from __future__ import annotations
-
 import os.path as osp
 from collections.abc import Sequence
 from typing import ClassVar
@@ -21,8 +20,7 @@ from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
 
 NYU13_CLASSES = ('bed', 'books', 'ceiling', 'chair', 'floor', 'furniture',
-                 'objects', 'picture', 'sofa', 'table', 'tv', 'wall',
-                 'window')
+                 'objects', 'picture', 'sofa', 'table', 'tv', 'wall', 'window')
 NYU13_PALETTE = [[0, 0, 128], [0, 128, 0], [0, 128, 128], [128, 0, 0],
                  [128, 0, 128], [128, 128, 0], [128, 128, 128], [0, 0, 64],
                  [0, 0, 192], [0, 128, 64], [0, 128, 192], [128, 0, 64],

@@ -9,12 +9,12 @@ from torch.utils.data import DataLoader
 
 
 @torch.no_grad()
-def teacher_entropies(model,
-                      dataset,
-                      batch_size: int = 256,
-                      num_workers: int = 0,
-                      progress: Optional[Callable[[int, int], None]] = None
-                      ) -> torch.Tensor:
+def teacher_entropies(
+        model,
+        dataset,
+        batch_size: int = 256,
+        num_workers: int = 0,
+        progress: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
     """Entropy (nats) of ``model.teacher`` on the ``real`` view of every
     item of an :class:`OODDataset`, in dataset order (pixel-averaged for
     segmentation)."""
@@ -31,8 +31,8 @@ def teacher_entropies(model,
         inputs = model.data_preprocessor(batch['real'], False)['inputs']
         log_p = F.log_softmax(logits_of(model.teacher, inputs), dim=1)
         entropy = -(log_p.exp() * log_p).sum(1)
-        out.append(entropy.flatten(1).mean(1) if entropy.dim() > 1 else
-                   entropy)
+        out.append(
+            entropy.flatten(1).mean(1) if entropy.dim() > 1 else entropy)
         if progress is not None:
             progress(sum(len(e) for e in out), len(dataset))
     return torch.cat(out)

@@ -64,8 +64,8 @@ def load_model_weights(model: nn.Module, path: str, name: str = 'model'):
             parts.append(f'unexpected keys {_summarise(unexpected)}')
         if mismatched:
             parts.append(f'shape mismatches {_summarise(mismatched)}')
-        raise MosaicError(
-            f'{path!r} does not fit the {name} architecture: ' +
-            '; '.join(parts) + f'; check that the {name} config matches the '
-            'model the checkpoint was trained with.')
+        raise MosaicError(f'{path!r} does not fit the {name} architecture: ' +
+                          '; '.join(parts) +
+                          f'; check that the {name} config matches the '
+                          'model the checkpoint was trained with.')
     model.load_state_dict(state, strict=True)

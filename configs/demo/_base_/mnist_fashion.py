@@ -16,7 +16,6 @@ data_preprocessor = dict(
     std=[78.57],
     num_classes=10)
 
-
 teacher = dict(
     _scope_='mmpretrain',
     type='ImageClassifier',

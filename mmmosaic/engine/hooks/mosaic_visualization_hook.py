@@ -91,7 +91,10 @@ class MosaicVisualizationHook(Hook):
         self.seed = seed
         self.last_path: Optional[str] = None
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         if self.every_n_train_iters(runner, self.interval) or \
                 self.is_last_train_iter(runner):
@@ -108,8 +111,8 @@ class MosaicVisualizationHook(Hook):
             generator) else generator
         device = next(generator.parameters()).device
         rng = torch.Generator(device='cpu').manual_seed(self.seed)
-        z = torch.randn(self.num_samples, generator.latent_dim,
-                        generator=rng).to(device)
+        z = torch.randn(
+            self.num_samples, generator.latent_dim, generator=rng).to(device)
         images = copy.deepcopy(generator).train()(z)
         logits = model._teacher_logits(model.normalize(images))
         grid = mosaic_grid(images, logits, self.per_class)

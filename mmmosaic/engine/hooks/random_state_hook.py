@@ -36,7 +36,9 @@ class RandomStateHook(Hook):
             self._pending = (checkpoint['rng_state_iter'],
                              checkpoint['rng_state'])
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         if self._pending is None:
             return
@@ -52,5 +54,4 @@ class RandomStateHook(Hook):
             # Only rank 0 writes checkpoints: derive a distinct stream per
             # rank from the restored one, so ranks keep drawing different
             # noise (rank 0's stream is untouched, hence exact on 1 GPU).
-            torch.manual_seed(
-                int(torch.randint(2**62, (1, )).item()) + rank)
+            torch.manual_seed(int(torch.randint(2**62, (1, )).item()) + rank)

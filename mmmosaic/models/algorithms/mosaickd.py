@@ -181,8 +181,7 @@ class MosaicKD(BaseModel):
         teacher = _with_scope(teacher, 'teacher')
         student = _with_scope(student, 'student')
         if data_preprocessor is None:
-            data_preprocessor = copy.deepcopy(
-                student.get('data_preprocessor'))
+            data_preprocessor = copy.deepcopy(student.get('data_preprocessor'))
             if data_preprocessor is not None and '_scope_' in student:
                 data_preprocessor.setdefault('_scope_', student['_scope_'])
         super().__init__(
@@ -328,8 +327,8 @@ class MosaicKD(BaseModel):
         num_real = self.synthetic_batch_size if with_d and num else 0
         rest = num - num_real
         if num and (rest <= 0 or rest % self.student_steps):
-            need = (f'{num_real} + {self.student_steps} x N' if with_d else
-                    f'{self.student_steps} x N')
+            need = (f'{num_real} + {self.student_steps} x N'
+                    if with_d else f'{self.student_steps} x N')
             raise MosaicError(
                 f'train_dataloader.batch_size is {num} but MosaicKD needs '
                 f'{need} OOD images an iteration (synthetic_batch_size '
@@ -371,7 +370,9 @@ class MosaicKD(BaseModel):
         self._nonfinite_streak += 1
         print_log(
             f'Skipped an update with a non-finite loss ({self.skipped_updates}'
-            ' so far).', logger='current', level=logging.WARNING)
+            ' so far).',
+            logger='current',
+            level=logging.WARNING)
         if self._nonfinite_streak >= self.max_nonfinite_streak:
             raise MosaicError(
                 f'Losses were NaN or infinite in {self._nonfinite_streak} '
@@ -426,8 +427,8 @@ class MosaicKD(BaseModel):
         """G: fool D on every patch, make T confident and class-balanced,
         and maximise the T/S disagreement."""
         student = _unwrap(self.student)
-        discriminator = _unwrap(self.discriminator) if (
-            self.discriminator is not None) else None
+        discriminator = _unwrap(self.discriminator) if (self.discriminator
+                                                        is not None) else None
         w = self.loss_weights
         with optim_wrapper.optim_context(self.generator), \
                 _no_param_grads(student, discriminator):
@@ -444,9 +445,10 @@ class MosaicKD(BaseModel):
                 loss_adv=self.adv_loss(s_logits, t_logits),
                 loss_align=self.align_loss(t_logits),
                 loss_balance=self.balance_loss(balance_logits))
-            loss = (w['adv'] * losses['loss_adv'] +
-                    w['align'] * losses['loss_align'] +
-                    w['balance'] * losses['loss_balance'])
+            loss = (
+                w['adv'] * losses['loss_adv'] +
+                w['align'] * losses['loss_align'] +
+                w['balance'] * losses['loss_balance'])
             if discriminator is not None:
                 losses['loss_local'] = self.patch_loss(
                     discriminator(fake), True)

@@ -33,8 +33,8 @@ def match_student_to_teacher(student_logits: torch.Tensor,
             f'The teacher predicts {teacher_logits.shape[1]} classes but the '
             f'student {student_logits.shape[1]}; set the student head\'s '
             'num_classes to the teacher\'s.')
-    if student_logits.dim() == 4 and (student_logits.shape[2:] !=
-                                      teacher_logits.shape[2:]):
+    if student_logits.dim() == 4 and (student_logits.shape[2:]
+                                      != teacher_logits.shape[2:]):
         return F.interpolate(
             student_logits,
             size=teacher_logits.shape[2:],

@@ -33,8 +33,8 @@ class DCGANGenerator(BaseModule):
                  num_upsamples: int = 2,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        height, width = (img_size, img_size) if isinstance(img_size,
-                                                           int) else img_size
+        height, width = (img_size,
+                         img_size) if isinstance(img_size, int) else img_size
         scale = 2**num_upsamples
         if num_upsamples < 1 or height % scale or width % scale:
             raise ValueError(
@@ -46,8 +46,9 @@ class DCGANGenerator(BaseModule):
         self.init_shape = (base_channels * scale, height // scale,
                            width // scale)
 
-        self.project = nn.Linear(latent_dim, self.init_shape[0] *
-                                 self.init_shape[1] * self.init_shape[2])
+        self.project = nn.Linear(
+            latent_dim,
+            self.init_shape[0] * self.init_shape[1] * self.init_shape[2])
         layers = [nn.BatchNorm2d(self.init_shape[0])]
         channels = self.init_shape[0]
         for _ in range(num_upsamples):
@@ -58,11 +59,15 @@ class DCGANGenerator(BaseModule):
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             channels //= 2
-        layers += [nn.Conv2d(channels, out_channels, 3, padding=1),
-                   nn.Sigmoid()]
+        layers += [
+            nn.Conv2d(channels, out_channels, 3, padding=1),
+            nn.Sigmoid()
+        ]
         self.decode = nn.Sequential(*layers)
 
-    def sample_noise(self, batch_size: int, device=None,
+    def sample_noise(self,
+                     batch_size: int,
+                     device=None,
                      generator: torch.Generator = None) -> torch.Tensor:
         """Draw ``z ~ N(0, I)`` of shape ``(batch_size, latent_dim)``."""
         return torch.randn(

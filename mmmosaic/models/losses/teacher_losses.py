@@ -37,8 +37,8 @@ class EntropyLoss(nn.Module):
         entropy = -(log_p.exp() * log_p).sum(dim=1)
         if valid_mask is not None:
             valid = valid_mask.to(entropy.dtype)
-            return self.loss_weight * (entropy * valid).sum() / valid.sum(
-            ).clamp(min=1)
+            return self.loss_weight * (entropy *
+                                       valid).sum() / valid.sum().clamp(min=1)
         return self.loss_weight * entropy.mean()
 
 
