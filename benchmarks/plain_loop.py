@@ -1,6 +1,6 @@
 """The MosaicKD game in plain PyTorch: the reference side of the benchmark.
 
-Written from ``docs/MOSAICKD_SPEC.md`` ("The game"), not by calling any
+Written from the paper's description of the game, not by calling any
 method of :class:`mmmosaic.models.MosaicKD`. It takes already-built
 ``nn.Module`` players (the benchmark deep-copies the very modules our
 config builds, so both sides run identical networks from identical
