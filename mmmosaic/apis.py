@@ -4,6 +4,7 @@ Mistakes a user can make (a missing config, data folder or checkpoint, a
 flag this machine cannot honour) raise :class:`MosaicError` with one
 sentence; the tools print it instead of a traceback.
 """
+import os
 import os.path as osp
 from typing import Iterator, Optional, Tuple
 
@@ -20,6 +21,28 @@ __all__ = [
 
 _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _PATH_KEYS = ('data_root', 'data_prefix', 'ann_file', 'subset_file')
+
+
+def add_common_args(parser) -> None:
+    """Arguments every tool shares: --cfg-options, --launcher, rank."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. model.teacher_ckpt=PATH')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(parser):
+    """Parse, and expose ``--local-rank`` as torch.distributed expects."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def load_config(path: str, options: Optional[dict] = None) -> Config:

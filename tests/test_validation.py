@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from _tiny import classifier, mosaickd, optim_wrapper_cfg
+from _tiny import classifier, mosaickd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -130,22 +130,9 @@ def test_architecture_mismatch_is_summarised(teacher, tmp_path):
 
 
 # ------------------------------------------------------------- non-finite
-def _model_and_optim(**overrides):
-    from mmengine.optim import build_optim_wrapper
-    torch.manual_seed(0)
-    model = MODELS.build(mosaickd(**overrides))
-    optim = build_optim_wrapper(
-        model,
-        dict(
-            constructor='PlayerOptimWrapperConstructor',
-            **optim_wrapper_cfg()))
-    model.train()
-    return model, optim
-
-
 def test_non_finite_student_loss_skips_the_update_then_stops(monkeypatch):
-    from test_mosaickd import _batch
-    model, optim = _model_and_optim(max_nonfinite_streak=2)
+    from test_mosaickd import _batch, _setup
+    model, optim = _setup(dict(max_nonfinite_streak=2))
     before = {k: v.clone() for k, v in model.student.state_dict().items()}
     monkeypatch.setattr(model.student_loss, 'forward', lambda s, t:
                         (s * float('nan')).sum())

@@ -7,7 +7,6 @@ For a MosaicKD config the student is evaluated; the teacher's weights come
 from the checkpoint, so ``model.teacher_ckpt`` need not be set.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -15,8 +14,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (DictAction, MosaicError, load_config,
-                           prepare_runtime)
+from mmmosaic.apis import (MosaicError, add_common_args, load_config,
+                           parse_tool_args, prepare_runtime)
 # isort: on
 
 
@@ -25,20 +24,8 @@ def parse_args():
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and results go')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_args(parser)
+    return parse_tool_args(parser)
 
 
 def main():

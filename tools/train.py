@@ -4,7 +4,6 @@
         [--cfg-options key=value ...] [--launcher none|pytorch|slurm|mpi]
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -12,8 +11,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (DictAction, MosaicError, load_config,
-                           prepare_runtime)
+from mmmosaic.apis import (MosaicError, add_common_args, load_config,
+                           parse_tool_args, prepare_runtime)
 # isort: on
 
 
@@ -30,20 +29,8 @@ def parse_args():
         'the work dir when no path is given')
     parser.add_argument(
         '--amp', action='store_true', help='mixed precision (GPU only)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. model.teacher_ckpt=PATH')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_args(parser)
+    return parse_tool_args(parser)
 
 
 def main():
