@@ -16,4 +16,8 @@ optim_wrapper = dict(
     student=dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
 param_scheduler = dict(_delete_=True, student={{_base_.cosine}})
-custom_hooks = [dict(type='SafeCheckpointHook'), dict(type='RandomStateHook')]
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RandomStateHook'),
+    dict(type='PreemptionHook'),
+]

@@ -147,3 +147,12 @@ cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(
     _delete_=True, generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(checkpoint=dict(interval=1000))
+
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RandomStateHook'),
+    dict(type='PreemptionHook'),
+    # work_dir/mosaics/iter_*.png: generated images sorted by the class the
+    # teacher predicts (with its predicted masks for segmentation).
+    dict(type='MosaicVisualizationHook', interval=1000),
+]
