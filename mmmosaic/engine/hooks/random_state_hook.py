@@ -1,6 +1,5 @@
 """Carry torch's random state through a checkpoint for exact resumes."""
 import torch
-from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 
 from mmmosaic.registry import HOOKS
@@ -16,7 +15,10 @@ class RandomStateHook(Hook):
     already reproduced by mmengine's resume (seeded sampler, and it replays
     the skipped batches), so only torch's state is restored, and only at
     the first iteration after a resume (not after ``load_from``), after
-    the skipped batches were replayed.
+    the skipped batches were replayed. Only rank 0 writes checkpoints, so
+    after a multi-process resume every rank holds rank 0's state; the game
+    still draws different noise per rank, as each rank takes its own slice
+    of one draw for the global batch (``MosaicKD.synthesize``).
     """
 
     priority = 'VERY_LOW'
@@ -49,9 +51,3 @@ class RandomStateHook(Hook):
         torch.set_rng_state(state['cpu'])
         if 'cuda' in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state['cuda'])
-        rank = get_rank()
-        if rank:
-            # Only rank 0 writes checkpoints: derive a distinct stream per
-            # rank from the restored one, so ranks keep drawing different
-            # noise (rank 0's stream is untouched, hence exact on 1 GPU).
-            torch.manual_seed(int(torch.randint(2**62, (1, )).item()) + rank)
