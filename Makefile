@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 LINT_PATHS := mmmosaic tools tests configs demo benchmarks
 
-.PHONY: install test demo demo-seg lint format data clean
+.PHONY: install test demo demo-seg lint format data clean benchmark-speed benchmark-quality
 
 $(STAMP): requirements/runtime.txt requirements/mmcv.txt requirements/tests.txt setup.cfg setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,20 @@ demo: data
 
 demo-seg: data
 	$(PY) demo/canvas_segmentation_demo.py
+
+benchmark-speed: data
+	$(PY) benchmarks/speed.py --iters 10 --repeats 5 --threads 1
+
+# The two MNIST settings, then CIFAR-10 if CIFAR10_ROOT names a CIFAR-10
+# image folder (train/<class>/*.jpg, test/<class>/*.jpg).
+benchmark-quality: data
+	$(PY) benchmarks/quality.py mnist_fashion --jobs 2
+	$(PY) benchmarks/quality.py fashion_mnist --jobs 2
+	@if [ -n "$(CIFAR10_ROOT)" ]; then \
+	  $(PY) benchmarks/quality.py cifar10_animals --jobs 2 --data-root "$(CIFAR10_ROOT)"; \
+	else \
+	  echo "cifar10_animals skipped: make benchmark-quality CIFAR10_ROOT=DIR runs it"; \
+	fi
 
 lint: install
 	$(VENV)/bin/flake8 $(LINT_PATHS)

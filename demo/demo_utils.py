@@ -17,11 +17,21 @@ def say(msg: str) -> None:
     print(f'[demo] {msg}', flush=True)
 
 
-def train(config: str, work_dir: str, options=(), label: str = '') -> float:
-    """Run ``tools/train.py``; show its progress lines; return seconds."""
+def train(config: str,
+          work_dir: str,
+          options=(),
+          label: str = '',
+          args=(),
+          env=None) -> float:
+    """Run ``tools/train.py``; show its progress lines; return seconds.
+
+    ``options`` go to ``--cfg-options``, ``args`` before them (e.g.
+    ``--resume``), ``env`` adds environment variables.
+    """
     cmd = [
         sys.executable,
-        osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir
+        osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir,
+        *args
     ]
     if options:
         cmd += ['--cfg-options', *options]
@@ -29,7 +39,8 @@ def train(config: str, work_dir: str, options=(), label: str = '') -> float:
     log_path = osp.join(work_dir, 'console.log')
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
-    env = dict(os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1')
+    env = dict(
+        os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1', **env or {})
     with open(log_path, 'w') as log, subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,

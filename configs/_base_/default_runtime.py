@@ -6,7 +6,9 @@ default_scope = 'mmmosaic'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
+    # Validation metrics are logged at the training iteration (not at
+    # "epoch 0"), so scalars.json and TensorBoard plot them over training.
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
         type='CheckpointHook',

@@ -1,0 +1,148 @@
+"""The quality benchmark command and the class-folder dataset it relies on.
+
+The benchmark runs end to end on a tiny generated CIFAR-10-layout folder
+(a few images per class, one or two iterations per run): the point is that
+the command from the docs works and writes its report, not the figures.
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from PIL import Image
+
+from mmmosaic.datasets import ClassFolderSubset
+from mmmosaic.errors import MosaicError
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CIFAR10 = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
+           'horse', 'ship', 'truck')
+
+
+def _cifar_folder(root, per_class=3):
+    rng = np.random.default_rng(0)
+    for split in ('train', 'test'):
+        for label, name in enumerate(CIFAR10):
+            folder = osp.join(root, split, name)
+            os.makedirs(folder)
+            for i in range(per_class):
+                # A colour per class, so that the tiny teacher can learn.
+                img = np.full((32, 32, 3), 20 * label, np.uint8)
+                img += rng.integers(0, 30, img.shape, dtype=np.uint8)
+                Image.fromarray(img).save(osp.join(folder, f'{i:04d}.jpg'))
+    return str(root)
+
+
+def test_class_folder_subset_labels_by_given_order(tmp_path):
+    root = _cifar_folder(tmp_path)
+    dataset = ClassFolderSubset(
+        data_root=root, split='train', classes=('ship', 'airplane'))
+    assert dataset.metainfo['classes'] == ('ship', 'airplane')
+    assert len(dataset) == 6
+    labels = {(osp.basename(osp.dirname(s['img_path'])), s['gt_label'])
+              for s in (dataset.get_data_info(i) for i in range(6))}
+    assert labels == {('ship', 0), ('airplane', 1)}
+
+
+def test_class_folder_subset_names_missing_folder(tmp_path):
+    root = _cifar_folder(tmp_path)
+    with pytest.raises(MosaicError, match=r"test/zebra' does not exist"):
+        ClassFolderSubset(data_root=root, split='test', classes=('zebra', ))
+    os.makedirs(osp.join(root, 'test', 'empty'))
+    with pytest.raises(MosaicError, match='holds no image files'):
+        ClassFolderSubset(data_root=root, split='test', classes=('empty', ))
+
+
+def test_cifar_benchmark_configs_read_the_folder(tmp_path):
+    """The OOD source holds vehicles only and the test set animals only."""
+    from mmengine.config import Config
+
+    from mmmosaic.registry import DATASETS
+    init_default_scope('mmmosaic')
+    root = _cifar_folder(tmp_path)
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/benchmarks/mosaickd_cifar10_animals.py'))
+    source = dict(cfg.train_dataloader.dataset.source, data_root=root)
+    ood = DATASETS.build(source)
+    test = DATASETS.build(dict(cfg.test_dataloader.dataset, data_root=root))
+    folders = lambda d: {  # noqa: E731
+        osp.basename(osp.dirname(d.get_data_info(i)['img_path']))
+        for i in range(len(d))
+    }
+    assert folders(ood) == {'airplane', 'automobile', 'ship', 'truck'}
+    assert folders(test) == {'bird', 'cat', 'deer', 'dog', 'frog', 'horse'}
+    assert test.metainfo['classes'] == cfg.animals
+
+
+def _quality(args, cwd):
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    return subprocess.run(
+        [sys.executable,
+         osp.join(REPO, 'benchmarks/quality.py'), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900)
+
+
+def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
+    root = _cifar_folder(tmp_path / 'cifar10')
+    work = str(tmp_path / 'work')
+    args = [
+        'cifar10_animals', '--data-root', root, '--work-dir', work, '--seeds',
+        '0', '1', '--jobs', '2', '--teacher-cfg-options',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'train_dataloader.batch_size=8', '--cfg-options',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=1'
+    ]
+    first = _quality(args, REPO)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    with open(osp.join(work, 'results.json')) as f:
+        report = json.load(f)
+    assert set(report['methods']) == {'kd_ood', 'dfad', 'mosaickd'}
+    for method, res in report['methods'].items():
+        assert len(res['last']['values']) == 2, method
+        # One evaluation per iteration, both seeds.
+        assert [len(c) for c in res['curves']] == [2, 2], method
+        assert res['best']['mean'] >= res['last']['mean']
+        assert 0 <= res['last']['mean'] <= 100
+    budget = report['methods']['mosaickd']['budget']
+    assert budget == dict(
+        outer_iterations=2,
+        student_updates=10,
+        synthetic_per_update=64,
+        ood_per_update=64)
+    assert report['methods']['dfad']['budget']['synthetic_per_update'] == 128
+    assert report['methods']['kd_ood']['budget']['ood_per_update'] == 128
+    for name in ('accuracy.png', 'results.md', 'mosaics_mosaickd.png'):
+        assert osp.getsize(osp.join(work, name)) > 0, name
+    with open(osp.join(work, 'results.md')) as f:
+        markdown = f.read()
+    assert 'MosaicKD - KD on OOD data' in markdown
+    assert '| MosaicKD (OOD images)' in markdown
+
+    # A second call reuses every finished run instead of training again.
+    second = _quality(args, REPO)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stdout.count('reusing the finished run') == 7
+    assert 'tools/train.py' not in second.stdout
+
+    # Other settings in the same work dir are refused, not mixed in.
+    third = _quality(args[:-1] + ['train_cfg.val_interval=2'], REPO)
+    assert third.returncode == 2
+    assert 'not this one; pass --fresh' in third.stderr
+
+
+def test_quality_benchmark_needs_the_cifar_folder(tmp_path):
+    result = _quality(['cifar10_animals'], str(tmp_path))
+    assert result.returncode == 2
+    assert 'needs --data-root' in result.stderr
+    result = _quality(['cifar10_animals', '--data-root',
+                       str(tmp_path)], str(tmp_path))
+    assert result.returncode == 2
+    assert 'has no train/ folder' in result.stderr
