@@ -43,6 +43,8 @@ NAMES = dict(
     dfad='DFAD (data-free, adversarial)',
     mosaickd='MosaicKD (OOD images)')
 METRIC = 'accuracy/top1'
+#: Whether this call trained anything (set by _run).
+trained = False
 
 
 def _cifar_options(method: str, root: str):
@@ -225,6 +227,7 @@ def _check_signature(work_dir: str, config: str, options) -> None:
 
 def _run(config, work_dir, options, label, max_iters, threads) -> float:
     """Train unless finished; resume an interrupted run; return seconds."""
+    global trained
     _check_signature(work_dir, config, options)
     if _finished(work_dir, max_iters):
         say(f'{label}: reusing the finished run in {work_dir}')
@@ -233,6 +236,7 @@ def _run(config, work_dir, options, label, max_iters, threads) -> float:
     if glob.glob(osp.join(work_dir, 'iter_*.pth')):
         args.append('--resume')
         say(f'{label}: resuming the interrupted run in {work_dir}')
+    trained = True
     seconds = train(
         osp.join(ROOT, config),
         work_dir,
@@ -295,12 +299,17 @@ def _plot(results: dict, teacher_acc: float, title: str, path: str) -> None:
 
 
 def _copy_mosaic(run_dir: str, dest: str):
+    """The run's last mosaic grid, enlarged (nearest) to about 450 px."""
+    from PIL import Image
     grids = sorted(
         glob.glob(osp.join(run_dir, 'mosaics', 'iter_*.png')),
         key=lambda p: int(osp.basename(p)[5:-4]))
     if not grids:
         return None
-    shutil.copyfile(grids[-1], dest)
+    with Image.open(grids[-1]) as grid:
+        scale = max(1, 450 // grid.width)
+        grid.resize((grid.width * scale, grid.height * scale),
+                    Image.NEAREST).save(dest)
     return osp.basename(dest)
 
 
@@ -351,8 +360,13 @@ def _markdown(report: dict) -> str:
                  f'(--jobs {report["jobs"]}).')
     lines.append('')
     lines.append('![accuracy](accuracy.png)')
-    for name in report['mosaics']:
-        lines.append(f'![{name}]({name})')
+    for method, name in report['mosaics'].items():
+        lines += [
+            '', f'{NAMES[method]}: the generator\'s last grid (seed '
+            f'{report["seeds"][0]}), one row per class the teacher predicts, '
+            'class 0 at the top; an empty row is a class the teacher never '
+            'predicted.', '', f'![{name}]({name})'
+        ]
     return '\n'.join(lines) + '\n'
 
 
@@ -446,7 +460,7 @@ def main(argv=None):
             accuracy=teacher_history[-1][1],
             minutes=teacher_seconds / 60),
         methods={},
-        mosaics=[])
+        mosaics={})
     for method in args.methods:
         opts = next(o for m, _, o in runs if m == method)
         curves = [
@@ -470,8 +484,15 @@ def main(argv=None):
                 osp.join(work_dir, method, f'seed{args.seeds[0]}'),
                 osp.join(work_dir, f'mosaics_{method}.png'))
             if name:
-                report['mosaics'].append(name)
+                report['mosaics'][method] = name
     report['total_minutes'] = (time.time() - start) / 60
+    previous = osp.join(work_dir, 'results.json')
+    if not trained and osp.isfile(previous):
+        # Nothing was trained by this call: keep the wall time of the call
+        # that trained (the figure the budget is about).
+        with open(previous) as f:
+            report['total_minutes'] = json.load(f).get('total_minutes',
+                                                       report['total_minutes'])
     report['verdicts'] = _verdicts(report, setting)
 
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
@@ -484,7 +505,7 @@ def main(argv=None):
     print()
     print(markdown)
     say(f'wrote {work_dir}/results.json, results.md, accuracy.png' +
-        ''.join(f', {m}' for m in report['mosaics']))
+        ''.join(f', {m}' for m in report['mosaics'].values()))
     return report
 
 

@@ -1,7 +1,7 @@
-# The Fashion-MNIST benchmark: kd_ood_mnist.py (the MNIST benchmark,
-# 800 outer iterations) with the roles of the data sets swapped
-# (Fashion-MNIST teacher, MNIST images as the out-of-domain data).
-_base_ = ['./kd_ood_mnist.py', './_base_/fashion_mnist.py']
+# The Fashion-MNIST benchmark: configs/demo/kd_ood_mnist_fashion.py (400
+# outer iterations) with the roles of the data sets swapped (Fashion-MNIST
+# teacher, MNIST images as the out-of-domain data).
+_base_ = ['../demo/kd_ood_mnist_fashion.py', './_base_/fashion_mnist.py']
 
 model = dict(
     teacher=dict(data_preprocessor={{_base_.fashion_preprocessor}}),

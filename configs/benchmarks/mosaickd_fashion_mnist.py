@@ -1,7 +1,7 @@
-# The Fashion-MNIST benchmark: mosaickd_mnist.py (the MNIST benchmark,
-# 800 outer iterations) with the roles of the data sets swapped
-# (Fashion-MNIST teacher, MNIST images as the out-of-domain data).
-_base_ = ['./mosaickd_mnist.py', './_base_/fashion_mnist.py']
+# The Fashion-MNIST benchmark: configs/demo/mosaickd_mnist_fashion.py (400
+# outer iterations) with the roles of the data sets swapped (Fashion-MNIST
+# teacher, MNIST images as the out-of-domain data).
+_base_ = ['../demo/mosaickd_mnist_fashion.py', './_base_/fashion_mnist.py']
 
 model = dict(
     teacher=dict(data_preprocessor={{_base_.fashion_preprocessor}}),
