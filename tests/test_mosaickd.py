@@ -193,3 +193,22 @@ def test_optimiser_for_missing_player_is_rejected():
             dict(
                 constructor='PlayerOptimWrapperConstructor',
                 **optim_wrapper_cfg()))
+
+
+def test_batched_preprocessing_equals_per_image():
+    """Same-size images are normalised as one batch, with the same result
+    as the preprocessor's per-image path; mmseg's keeps its list."""
+    from mmseg.models import SegDataPreProcessor
+
+    from mmmosaic.models.algorithms.task_logits import stack_for_preprocessor
+    model, _ = _setup()
+    data = _batch(model)
+    view = data['student']
+    batched = model._preprocess(view, slice(0, 12))
+    per_image = model.data_preprocessor(
+        dict(inputs=list(view['inputs'][:12])), training=True)['inputs']
+    assert torch.equal(batched, per_image)
+    images = list(view['inputs'][:3])
+    assert stack_for_preprocessor(SegDataPreProcessor(), images) is images
+    mixed = [torch.zeros(1, 4, 4), torch.zeros(1, 5, 5)]
+    assert stack_for_preprocessor(model.data_preprocessor, mixed) is mixed

@@ -29,7 +29,8 @@ from mmmosaic.models.losses import (AdversarialDisagreementLoss,
                                     PatchAdversarialLoss)
 from mmmosaic.registry import MODELS
 from mmmosaic.utils import load_model_weights
-from .task_logits import logits_of, match_student_to_teacher
+from .task_logits import (logits_of, match_student_to_teacher,
+                          stack_for_preprocessor)
 
 GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance')
 #: Weights the paper's numbers were produced with (not the official CLI
@@ -345,7 +346,9 @@ class MosaicKD(BaseModel):
         return real, chunks
 
     def _preprocess(self, view: dict, index: slice) -> torch.Tensor:
-        batch = dict(inputs=view['inputs'][index])
+        batch = dict(
+            inputs=stack_for_preprocessor(self.data_preprocessor,
+                                          view['inputs'][index]))
         if view.get('data_samples') is not None:
             batch['data_samples'] = view['data_samples'][index]
         return self.data_preprocessor(batch, training=True)['inputs']
