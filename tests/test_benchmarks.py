@@ -126,6 +126,19 @@ def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
     assert 'MosaicKD - KD on OOD data' in markdown
     assert '| MosaicKD (OOD images)' in markdown
 
+    summary = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'benchmarks/summary.py'), '--root',
+        str(tmp_path)
+    ],
+                             capture_output=True,
+                             text=True,
+                             timeout=120)
+    row = next(line for line in summary.stdout.splitlines()
+               if line.startswith('| work '))
+    mosaickd = report['methods']['mosaickd']['last']
+    assert f'{mosaickd["mean"]:.2f} ± {mosaickd["std"]:.2f}' in row
+
     # A second call reuses every finished run instead of training again.
     second = _quality(args, REPO)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -1,0 +1,60 @@
+"""One table of every quality-benchmark setting that has a results.json.
+
+    python benchmarks/summary.py [--root work_dirs/benchmarks/quality]
+
+Prints, per setting, the teacher and each method's last accuracy (mean ±
+standard deviation over seeds) and MosaicKD's lead over KD on OOD images.
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(ROOT, 'demo'))
+from demo_utils import table  # noqa: E402
+
+METHODS = ('kd_ood', 'dfad', 'mosaickd')
+
+
+def summarise(root: str) -> str:
+    rows = []
+    for path in sorted(glob.glob(osp.join(root, '*', 'results.json'))):
+        with open(path) as f:
+            report = json.load(f)
+        methods = report['methods']
+        cells = [
+            f'{methods[m]["last"]["mean"]:.2f} ± '
+            f'{methods[m]["last"]["std"]:.2f}' if m in methods else '-'
+            for m in METHODS
+        ]
+        lead = '-'
+        if 'mosaickd' in methods and 'kd_ood' in methods:
+            gap = (
+                methods['mosaickd']['last']['mean'] -
+                methods['kd_ood']['last']['mean'])
+            lead = f'{gap:+.2f}'
+        budget = next(iter(methods.values()))['budget']['student_updates']
+        rows.append([
+            osp.basename(osp.dirname(path)),
+            f'{report["teacher"]["accuracy"]:.2f}', *cells, lead,
+            str(budget), f'{report["total_minutes"]:.0f}'
+        ])
+    if not rows:
+        return f'No results.json under {root}/*/.'
+    return table(rows, [
+        'setting', 'teacher', 'KD on OOD', 'DFAD', 'MosaicKD', 'MosaicKD - KD',
+        'student updates', 'minutes'
+    ])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--root', default=osp.join(ROOT, 'work_dirs', 'benchmarks', 'quality'))
+    print(summarise(parser.parse_args().root))
+
+
+if __name__ == '__main__':
+    main()
