@@ -3,7 +3,7 @@ MosaicKD distilling the same teacher into the same student.
 
 One command per setting::
 
-    python benchmarks/quality.py mnist_fashion
+    python benchmarks/quality.py mnist_fashion      # or mnist_fashion_400
     python benchmarks/quality.py fashion_mnist
     python benchmarks/quality.py cifar10_animals --data-root DIR
 
@@ -70,6 +70,18 @@ SETTINGS = {
             kd_ood='configs/benchmarks/kd_ood_mnist.py',
             dfad='configs/benchmarks/dfad_mnist.py',
             mosaickd='configs/benchmarks/mosaickd_mnist.py'),
+        data=('data/mnist', 'data/fashion_mnist'),
+        options=_mnist_options,
+        teacher_share_target=90.0),
+    'mnist_fashion_400':
+    dict(
+        title='MNIST teacher, Fashion-MNIST images as OOD data, the demo\'s '
+        '400 iterations; MNIST test accuracy (%)',
+        configs=dict(
+            teacher='configs/demo/teacher_mnist.py',
+            kd_ood='configs/demo/kd_ood_mnist_fashion.py',
+            dfad='configs/benchmarks/dfad_mnist_400.py',
+            mosaickd='configs/demo/mosaickd_mnist_fashion.py'),
         data=('data/mnist', 'data/fashion_mnist'),
         options=_mnist_options,
         teacher_share_target=90.0),
