@@ -423,7 +423,7 @@ def micro_benchmarks(loop, plain):
          _best(lambda: pseudo_collate(samples))),
         ('collate: torch.stack of the used views (plain)',
          _best(lambda: stack_views(samples, num_real))),
-        ('preprocess: MosaicKD._split_batch, per-image normalise (ours)',
+        ('preprocess: MosaicKD._split_batch, normalise (ours)',
          _best(lambda: model._split_batch(ours_batch))),
         ('preprocess: one batched normalise per view (plain)',
          _best(lambda: (game.preprocess(real_u8), game.preprocess(student_u8).
