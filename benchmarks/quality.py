@@ -319,7 +319,7 @@ def _copy_mosaic(run_dir: str, dest: str):
     if not grids:
         return None
     with Image.open(grids[-1]) as grid:
-        scale = max(1, 450 // grid.width)
+        scale = max(1, round(450 / grid.width))
         grid.resize((grid.width * scale, grid.height * scale),
                     Image.NEAREST).save(dest)
     return osp.basename(dest)
