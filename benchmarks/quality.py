@@ -145,7 +145,10 @@ def parse_args(argv=None):
         nargs='+',
         default=[],
         help='key=value overrides for the teacher run')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f'--jobs must be at least 1, got {args.jobs}.')
+    return args
 
 
 def _check_data(setting: dict, args) -> None:
