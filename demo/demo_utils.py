@@ -71,19 +71,24 @@ def train(config: str,
     return time.time() - start
 
 
-def metric_history(work_dir: str, key: str):
-    """(step, value) of ``key`` in the newest run's vis_data/scalars.json."""
+def metric_history(work_dir: str, key: str, all_runs: bool = False):
+    """(step, value) of ``key`` logged in ``work_dir``, sorted by step.
+
+    Each run writes ``<timestamp>/vis_data/scalars.json``. By default only
+    the newest run counts; with ``all_runs`` (a run resumed in the same work
+    dir) every run counts, and a later run's record replaces an earlier
+    one's at the same step.
+    """
     runs = sorted(
         glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not runs:
-        return []
-    history = []
-    with open(runs[-1]) as f:
-        for line in f:
-            record = json.loads(line)
-            if key in record:
-                history.append((record.get('step'), float(record[key])))
-    return history
+    values = {}
+    for path in runs if all_runs else runs[-1:]:
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                if key in record:
+                    values[int(record['step'])] = float(record[key])
+    return sorted(values.items())
 
 
 def last_checkpoint(work_dir: str) -> str:

@@ -78,11 +78,12 @@ def test_cifar_benchmark_configs_read_the_folder(tmp_path):
     assert test.metainfo['classes'] == cfg.animals
 
 
-def _quality(args, cwd):
+def _benchmark(script, args, cwd=REPO):
+    """Run ``benchmarks/<script>`` with ``args``; the finished process."""
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     return subprocess.run(
         [sys.executable,
-         osp.join(REPO, 'benchmarks/quality.py'), *args],
+         osp.join(REPO, 'benchmarks', script), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -100,7 +101,7 @@ def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
         'train_dataloader.batch_size=8', '--cfg-options',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=1'
     ]
-    first = _quality(args, REPO)
+    first = _benchmark('quality.py', args)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     with open(osp.join(work, 'results.json')) as f:
         report = json.load(f)
@@ -126,36 +127,30 @@ def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
     assert 'MosaicKD - KD on OOD data' in markdown
     assert '| MosaicKD (OOD images)' in markdown
 
-    summary = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'benchmarks/summary.py'), '--root',
-        str(tmp_path)
-    ],
-                             capture_output=True,
-                             text=True,
-                             timeout=120)
+    summary = _benchmark('summary.py', ['--root', str(tmp_path)])
     row = next(line for line in summary.stdout.splitlines()
                if line.startswith('| work '))
     mosaickd = report['methods']['mosaickd']['last']
     assert f'{mosaickd["mean"]:.2f} ± {mosaickd["std"]:.2f}' in row
 
     # A second call reuses every finished run instead of training again.
-    second = _quality(args, REPO)
+    second = _benchmark('quality.py', args)
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.stdout.count('reusing the finished run') == 7
     assert 'tools/train.py' not in second.stdout
 
     # Other settings in the same work dir are refused, not mixed in.
-    third = _quality(args[:-1] + ['train_cfg.val_interval=2'], REPO)
+    third = _benchmark('quality.py', args[:-1] + ['train_cfg.val_interval=2'])
     assert third.returncode == 2
     assert 'not this one; pass --fresh' in third.stderr
 
 
 def test_quality_benchmark_needs_the_cifar_folder(tmp_path):
-    result = _quality(['cifar10_animals'], str(tmp_path))
+    result = _benchmark('quality.py', ['cifar10_animals'], str(tmp_path))
     assert result.returncode == 2
     assert 'needs --data-root' in result.stderr
-    result = _quality(['cifar10_animals', '--data-root',
-                       str(tmp_path)], str(tmp_path))
+    result = _benchmark('quality.py',
+                        ['cifar10_animals', '--data-root',
+                         str(tmp_path)], str(tmp_path))
     assert result.returncode == 2
     assert 'has no train/ folder' in result.stderr
