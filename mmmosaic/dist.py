@@ -24,8 +24,8 @@ from mmengine.config import Config, ConfigDict
 from mmmosaic.errors import MosaicError
 
 __all__ = [
-    'configure_distributed', 'init_distributed', 'is_game_config',
-    'launcher_env', 'ensure_preemption_hook'
+    'configure_distributed', 'init_distributed', 'finish_distributed',
+    'is_game_config', 'launcher_env', 'ensure_preemption_hook'
 ]
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
@@ -212,3 +212,22 @@ def init_distributed(cfg: Config) -> bool:
         world_size=int(env['WORLD_SIZE']),
         **dist_cfg)
     return True
+
+
+def finish_distributed() -> None:
+    """Wait for every rank, then destroy the process group; after success.
+
+    A gloo worker thread drops its finished collective (and the Python
+    tensors in it) just after the caller's ``wait`` returns. If the process
+    reaches interpreter shutdown first, that thread is killed while taking
+    the GIL and the process aborts (``terminate called without an active
+    exception``, SIGABRT) after all its work is saved, so torchrun and srun
+    report the launch as failed. The barrier gives those threads time to
+    finish (the wait releases the GIL; on rank 0 it also covers the last
+    checkpoint write), and destroying the group leaves no collective
+    behind. Only for runs that ended normally: after an error another rank
+    may never reach the barrier.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

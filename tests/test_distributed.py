@@ -309,3 +309,32 @@ def test_sync_bn_players_option():
     with pytest.raises(MosaicError, match='sync_bn_players'):
         MODELS.build(
             mosaickd(discriminator=None, sync_bn_players=('discriminator', )))
+
+
+def test_finish_distributed_destroys_the_group(monkeypatch):
+    # A process leaving with its gloo group alive can abort at exit
+    # (SIGABRT, 'terminate called without an active exception'), which
+    # fails the whole torchrun/srun launch; tools/train.py and test.py
+    # destroy the group once the run has ended.
+    import torch.distributed as torch_dist
+    from mmengine.config import Config
+
+    from mmmosaic.dist import finish_distributed, init_distributed
+    for key, value in dict(
+            RANK='0',
+            WORLD_SIZE='1',
+            LOCAL_RANK='0',
+            MASTER_ADDR='127.0.0.1',
+            MASTER_PORT=str(free_port())).items():
+        monkeypatch.setenv(key, value)
+    assert init_distributed(Config(dict(launcher='pytorch')))
+    try:
+        total = torch.ones(2)
+        torch_dist.all_reduce(total)
+        assert total.tolist() == [1.0, 1.0]
+        finish_distributed()
+        assert not torch_dist.is_initialized()
+        finish_distributed()  # nothing to do: no error
+    finally:
+        if torch_dist.is_initialized():
+            torch_dist.destroy_process_group()

@@ -48,8 +48,11 @@ def main():
             check_data=('test_dataloader', ))
         cfg.load_from = args.checkpoint
         from mmengine.runner import Runner
+
+        from mmmosaic.dist import finish_distributed
         runner = Runner.from_cfg(cfg)
         runner.test()
+        finish_distributed()
     except MosaicError as exc:
         print(f'error: {exc}', file=sys.stderr)
         sys.exit(2)

@@ -44,11 +44,12 @@ def main():
             launcher=args.launcher,
             amp=args.amp,
             resume=args.resume)
-        from mmmosaic.dist import ensure_preemption_hook
+        from mmmosaic.dist import ensure_preemption_hook, finish_distributed
         ensure_preemption_hook(cfg)  # SIGTERM: checkpoint, stop cleanly
         from mmengine.runner import Runner
         runner = Runner.from_cfg(cfg)
         runner.train()
+        finish_distributed()
     except MosaicError as exc:
         print(f'error: {exc}', file=sys.stderr)
         sys.exit(2)
