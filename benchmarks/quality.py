@@ -355,7 +355,8 @@ def _markdown(report: dict) -> str:
     lines.append('')
     lines += [f'- {verdict}' for verdict in report['verdicts']]
     lines.append(f'- Wall time of the whole setting: '
-                 f'{report["total_minutes"]:.1f} min on {report["machine"]}'
+                 f'{report["total_minutes"]:.1f} min on '
+                 f'{report["environment"]["cores"]} CPU cores '
                  f'(--jobs {report["jobs"]}).')
     lines.append('')
     lines.append('![accuracy](accuracy.png)')
@@ -452,7 +453,6 @@ def main(argv=None):
         title=setting['title'],
         seeds=args.seeds,
         jobs=args.jobs,
-        machine=f'{_machine()["cores"]} CPU cores ',
         environment=_machine(),
         teacher=dict(
             config=configs['teacher'],
