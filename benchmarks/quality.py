@@ -26,6 +26,7 @@ import json
 import os
 import os.path as osp
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -42,10 +43,10 @@ NAMES = dict(
     kd_ood='KD on OOD images',
     dfad='DFAD (data-free, adversarial)',
     mosaickd='MosaicKD (OOD images)')
-METRIC = 'accuracy/top1'
+ACCURACY = 'accuracy/top1'
 
 
-def _cifar_options(method: str, root: str):
+def _cifar_options(method: str, root: str, ood_root: str = None):
     keys = ['val_dataloader.dataset', 'test_dataloader.dataset']
     if method == 'teacher':
         keys.append('train_dataloader.dataset')
@@ -54,7 +55,17 @@ def _cifar_options(method: str, root: str):
     return [f'{key}.data_root={root}' for key in keys]
 
 
-def _mnist_options(method: str, root: str):
+def _camvid_options(method: str, root: str, ood_root: str = None):
+    keys = ['val_dataloader.dataset', 'test_dataloader.dataset']
+    if method == 'teacher':
+        keys.append('train_dataloader.dataset')
+    options = [f'{key}.data_root={root}' for key in keys]
+    if method not in ('teacher', 'dfad'):
+        options.append(f'train_dataloader.dataset.source.data_root={ood_root}')
+    return options
+
+
+def _mnist_options(method: str, root: str, ood_root: str = None):
     return []
 
 
@@ -93,6 +104,53 @@ SETTINGS = {
             mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py'),
         needs_data_root=True,
         options=_cifar_options),
+    'cifar10_animals_long':
+    dict(
+        title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
+        'data, 1,000 outer iterations; animal test accuracy (%)',
+        configs=dict(
+            teacher='configs/benchmarks/teacher_cifar10_animals.py',
+            kd_ood='configs/benchmarks/kd_ood_cifar10_animals_long.py',
+            dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
+            mosaickd='configs/benchmarks/mosaickd_cifar10_animals_long.py'),
+        needs_data_root=True,
+        options=_cifar_options,
+        # The same teacher config and seed as cifar10_animals: train once.
+        shared=dict(teacher='cifar10_animals'),
+        margin_target=0.0),
+    'cifar10_ships_long':
+    dict(
+        title='CIFAR-10 animal teacher (6 classes), ship images only as OOD '
+        'data, 1,000 outer iterations; animal test accuracy (%)',
+        configs=dict(
+            teacher='configs/benchmarks/teacher_cifar10_animals.py',
+            kd_ood='configs/benchmarks/kd_ood_cifar10_ships_long.py',
+            dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
+            mosaickd='configs/benchmarks/mosaickd_cifar10_ships_long.py'),
+        needs_data_root=True,
+        options=_cifar_options,
+        # DFAD sees no OOD image, so its runs are those of the vehicle
+        # setting (same config, teacher and seeds): reuse them.
+        shared=dict(teacher='cifar10_animals', dfad='cifar10_animals_long'),
+        margin_target=0.0),
+    'camvid':
+    dict(
+        title='CamVid teacher (11 classes), general photographs as OOD '
+        'data; CamVid val mIoU (%)',
+        configs=dict(
+            teacher='configs/benchmarks/teacher_camvid.py',
+            kd_ood='configs/benchmarks/kd_ood_camvid.py',
+            dfad='configs/benchmarks/dfad_camvid.py',
+            mosaickd='configs/benchmarks/mosaickd_camvid.py'),
+        needs_data_root=True,
+        data_folders=('train', 'trainannot', 'val', 'valannot'),
+        data_layout='a CamVid folder in the SegNet layout '
+        '({train,val,test}/NAME.png|jpg and {train,val,test}annot/NAME.png)',
+        needs_ood_root=True,
+        options=_camvid_options,
+        metric='mIoU',
+        margin_target=3.0,
+        dfad_target=True),
 }
 # The MNIST setting at the demo's budget (400 outer iterations).
 SETTINGS['mnist_fashion_400'] = dict(
@@ -104,8 +162,12 @@ SETTINGS['mnist_fashion_400'] = dict(
         kd_ood='configs/demo/kd_ood_mnist_fashion.py',
         dfad='configs/benchmarks/dfad_mnist_400.py',
         mosaickd='configs/demo/mosaickd_mnist_fashion.py'))
-#: MosaicKD must beat KD on OOD data by this many points (issue 4).
+#: MosaicKD must beat KD on OOD data by this many points, unless a setting
+#: says otherwise (``margin_target``).
 MARGIN_TARGET = 5.0
+#: What --data-root holds when a setting does not say.
+CIFAR_LAYOUT = ('a CIFAR-10 image folder with train/<class>/*.jpg and '
+                'test/<class>/*.jpg')
 
 
 def parse_args(argv=None):
@@ -114,8 +176,13 @@ def parse_args(argv=None):
     parser.add_argument('setting', choices=sorted(SETTINGS))
     parser.add_argument(
         '--data-root',
-        help='CIFAR-10 image folder (train/<class>, test/<class>); needed '
-        'by cifar10_animals')
+        help='the in-domain data: a CIFAR-10 image folder (train/<class>, '
+        'test/<class>) for the cifar10_* settings, a CamVid folder in the '
+        'SegNet layout for camvid')
+    parser.add_argument(
+        '--ood-root',
+        help='folder of unlabeled OOD images (any tree of image files); '
+        'needed by camvid')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument(
         '--methods', nargs='+', choices=METHODS, default=list(METHODS))
@@ -149,15 +216,22 @@ def parse_args(argv=None):
 
 def _check_data(setting: dict, args) -> None:
     if setting.get('needs_data_root'):
+        layout = setting.get('data_layout', CIFAR_LAYOUT)
         if not args.data_root:
-            _fail(f'{args.setting} needs --data-root: a CIFAR-10 image folder '
-                  'with train/<class>/*.jpg and test/<class>/*.jpg.')
-        for split in ('train', 'test'):
+            _fail(f'{args.setting} needs --data-root: {layout}.')
+        for split in setting.get('data_folders', ('train', 'test')):
             if not osp.isdir(osp.join(args.data_root, split)):
                 _fail(f'--data-root {args.data_root!r} has no {split}/ '
-                      'folder; give the folder that holds train/<class>/ '
-                      'and test/<class>/.')
+                      f'folder; give {layout}.')
         args.data_root = osp.abspath(args.data_root)
+    if setting.get('needs_ood_root'):
+        if not args.ood_root:
+            _fail(f'{args.setting} needs --ood-root: a folder of unlabeled '
+                  'images (the out-of-domain data).')
+        if not osp.isdir(args.ood_root):
+            _fail(f'--ood-root {args.ood_root!r} is not a folder; give the '
+                  'folder of unlabeled OOD images.')
+        args.ood_root = osp.abspath(args.ood_root)
     for folder in setting.get('data', ()):
         if not osp.isdir(osp.join(ROOT, folder)):
             _fail(f'{folder} is missing; run `make data` (or python '
@@ -200,10 +274,10 @@ def _budget(config: str, options) -> dict:
         ood_per_update=ood)
 
 
-def _finished(work_dir: str, max_iters: int) -> bool:
+def _finished(work_dir: str, max_iters: int, metric: str) -> bool:
     return osp.isfile(osp.join(work_dir, f'iter_{max_iters}.pth')) and any(
         step == max_iters
-        for step, _ in metric_history(work_dir, METRIC, all_runs=True))
+        for step, _ in metric_history(work_dir, metric, all_runs=True))
 
 
 def _check_signature(work_dir: str, config: str, options) -> None:
@@ -223,13 +297,29 @@ def _check_signature(work_dir: str, config: str, options) -> None:
             json.dump(mine, f, indent=2)
 
 
-def _run(config, work_dir, options, label, max_iters, threads) -> tuple:
+def _run_dir(work_dir: str, setting: dict, name: str, seed=None) -> str:
+    """Where the teacher (``seed=None``) or a method's seed is trained.
+
+    A run a setting shares with another (``shared``: the same config,
+    options and seed, e.g. one teacher for several CIFAR-10 settings) lives
+    in that setting's work dir, next to this one, and is trained once.
+    """
+    owner = setting.get('shared', {}).get(name)
+    if owner:
+        work_dir = osp.join(osp.dirname(work_dir), owner)
+    if seed is None:
+        return osp.join(work_dir, name)
+    return osp.join(work_dir, name, f'seed{seed}')
+
+
+def _run(config, work_dir, options, label, max_iters, threads,
+         metric) -> tuple:
     """Train unless finished; resume an interrupted run.
 
     Returns the run's training seconds and whether this call trained.
     """
     _check_signature(work_dir, config, options)
-    if _finished(work_dir, max_iters):
+    if _finished(work_dir, max_iters, metric):
         say(f'{label}: reusing the finished run in {work_dir}')
         return _read_seconds(work_dir), False
     args = []
@@ -266,7 +356,8 @@ def _stats(values):
         values=values)
 
 
-def _plot(results: dict, teacher_acc: float, title: str, path: str) -> None:
+def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
+          path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -288,7 +379,7 @@ def _plot(results: dict, teacher_acc: float, title: str, path: str) -> None:
             alpha=0.2)
     ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=NAMES['teacher'])
     ax.set_xlabel('student updates')
-    ax.set_ylabel('test accuracy (%)')
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc='lower right')
@@ -321,8 +412,82 @@ def _machine() -> dict:
         torch=torch.__version__)
 
 
+def _time_to_reach(report: dict):
+    """Student updates after which MosaicKD's mean curve first reaches KD on
+    OOD images' final mean score (None if it never does)."""
+    methods = report['methods']
+    if not {'mosaickd', 'kd_ood'} <= set(methods):
+        return None
+    target = methods['kd_ood']['last']['mean']
+    res = methods['mosaickd']
+    curves = [dict(c) for c in res['curves']]
+    per_update = (
+        res['budget']['student_updates'] // res['budget']['outer_iterations'])
+    for step in sorted(set.intersection(*(set(c) for c in curves))):
+        if statistics.fmean(c[step] for c in curves) >= target:
+            return step * per_update
+    return None
+
+
+def _coverage_markdown(coverage: dict) -> list:
+    units = 'pixels' if coverage.get('dense') else 'images'
+    names = coverage['classes']
+    shares = coverage['top_class_share']
+    order = sorted(range(len(names)), key=lambda i: -shares[i])
+    return [
+        f'Teacher on the OOD images ({coverage["num_images"]} images): '
+        f'share of {units} per top class: ' +
+        ', '.join(f'{names[i]} {100 * shares[i]:.1f}%' for i in order) +
+        f'. Effective number of classes (exp of the entropy of the mean '
+        f'prediction): {coverage["effective_classes"]:.2f} of '
+        f'{coverage["num_classes"]}; of the top-class shares: '
+        f'{coverage["effective_top_classes"]:.2f}; mean confidence '
+        f'{coverage["mean_confidence"]:.2f}.', ''
+    ]
+
+
+def _per_class_markdown(report: dict) -> list:
+    methods = [
+        m for m in report['methods'] if report['methods'][m].get('per_class')
+    ]
+    if not methods:
+        return []
+    per_class = {m: report['methods'][m]['per_class'] for m in methods}
+    teacher = report['teacher'].get('per_class')
+    both = {'mosaickd', 'kd_ood'} <= set(methods)
+    coverage = report.get('coverage')
+    shares = dict(zip(coverage['classes'],
+                      coverage['top_class_share'])) if coverage else {}
+    rows = []
+    for name in per_class[methods[0]]:
+        row = [name]
+        if teacher:
+            row.append(f'{teacher.get(name, float("nan")):.2f}')
+        row += [f'{per_class[m][name]:.2f}' for m in methods]
+        if both:
+            gap = per_class['mosaickd'][name] - per_class['kd_ood'][name]
+            row.append(f'{gap:+.2f}')
+        if shares:
+            row.append(f'{100 * shares.get(name, 0):.1f}%')
+        rows.append(row)
+    headers = ['class']
+    if teacher:
+        headers.append('teacher')
+    headers += [NAMES[m] for m in methods]
+    if both:
+        headers.append('MosaicKD - KD')
+    if shares:
+        headers.append('OOD pixels (teacher)')
+    return [
+        'Per-class IoU of the final students (mean over seeds, last '
+        'evaluation), beside the share of OOD pixels the teacher assigns to '
+        'each class:', '',
+        table(rows, headers), ''
+    ]
+
+
 def _markdown(report: dict) -> str:
-    teacher = report['teacher']['accuracy']
+    teacher = report['teacher']['score']
     rows = []
     for method, res in report['methods'].items():
         last, best = res['last'], res['best']
@@ -334,9 +499,10 @@ def _markdown(report: dict) -> str:
         ])
     lines = [
         f'### {report["title"]}', '',
-        f'Teacher: {teacher:.2f}. Seeds {report["seeds"]}; mean ± standard '
-        'deviation over seeds; "last" after the final update, "best" the '
-        'highest of the evaluations during training.', '',
+        f'Teacher: {teacher:.2f} {report["metric"]}. Seeds '
+        f'{report["seeds"]}; mean ± standard deviation over seeds; "last" '
+        'after the final update, "best" the highest of the evaluations '
+        'during training.', '',
         table(rows, [
             'method', 'last', 'best', 'last per seed', 'of teacher',
             'minutes (all seeds)'
@@ -353,13 +519,16 @@ def _markdown(report: dict) -> str:
             f'{r["budget"]["ood_per_update"]} OOD'
             for m, r in report['methods'].items()) + '.')
     lines.append('')
+    if report.get('coverage'):
+        lines += _coverage_markdown(report['coverage'])
+    lines += _per_class_markdown(report)
     lines += [f'- {verdict}' for verdict in report['verdicts']]
     lines.append(f'- Wall time of the whole setting: '
                  f'{report["total_minutes"]:.1f} min on '
                  f'{report["environment"]["cores"]} CPU cores '
                  f'(--jobs {report["jobs"]}).')
     lines.append('')
-    lines.append('![accuracy](accuracy.png)')
+    lines.append('![curves](accuracy.png)')
     for method, name in report['mosaics'].items():
         lines += [
             '', f'{NAMES[method]}: the generator\'s last grid (seed '
@@ -371,20 +540,30 @@ def _markdown(report: dict) -> str:
 
 
 def _verdicts(report: dict, setting: dict):
-    teacher = report['teacher']['accuracy']
+    teacher = report['teacher']['score']
     methods = report['methods']
     verdicts = []
     if 'mosaickd' in methods and 'kd_ood' in methods:
         gap = methods['mosaickd']['last']['mean'] - methods['kd_ood']['last'][
             'mean']
-        met = 'met' if gap >= MARGIN_TARGET else 'NOT met'
+        target = setting.get('margin_target', MARGIN_TARGET)
+        met = 'met' if gap >= target else 'NOT met'
         verdicts.append(
             f'MosaicKD - KD on OOD data: {gap:+.2f} points (last, mean); '
-            f'target +{MARGIN_TARGET:.0f}: {met}.')
+            f'target {target:+.0f}: {met}.')
+        reach = report.get('updates_to_reach_kd')
+        verdicts.append(
+            'MosaicKD reaches KD on OOD data\'s final mean score after '
+            f'{reach} student updates.' if reach is not None else
+            'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
+            'mean score.')
     if 'mosaickd' in methods and 'dfad' in methods:
         gap = methods['mosaickd']['last']['mean'] - methods['dfad']['last'][
             'mean']
-        verdicts.append(f'MosaicKD - DFAD: {gap:+.2f} points (last, mean).')
+        target = (': target >= 0: ' + ('met' if gap >= 0 else 'NOT met')
+                  if setting.get('dfad_target') else '')
+        verdicts.append(
+            f'MosaicKD - DFAD: {gap:+.2f} points (last, mean){target}.')
     share_target = setting.get('teacher_share_target')
     if 'mosaickd' in methods and share_target:
         share = 100 * methods['mosaickd']['last']['mean'] / teacher
@@ -392,6 +571,66 @@ def _verdicts(report: dict, setting: dict):
         verdicts.append(f'MosaicKD reaches {share:.1f}% of the teacher; '
                         f'target {share_target:.0f}%: {met}.')
     return verdicts
+
+
+_IOU_ROW = re.compile(r'^\|\s*([^|]+?)\s*\|\s*(-?[\d.]+|nan)\s*\|')
+
+
+def _per_class_iou(run_dir: str):
+    """The last per-class IoU table mmseg's IoUMetric printed in a run's
+    logs (``{class: IoU}``), or None."""
+    logs = sorted(glob.glob(osp.join(run_dir, '*', '*.log')))
+    for path in reversed(logs):
+        with open(path, errors='replace') as f:
+            lines = f.read().splitlines()
+        heads = [
+            i for i, line in enumerate(lines) if 'per class results' in line
+        ]
+        if not heads:
+            continue
+        table_rows = {}
+        for line in lines[heads[-1] + 1:]:
+            match = _IOU_ROW.match(line.strip())
+            if match:
+                table_rows[match.group(1)] = float(match.group(2))
+            elif table_rows and not line.startswith(('|', '+')):
+                break
+        return table_rows or None
+    return None
+
+
+def _coverage(config: str, options, path: str, max_images: int) -> dict:
+    """How the teacher sees the OOD images (cached in ``path``)."""
+    signature = dict(config=config, options=list(options))
+    teacher_ckpt = next(
+        o.split('=', 1)[1] for o in options
+        if o.startswith('model.teacher_ckpt='))
+    signature['teacher_mtime'] = osp.getmtime(teacher_ckpt)
+    if osp.isfile(path):
+        with open(path) as f:
+            cached = json.load(f)
+        if cached.get('signature') == signature:
+            return cached['coverage']
+    import torch
+    from mmengine.registry import init_default_scope
+
+    import mmmosaic.datasets  # noqa: F401  (registers the datasets)
+    import mmmosaic.models  # noqa: F401
+    from mmmosaic.analysis import teacher_coverage
+    from mmmosaic.registry import DATASETS, MODELS
+    torch.set_num_threads(os.cpu_count() or 1)
+    cfg = _load(config, options)
+    init_default_scope('mmmosaic')
+    say('measuring the teacher\'s class coverage of the OOD images')
+    model = MODELS.build(cfg.model)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    classes = DATASETS.build(cfg.val_dataloader.dataset).metainfo['classes']
+    coverage = teacher_coverage(model, dataset, max_images=max_images)
+    coverage['classes'] = list(classes)
+    coverage['dense'] = 'decode_head' in cfg.model.teacher
+    with open(path, 'w') as f:
+        json.dump(dict(signature=signature, coverage=coverage), f, indent=2)
+    return coverage
 
 
 def main(argv=None):
@@ -406,27 +645,30 @@ def main(argv=None):
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
     configs = setting['configs']
-    options = setting['options']
+    metric = setting.get('metric', ACCURACY)
+
+    def options(method):
+        return setting['options'](method, args.data_root, args.ood_root)
+
     threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
 
     # The teacher: trained once, seed 0, the same for every student.
-    teacher_dir = osp.join(work_dir, 'teacher')
-    teacher_options = options('teacher', args.data_root) + [
-        'randomness.seed=0'
-    ] + list(args.teacher_cfg_options)
+    teacher_dir = _run_dir(work_dir, setting, 'teacher')
+    teacher_options = options('teacher') + ['randomness.seed=0'] + list(
+        args.teacher_cfg_options)
     teacher_iters = _max_iters(configs['teacher'], teacher_options)
     say(f'{args.setting}: teacher, then {", ".join(args.methods)} for seeds '
         f'{args.seeds} ({args.jobs} at a time, {threads} threads each)')
     teacher_seconds, trained = _run(configs['teacher'], teacher_dir,
                                     teacher_options, 'teacher', teacher_iters,
-                                    os.cpu_count() or 1)
-    teacher_history = metric_history(teacher_dir, METRIC, all_runs=True)
+                                    os.cpu_count() or 1, metric)
+    teacher_history = metric_history(teacher_dir, metric, all_runs=True)
     teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
 
     runs = []
     for seed in args.seeds:
         for method in args.methods:
-            opts = options(method, args.data_root) + [
+            opts = options(method) + [
                 f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'
             ] + list(args.cfg_options)
             runs.append((method, seed, opts))
@@ -434,10 +676,11 @@ def main(argv=None):
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {}
         for method, seed, opts in runs:
-            run_dir = osp.join(work_dir, method, f'seed{seed}')
+            run_dir = _run_dir(work_dir, setting, method, seed)
             future = pool.submit(_run, configs[method], run_dir, opts,
                                  f'{method}/seed{seed}',
-                                 _max_iters(configs[method], opts), threads)
+                                 _max_iters(configs[method],
+                                            opts), threads, metric)
             futures[future] = (method, seed)
         for future in concurrent.futures.as_completed(futures):
             try:
@@ -451,27 +694,33 @@ def main(argv=None):
     report = dict(
         setting=args.setting,
         title=setting['title'],
+        metric=metric,
         seeds=args.seeds,
         jobs=args.jobs,
         environment=_machine(),
         teacher=dict(
             config=configs['teacher'],
             checkpoint=teacher_ckpt,
-            accuracy=teacher_history[-1][1],
+            score=teacher_history[-1][1],
+            per_class=_per_class_iou(teacher_dir),
             minutes=teacher_seconds / 60),
         methods={},
         mosaics={})
+    ood_method = next((m for m in ('kd_ood', 'mosaickd') if m in configs),
+                      None)
+    if ood_method:
+        report['coverage'] = _coverage(
+            configs[ood_method],
+            options(ood_method) + [f'model.teacher_ckpt={teacher_ckpt}'] +
+            list(args.cfg_options), osp.join(work_dir, 'coverage.json'),
+            setting.get('coverage_images', 5000))
     for method in args.methods:
         opts = next(o for m, _, o in runs if m == method)
-        curves = [
-            metric_history(
-                osp.join(work_dir, method, f'seed{s}'), METRIC, all_runs=True)
-            for s in args.seeds
-        ]
-        for seed, curve in zip(args.seeds, curves):
+        run_dirs = [_run_dir(work_dir, setting, method, s) for s in args.seeds]
+        curves = [metric_history(d, metric, all_runs=True) for d in run_dirs]
+        for run_dir, curve in zip(run_dirs, curves):
             if not curve:
-                _fail(f'no {METRIC} was logged in '
-                      f'{osp.join(work_dir, method, f"seed{seed}")}; see its '
+                _fail(f'no {metric} was logged in {run_dir}; see its '
                       'console.log.')
         report['methods'][method] = dict(
             config=configs[method],
@@ -480,12 +729,18 @@ def main(argv=None):
             best=_stats([max(v for _, v in c) for c in curves]),
             curves=curves,
             minutes=sum(seconds[(method, s)] for s in args.seeds) / 60)
+        per_class = [_per_class_iou(d) for d in run_dirs]
+        if all(per_class):
+            report['methods'][method]['per_class'] = {
+                name: statistics.fmean(p[name] for p in per_class)
+                for name in per_class[0]
+            }
         if method != 'kd_ood':
-            name = _copy_mosaic(
-                osp.join(work_dir, method, f'seed{args.seeds[0]}'),
-                osp.join(work_dir, f'mosaics_{method}.png'))
+            name = _copy_mosaic(run_dirs[0],
+                                osp.join(work_dir, f'mosaics_{method}.png'))
             if name:
                 report['mosaics'][method] = name
+    report['updates_to_reach_kd'] = _time_to_reach(report)
     report['total_minutes'] = (time.time() - start) / 60
     previous = osp.join(work_dir, 'results.json')
     if not trained and osp.isfile(previous):
@@ -498,7 +753,8 @@ def main(argv=None):
 
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(report, f, indent=2)
-    _plot(report, report['teacher']['accuracy'], setting['title'],
+    ylabel = ('val mIoU (%)' if metric == 'mIoU' else 'test accuracy (%)')
+    _plot(report, report['teacher']['score'], setting['title'], ylabel,
           osp.join(work_dir, 'accuracy.png'))
     markdown = _markdown(report)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:

@@ -2,8 +2,10 @@
 
     python benchmarks/summary.py [--root work_dirs/benchmarks/quality]
 
-Prints, per setting, the teacher and each method's last accuracy (mean ±
-standard deviation over seeds) and MosaicKD's lead over KD on OOD images.
+Prints, per setting, the teacher and each method's last score (accuracy or
+mIoU; mean ± standard deviation over seeds), MosaicKD's lead over KD on OOD
+images, and how many of the teacher's classes it sees in the OOD images
+(the effective number of classes of its mean prediction).
 """
 import argparse
 import glob
@@ -36,16 +38,20 @@ def summarise(root: str) -> str:
                 methods['kd_ood']['last']['mean'])
             lead = f'{gap:+.2f}'
         budget = next(iter(methods.values()))['budget']['student_updates']
+        coverage = report.get('coverage')
+        classes = (f'{coverage["effective_classes"]:.1f} of '
+                   f'{coverage["num_classes"]}' if coverage else '-')
         rows.append([
             osp.basename(osp.dirname(path)),
-            f'{report["teacher"]["accuracy"]:.2f}', *cells, lead,
-            str(budget), f'{report["total_minutes"]:.0f}'
+            report.get('metric', 'accuracy/top1'),
+            f'{report["teacher"]["score"]:.2f}', *cells, lead, classes,
+            f'{budget:,}', f'{report["total_minutes"]:.0f}'
         ])
     if not rows:
         return f'No results.json under {root}/*/.'
     return table(rows, [
-        'setting', 'teacher', 'KD on OOD', 'DFAD', 'MosaicKD', 'MosaicKD - KD',
-        'student updates', 'minutes'
+        'setting', 'metric', 'teacher', 'KD on OOD', 'DFAD', 'MosaicKD',
+        'MosaicKD - KD', 'teacher classes on OOD', 'student updates', 'minutes'
     ])
 
 

@@ -126,6 +126,13 @@ def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
         markdown = f.read()
     assert 'MosaicKD - KD on OOD data' in markdown
     assert '| MosaicKD (OOD images)' in markdown
+    # How the teacher sees the OOD (vehicle) images: six animal classes.
+    coverage = report['coverage']
+    assert coverage['num_classes'] == 6 and coverage['num_images'] == 12
+    assert 1.0 <= coverage['effective_classes'] <= 6.0
+    assert sum(coverage['top_class_share']) == pytest.approx(1.0)
+    assert 'Effective number of classes' in markdown
+    assert 'updates_to_reach_kd' in report
 
     summary = _benchmark('summary.py', ['--root', str(tmp_path)])
     row = next(line for line in summary.stdout.splitlines()
@@ -154,3 +161,61 @@ def test_quality_benchmark_needs_the_cifar_folder(tmp_path):
                          str(tmp_path)], str(tmp_path))
     assert result.returncode == 2
     assert 'has no train/ folder' in result.stderr
+
+
+def test_long_settings_share_the_teacher_and_dfad_runs(tmp_path):
+    """cifar10_ships_long trains its teacher in cifar10_animals/ and its
+    DFAD runs (data-free, so identical) in cifar10_animals_long/; the
+    vehicle setting then reuses both instead of training them again."""
+    root = _cifar_folder(tmp_path / 'cifar10', per_class=2)
+    quality = tmp_path / 'quality'
+    tiny = [
+        '--data-root', root, '--seeds', '0', '--methods', 'dfad',
+        '--teacher-cfg-options', 'train_cfg.max_iters=1',
+        'train_cfg.val_interval=1', 'train_dataloader.batch_size=4',
+        '--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1'
+    ]
+    ships = _benchmark('quality.py', [
+        'cifar10_ships_long', '--work-dir',
+        str(quality / 'cifar10_ships_long')
+    ] + tiny)
+    assert ships.returncode == 0, ships.stdout[-3000:] + ships.stderr[-3000:]
+    assert osp.isfile(quality / 'cifar10_animals' / 'teacher' / 'iter_1.pth')
+    assert osp.isfile(quality / 'cifar10_animals_long' / 'dfad' / 'seed0' /
+                      'iter_1.pth')
+    assert not osp.exists(quality / 'cifar10_ships_long' / 'dfad')
+    vehicles = _benchmark('quality.py', [
+        'cifar10_animals_long', '--work-dir',
+        str(quality / 'cifar10_animals_long')
+    ] + tiny)
+    assert vehicles.returncode == 0, vehicles.stderr[-3000:]
+    assert vehicles.stdout.count('reusing the finished run') == 2
+    assert 'tools/train.py' not in vehicles.stdout
+
+
+def test_quality_benchmark_camvid_needs_both_folders(tmp_path):
+    result = _benchmark('quality.py', ['camvid'], str(tmp_path))
+    assert result.returncode == 2
+    assert 'needs --data-root: a CamVid folder' in result.stderr
+    for folder in ('train', 'val'):
+        os.makedirs(tmp_path / 'camvid' / folder)
+    result = _benchmark('quality.py',
+                        ['camvid', '--data-root',
+                         str(tmp_path / 'camvid')], str(tmp_path))
+    assert result.returncode == 2
+    assert 'has no trainannot/ folder' in result.stderr
+    for folder in ('trainannot', 'valannot'):
+        os.makedirs(tmp_path / 'camvid' / folder)
+    result = _benchmark('quality.py',
+                        ['camvid', '--data-root',
+                         str(tmp_path / 'camvid')], str(tmp_path))
+    assert result.returncode == 2
+    assert 'needs --ood-root' in result.stderr
+    result = _benchmark('quality.py', [
+        'camvid', '--data-root',
+        str(tmp_path / 'camvid'), '--ood-root',
+        str(tmp_path / 'nowhere')
+    ], str(tmp_path))
+    assert result.returncode == 2
+    assert "--ood-root '" in result.stderr and 'is not a folder' in (
+        result.stderr)

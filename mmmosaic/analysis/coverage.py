@@ -1,0 +1,101 @@
+"""Class coverage: which of the teacher's classes out-of-domain images show.
+
+Plain KD on OOD images can only teach the student what the teacher sees in
+those images. If the teacher calls nearly every OOD image (or pixel) one
+class, KD on them teaches little about the others; MosaicKD's class-balance
+term exists for that case. These measures say where a setting stands.
+"""
+import math
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.dataset import pseudo_collate
+from torch.utils.data import DataLoader, Subset
+
+
+def _effective_number(shares: torch.Tensor) -> float:
+    """``exp`` of the entropy (nats) of a distribution over classes: 1 when
+    one class takes everything, ``C`` when ``C`` classes share equally."""
+    p = shares[shares > 0]
+    return math.exp(float(-(p * p.log()).sum()))
+
+
+def class_coverage(counts: torch.Tensor, prob_sums: torch.Tensor,
+                   num_units: int, max_prob_sum: float) -> dict:
+    """Coverage measures from accumulated teacher outputs.
+
+    Args:
+        counts (Tensor): ``[C]``, how many images (pixels, for
+            segmentation) have class ``c`` as the teacher's top class.
+        prob_sums (Tensor): ``[C]``, the sum of the teacher's probability of
+            class ``c`` over the same images (pixels).
+        num_units (int): Number of images (pixels) summed.
+        max_prob_sum (float): Sum of the teacher's top probability.
+
+    Returns:
+        dict: ``top_class_share`` (share of images/pixels per top class),
+        ``mean_prob`` (the mean prediction ``pbar``), ``effective_classes``
+        (``exp H(pbar)``), ``effective_top_classes`` (``exp H`` of the
+        top-class shares), ``mean_confidence`` (mean top probability) and
+        ``num_classes``.
+    """
+    if num_units <= 0:
+        raise ValueError('class_coverage needs at least one image.')
+    share = counts.double() / num_units
+    mean_prob = prob_sums.double() / num_units
+    return dict(
+        num_classes=len(counts),
+        top_class_share=share.tolist(),
+        mean_prob=mean_prob.tolist(),
+        effective_classes=_effective_number(mean_prob),
+        effective_top_classes=_effective_number(share),
+        mean_confidence=max_prob_sum / num_units)
+
+
+@torch.no_grad()
+def teacher_coverage(
+        model,
+        dataset,
+        max_images: Optional[int] = None,
+        batch_size: int = 64,
+        progress: Optional[Callable[[int, int], None]] = None) -> dict:
+    """Run ``model.teacher`` (a built ``MosaicKD``) over the ``real`` view of
+    an :class:`OODDataset` and return :func:`class_coverage` of it, plus
+    ``num_images``. ``max_images`` takes that many evenly spaced images.
+    Dense (segmentation) outputs count every pixel.
+    """
+    from mmmosaic.models.algorithms import logits_of
+    total = len(dataset)
+    if max_images is not None and max_images < total:
+        step = total / max_images
+        dataset = Subset(dataset, [int(i * step) for i in range(max_images)])
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        num_workers=0,
+        collate_fn=pseudo_collate,
+        shuffle=False)
+    model.eval()
+    counts = prob_sums = None
+    units = seen = 0
+    max_prob_sum = 0.0
+    for batch in loader:
+        inputs = model.data_preprocessor(batch['real'], False)['inputs']
+        probs = F.softmax(logits_of(model.teacher, inputs).float(), dim=1)
+        # [N, C] or [N, C, H, W] -> [units, C]
+        flat = probs.movedim(1, -1).reshape(-1, probs.shape[1])
+        top_prob, top = flat.max(1)
+        if counts is None:
+            counts = torch.zeros(flat.shape[1], dtype=torch.long)
+            prob_sums = torch.zeros(flat.shape[1], dtype=torch.float64)
+        counts += torch.bincount(top, minlength=flat.shape[1])
+        prob_sums += flat.double().sum(0)
+        max_prob_sum += float(top_prob.double().sum())
+        units += len(flat)
+        seen += len(probs)
+        if progress is not None:
+            progress(seen, len(dataset))
+    result = class_coverage(counts, prob_sums, units, max_prob_sum)
+    result['num_images'] = seen
+    return result
