@@ -6,7 +6,12 @@ _base_ = ['../_base_/default_runtime.py', './_base_/mnist_canvas.py']
 
 synthetic_batch_size = 32
 student_steps = 5
-max_iters = 160
+# Ours: 240 outer iterations (was 160). Both students were still rising
+# at 160 (KD 16.4 -> 20.1, MosaicKD 19.8 -> 23.9 mIoU from iteration 80
+# to 160) and even supervised with labels this student needs ~400
+# updates to pass 50 mIoU; 240 keeps the whole demo near 15 minutes on
+# 2 CPU cores. KD-on-OOD inherits it.
+max_iters = 240
 
 model = dict(
     _scope_='mmmosaic',
@@ -27,7 +32,15 @@ model = dict(
         in_channels=1,
         base_channels=16,
         num_downsamples=3),
-    loss_weights=dict(adv=1.0, align=1.0, local=1.0, balance=10.0),
+    # Ours: balance 1 instead of the paper's 10. The balance term pools the
+    # teacher's prediction over batch AND pixels, so its optimum (uniform
+    # over 11 classes) means 91% digit-stroke pixels, while the in-domain
+    # canvases have 93% background. At 10 the generator filled its images
+    # with strokes (74% bright pixels; OOD canvases 13%, digit canvases 7%)
+    # that the patch discriminator rejected ever more easily; at 1 the
+    # mosaics keep the canvases' layout (15% bright pixels). The paper's
+    # weight was set for one label per image.
+    loss_weights=dict(adv=1.0, align=1.0, local=1.0, balance=1.0),
     student_loss=dict(type='KLDivergenceLoss', temperature=1.0),
     student_steps=student_steps,
     synthetic_batch_size=synthetic_batch_size)
