@@ -194,6 +194,11 @@ def parse_args(argv=None):
         default=1,
         help='runs trained at once, sharing the CPU cores (default 1)')
     parser.add_argument(
+        '--coverage-only',
+        action='store_true',
+        help='train the teacher if needed, measure how it sees the OOD '
+        'images (coverage.json) and stop, without student runs')
+    parser.add_argument(
         '--fresh',
         action='store_true',
         help='delete the work dir first instead of reusing finished runs')
@@ -665,6 +670,21 @@ def main(argv=None):
     teacher_history = metric_history(teacher_dir, metric, all_runs=True)
     teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
 
+    ood_method = next((m for m in ('kd_ood', 'mosaickd') if m in configs),
+                      None)
+
+    def coverage():
+        return _coverage(
+            configs[ood_method],
+            options(ood_method) + [f'model.teacher_ckpt={teacher_ckpt}'] +
+            list(args.cfg_options), osp.join(work_dir, 'coverage.json'),
+            setting.get('coverage_images', 5000))
+
+    if args.coverage_only:
+        print(''.join(_coverage_markdown(coverage())))
+        say(f'wrote {work_dir}/coverage.json')
+        return None
+
     runs = []
     for seed in args.seeds:
         for method in args.methods:
@@ -672,10 +692,13 @@ def main(argv=None):
                 f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'
             ] + list(args.cfg_options)
             runs.append((method, seed, opts))
+    # Longest runs first (MosaicKD, then DFAD, then KD): with several jobs
+    # the setting then ends sooner.
+    queue = sorted(runs, key=lambda run: -METHODS.index(run[0]))
     seconds = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {}
-        for method, seed, opts in runs:
+        for method, seed, opts in queue:
             run_dir = _run_dir(work_dir, setting, method, seed)
             future = pool.submit(_run, configs[method], run_dir, opts,
                                  f'{method}/seed{seed}',
@@ -706,14 +729,8 @@ def main(argv=None):
             minutes=teacher_seconds / 60),
         methods={},
         mosaics={})
-    ood_method = next((m for m in ('kd_ood', 'mosaickd') if m in configs),
-                      None)
     if ood_method:
-        report['coverage'] = _coverage(
-            configs[ood_method],
-            options(ood_method) + [f'model.teacher_ckpt={teacher_ckpt}'] +
-            list(args.cfg_options), osp.join(work_dir, 'coverage.json'),
-            setting.get('coverage_images', 5000))
+        report['coverage'] = coverage()
     for method in args.methods:
         opts = next(o for m, _, o in runs if m == method)
         run_dirs = [_run_dir(work_dir, setting, method, s) for s in args.seeds]
