@@ -1,0 +1,24 @@
+# Baseline: data-free adversarial KD (DFAD, Fang et al. 2019) on the CamVid
+# benchmark. The generator only maximises the teacher/student disagreement;
+# no discriminator, no OOD image. 32 synthetic images per student update
+# (MosaicKD: 16 synthetic + 16 OOD), the same number of updates.
+_base_ = ['./mosaickd_camvid.py']
+
+model = dict(
+    discriminator=None,
+    synthetic_batch_size=32,
+    loss_weights=dict(adv=1.0, align=0.0, local=0.0, balance=0.0))
+# The training loop needs a dataloader; this one yields empty batches.
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=1,
+    num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=False),
+    dataset=dict(type='NoImagesDataset'))
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='PlayerOptimWrapperConstructor',
+    generator=dict(optimizer={{_base_.adam}}),
+    student=dict(optimizer={{_base_.student_sgd}}))
+param_scheduler = dict(
+    _delete_=True, generator={{_base_.cosine}}, student={{_base_.cosine}})

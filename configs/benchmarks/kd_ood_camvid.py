@@ -1,0 +1,22 @@
+# Baseline: plain KD on the photos (temperature 5), the same student, the
+# same number of student updates and images per update as
+# mosaickd_camvid.py, no generator and no discriminator.
+_base_ = ['./mosaickd_camvid.py']
+
+model = dict(
+    generator=None,
+    discriminator=None,
+    student_loss=dict(type='KLDivergenceLoss', temperature=5.0))
+# 2 x 16 OOD images per student step (MosaicKD: 16 synthetic + 16 OOD),
+# 5 student steps an iteration.
+train_dataloader = dict(batch_size=2 * 16 * 5)
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='PlayerOptimWrapperConstructor',
+    student=dict(optimizer={{_base_.student_sgd}}))
+param_scheduler = dict(_delete_=True, student={{_base_.cosine}})
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RandomStateHook'),
+    dict(type='PreemptionHook'),
+]
