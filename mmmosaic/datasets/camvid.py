@@ -19,11 +19,11 @@ import os.path as osp
 from collections.abc import Sequence
 from typing import ClassVar
 
-from mmengine import fileio
 from mmseg.datasets import BaseSegDataset
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
+from .seg_pairs import image_label_pairs
 
 CAMVID_CLASSES = ('Sky', 'Building', 'Pole', 'Road', 'Pavement', 'Tree',
                   'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist')
@@ -121,26 +121,9 @@ class CamVidDataset(BaseSegDataset):
         if not osp.isdir(ann_dir):
             self._fail(f'The CamVid {self.split} annotation folder '
                        f'{ann_dir!r} does not exist')
-        data_list = []
-        for name in fileio.list_dir_or_file(
-                img_dir,
-                list_dir=False,
-                suffix=self.img_suffix,
-                recursive=True,
-                backend_args=self.backend_args):
-            stem = next(name[:-len(s)] for s in self.img_suffix
-                        if name.endswith(s))
-            seg_map = osp.join(ann_dir, stem + self.seg_map_suffix)
-            if not osp.isfile(seg_map):
-                self._fail(f'The CamVid image {osp.join(img_dir, name)!r} '
-                           f'has no label map {seg_map!r}')
-            data_list.append(
-                dict(
-                    img_path=osp.join(img_dir, name),
-                    seg_map_path=seg_map,
-                    label_map=self.label_map,
-                    reduce_zero_label=False,
-                    seg_fields=[]))
+        data_list = image_label_pairs(
+            self, img_dir, ann_dir, lambda image, label: self._fail(
+                f'The CamVid image {image!r} has no label map {label!r}'))
         if not data_list:
             self._fail(f'The CamVid image folder {img_dir!r} holds no '
                        f'{"/".join(self.img_suffix)} file')

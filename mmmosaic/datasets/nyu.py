@@ -13,11 +13,11 @@ import os.path as osp
 from collections.abc import Sequence
 from typing import ClassVar
 
-from mmengine import fileio
 from mmseg.datasets import BaseSegDataset
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
+from .seg_pairs import image_label_pairs
 
 NYU13_CLASSES = ('bed', 'books', 'ceiling', 'chair', 'floor', 'furniture',
                  'objects', 'picture', 'sofa', 'table', 'tv', 'wall', 'window')
@@ -26,6 +26,11 @@ NYU13_PALETTE = [[0, 0, 128], [0, 128, 0], [0, 128, 128], [128, 0, 0],
                  [0, 0, 192], [0, 128, 64], [0, 128, 192], [128, 0, 64],
                  [128, 0, 192]]
 PREPARE_CMD = 'python tools/dataset_converters/nyu.py SRC data/nyuv2'
+
+
+def _missing_label(image: str, label: str):
+    raise MosaicError(f'NYUv2 image {image!r} has no label map {label!r}; '
+                      f'prepare NYUv2 again with `{PREPARE_CMD}`.')
 
 
 @DATASETS.register_module()
@@ -81,28 +86,7 @@ class NYUv2Dataset(BaseSegDataset):
         ann_dir = self.data_prefix.get('seg_map_path')
         self._check_folder(img_dir, 'image')
         self._check_folder(ann_dir, 'annotation')
-        data_list = []
-        for name in fileio.list_dir_or_file(
-                img_dir,
-                list_dir=False,
-                suffix=self.img_suffix,
-                recursive=True,
-                backend_args=self.backend_args):
-            stem = next(name[:-len(s)] for s in self.img_suffix
-                        if name.endswith(s))
-            seg_map = osp.join(ann_dir, stem + self.seg_map_suffix)
-            if not osp.isfile(seg_map):
-                raise MosaicError(
-                    f'NYUv2 image {osp.join(img_dir, name)!r} has no label '
-                    f'map {seg_map!r}; prepare NYUv2 again with '
-                    f'`{PREPARE_CMD}`.')
-            data_list.append(
-                dict(
-                    img_path=osp.join(img_dir, name),
-                    seg_map_path=seg_map,
-                    label_map=self.label_map,
-                    reduce_zero_label=False,
-                    seg_fields=[]))
+        data_list = image_label_pairs(self, img_dir, ann_dir, _missing_label)
         if not data_list:
             raise MosaicError(
                 f'The NYUv2 image folder {img_dir!r} holds no '
