@@ -5,7 +5,8 @@
 Prints, per setting, the teacher and each method's last score (accuracy or
 mIoU; mean ± standard deviation over seeds), MosaicKD's lead over KD on OOD
 images, and how many of the teacher's classes it sees in the OOD images
-(the effective number of classes of its mean prediction).
+(the effective number of classes: exp of the entropy of the share of OOD
+images, or pixels, the teacher gives each class).
 """
 import argparse
 import glob
@@ -39,7 +40,7 @@ def summarise(root: str) -> str:
             lead = f'{gap:+.2f}'
         budget = next(iter(methods.values()))['budget']['student_updates']
         coverage = report.get('coverage')
-        classes = (f'{coverage["effective_classes"]:.1f} of '
+        classes = (f'{coverage["effective_top_classes"]:.1f} of '
                    f'{coverage["num_classes"]}' if coverage else '-')
         rows.append([
             osp.basename(osp.dirname(path)),
