@@ -46,22 +46,17 @@ NAMES = dict(
 ACCURACY = 'accuracy/top1'
 
 
-def _cifar_options(method: str, root: str, ood_root: str = None):
-    keys = ['val_dataloader.dataset', 'test_dataloader.dataset']
-    if method == 'teacher':
-        keys.append('train_dataloader.dataset')
-    elif method != 'dfad':
-        keys.append('train_dataloader.dataset.source')
-    return [f'{key}.data_root={root}' for key in keys]
-
-
-def _camvid_options(method: str, root: str, ood_root: str = None):
+def _folder_options(method: str, root: str, ood_root: str = None):
+    """``data_root`` of the in-domain folder for the teacher and the
+    evaluation, and of the OOD source for KD and MosaicKD: ``ood_root``, or
+    ``root`` itself where one folder holds both (CIFAR-10)."""
     keys = ['val_dataloader.dataset', 'test_dataloader.dataset']
     if method == 'teacher':
         keys.append('train_dataloader.dataset')
     options = [f'{key}.data_root={root}' for key in keys]
     if method not in ('teacher', 'dfad'):
-        options.append(f'train_dataloader.dataset.source.data_root={ood_root}')
+        options.append('train_dataloader.dataset.source.data_root='
+                       f'{ood_root or root}')
     return options
 
 
@@ -103,7 +98,7 @@ SETTINGS = {
             dfad='configs/benchmarks/dfad_cifar10_animals.py',
             mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py'),
         needs_data_root=True,
-        options=_cifar_options),
+        options=_folder_options),
     'cifar10_animals_long':
     dict(
         title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
@@ -114,7 +109,7 @@ SETTINGS = {
             dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
             mosaickd='configs/benchmarks/mosaickd_cifar10_animals_long.py'),
         needs_data_root=True,
-        options=_cifar_options,
+        options=_folder_options,
         # The same teacher config and seed as cifar10_animals: train once.
         shared=dict(teacher='cifar10_animals'),
         margin_target=0.0),
@@ -128,7 +123,7 @@ SETTINGS = {
             dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
             mosaickd='configs/benchmarks/mosaickd_cifar10_ships_long.py'),
         needs_data_root=True,
-        options=_cifar_options,
+        options=_folder_options,
         # DFAD sees no OOD image, so its runs are those of the vehicle
         # setting (same config, teacher and seeds): reuse them.
         shared=dict(teacher='cifar10_animals', dfad='cifar10_animals_long'),
@@ -147,7 +142,7 @@ SETTINGS = {
         data_layout='a CamVid folder in the SegNet layout '
         '({train,val,test}/NAME.png|jpg and {train,val,test}annot/NAME.png)',
         needs_ood_root=True,
-        options=_camvid_options,
+        options=_folder_options,
         metric='mIoU',
         margin_target=3.0,
         dfad_target=True),

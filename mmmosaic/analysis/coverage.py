@@ -10,8 +10,7 @@ from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
-from mmengine.dataset import pseudo_collate
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import Subset
 
 
 def _effective_number(shares: torch.Tensor) -> float:
@@ -65,24 +64,16 @@ def teacher_coverage(
     ``num_images``. ``max_images`` takes that many evenly spaced images.
     Dense (segmentation) outputs count every pixel.
     """
-    from mmmosaic.models.algorithms import logits_of
+    from mmmosaic.datasets.ood_subset import teacher_logit_batches
     total = len(dataset)
     if max_images is not None and max_images < total:
         step = total / max_images
         dataset = Subset(dataset, [int(i * step) for i in range(max_images)])
-    loader = DataLoader(
-        dataset,
-        batch_size=batch_size,
-        num_workers=0,
-        collate_fn=pseudo_collate,
-        shuffle=False)
-    model.eval()
     counts = prob_sums = None
     units = seen = 0
     max_prob_sum = 0.0
-    for batch in loader:
-        inputs = model.data_preprocessor(batch['real'], False)['inputs']
-        probs = F.softmax(logits_of(model.teacher, inputs).float(), dim=1)
+    for logits in teacher_logit_batches(model, dataset, batch_size):
+        probs = F.softmax(logits.float(), dim=1)
         # [N, C] or [N, C, H, W] -> [units, C]
         flat = probs.movedim(1, -1).reshape(-1, probs.shape[1])
         top_prob, top = flat.max(1)

@@ -9,6 +9,25 @@ from torch.utils.data import DataLoader
 
 
 @torch.no_grad()
+def teacher_logit_batches(model,
+                          dataset,
+                          batch_size: int = 256,
+                          num_workers: int = 0):
+    """Yield ``model.teacher``'s logits on the ``real`` view of the items of
+    an :class:`OODDataset`, batch by batch, in dataset order."""
+    from mmmosaic.models.algorithms import logits_of
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        collate_fn=pseudo_collate,
+        shuffle=False)
+    model.eval()
+    for batch in loader:
+        inputs = model.data_preprocessor(batch['real'], False)['inputs']
+        yield logits_of(model.teacher, inputs)
+
+
 def teacher_entropies(
         model,
         dataset,
@@ -18,18 +37,10 @@ def teacher_entropies(
     """Entropy (nats) of ``model.teacher`` on the ``real`` view of every
     item of an :class:`OODDataset`, in dataset order (pixel-averaged for
     segmentation)."""
-    from mmmosaic.models.algorithms import logits_of
-    loader = DataLoader(
-        dataset,
-        batch_size=batch_size,
-        num_workers=num_workers,
-        collate_fn=pseudo_collate,
-        shuffle=False)
-    model.eval()
     out = []
-    for batch in loader:
-        inputs = model.data_preprocessor(batch['real'], False)['inputs']
-        log_p = F.log_softmax(logits_of(model.teacher, inputs), dim=1)
+    for logits in teacher_logit_batches(model, dataset, batch_size,
+                                        num_workers):
+        log_p = F.log_softmax(logits, dim=1)
         entropy = -(log_p.exp() * log_p).sum(1)
         out.append(
             entropy.flatten(1).mean(1) if entropy.dim() > 1 else entropy)
