@@ -33,8 +33,8 @@ from .task_logits import (logits_of, match_student_to_teacher,
                           stack_for_preprocessor)
 
 GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance')
-#: Weights the paper's numbers were produced with (not the official CLI
-#: defaults 0.1/0.1/0, see the spec).
+#: Weights the paper's numbers were produced with (the authors' command-line
+#: defaults, 0.1/0.1/0 for adv/align/local, are not what the paper reports).
 PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0)
 
 
