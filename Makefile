@@ -3,17 +3,44 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements/lock.txt
+REQS := requirements/runtime.txt requirements/mmcv.txt requirements/tests.txt
 LINT_PATHS := mmmosaic tools tests configs demo benchmarks
 
-.PHONY: install test demo demo-seg lint format data clean benchmark-speed benchmark-quality
+.PHONY: install resolve lock check-env test demo demo-seg lint format data clean benchmark-speed benchmark-quality
 
-$(STAMP): requirements/runtime.txt requirements/mmcv.txt requirements/tests.txt setup.cfg setup.py
+# What we depend on, and why, is written by hand in REQS; LOCK holds every
+# package of an environment whose tests passed, at the version it had, and is
+# what `make install` installs. REQS are given to pip too, so a lock that no
+# longer satisfies them fails here instead of installing. The last step fails
+# if the environment still differs from the lock (e.g. a package the lock
+# lacks was already in .venv); MMMOSAIC_UNLOCKED names packages installed
+# outside the lock on purpose (README, "Installation notes").
+$(STAMP): $(LOCK) $(REQS) setup.cfg setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -r requirements/runtime.txt -r requirements/mmcv.txt -r requirements/tests.txt
+	$(PY) -m pip install -r $(LOCK) $(addprefix -r ,$(REQS))
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	$(PY) tools/check_env.py
 	touch $(STAMP)
 
 install: $(STAMP)
+
+check-env: install
+	$(PY) tools/check_env.py
+
+# Refreshing the lock (README, "Installation notes"): `make resolve` installs
+# REQS alone, with the newest versions they allow for whatever .venv does not
+# have yet (remove .venv first to re-resolve everything); once `make test
+# MMMOSAIC_UNLOCKED=all` passes, `make lock` writes what .venv holds to LOCK.
+resolve:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(addprefix -r ,$(REQS))
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+lock:
+	@test -x $(PY) || { echo "$(VENV) does not exist: make resolve first"; exit 2; }
+	$(PY) tools/check_env.py --write
 
 test: install
 	$(PY) -m pytest

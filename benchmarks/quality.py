@@ -19,7 +19,6 @@ updates, mean over seeds with the min-max band) and the generators' last
 mosaic grids. Finished runs are reused and interrupted ones resumed, so a
 second call only does what is missing (``--fresh`` starts over).
 """
-import argparse
 import concurrent.futures
 import glob
 import json
@@ -35,14 +34,18 @@ import time
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'demo'))
 from demo_utils import metric_history, say, table, train  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+
+from mmmosaic import cli  # noqa: E402
+from mmmosaic.apis import load_config, parse_cfg_options  # noqa: E402
+from mmmosaic.errors import MosaicError  # noqa: E402
 
 METHODS = ('kd_ood', 'dfad', 'mosaickd')
-NAMES = dict(
-    teacher='Teacher (in-domain, supervised)',
-    kd_ood='KD on OOD images',
-    dfad='DFAD (data-free, adversarial)',
-    mosaickd='MosaicKD (OOD images)')
+DEFAULT_METHODS = METHODS
+NAMES = dict(teacher='Teacher (in-domain, supervised)',
+             kd_ood='KD on OOD images',
+             dfad='DFAD (data-free, adversarial)',
+             mosaickd='MosaicKD (OOD images)')
 ACCURACY = 'accuracy/top1'
 
 
@@ -66,39 +69,34 @@ def _mnist_options(method: str, root: str, ood_root: str = None):
 
 SETTINGS = {
     'mnist_fashion':
-    dict(
-        title='MNIST teacher, Fashion-MNIST images as OOD data; '
-        'MNIST test accuracy (%)',
-        configs=dict(
-            teacher='configs/demo/teacher_mnist.py',
-            kd_ood='configs/benchmarks/kd_ood_mnist.py',
-            dfad='configs/benchmarks/dfad_mnist.py',
-            mosaickd='configs/benchmarks/mosaickd_mnist.py'),
-        data=('data/mnist', 'data/fashion_mnist'),
-        options=_mnist_options,
-        teacher_share_target=90.0),
+    dict(title='MNIST teacher, Fashion-MNIST images as OOD data; '
+         'MNIST test accuracy (%)',
+         configs=dict(teacher='configs/demo/teacher_mnist.py',
+                      kd_ood='configs/benchmarks/kd_ood_mnist.py',
+                      dfad='configs/benchmarks/dfad_mnist.py',
+                      mosaickd='configs/benchmarks/mosaickd_mnist.py'),
+         data=('data/mnist', 'data/fashion_mnist'),
+         options=_mnist_options,
+         teacher_share_target=90.0),
     'fashion_mnist':
-    dict(
-        title='Fashion-MNIST teacher, MNIST images as OOD data; '
-        'Fashion-MNIST test accuracy (%)',
-        configs=dict(
-            teacher='configs/benchmarks/teacher_fashion.py',
-            kd_ood='configs/benchmarks/kd_ood_fashion_mnist.py',
-            dfad='configs/benchmarks/dfad_fashion.py',
-            mosaickd='configs/benchmarks/mosaickd_fashion_mnist.py'),
-        data=('data/mnist', 'data/fashion_mnist'),
-        options=_mnist_options),
+    dict(title='Fashion-MNIST teacher, MNIST images as OOD data; '
+         'Fashion-MNIST test accuracy (%)',
+         configs=dict(teacher='configs/benchmarks/teacher_fashion.py',
+                      kd_ood='configs/benchmarks/kd_ood_fashion_mnist.py',
+                      dfad='configs/benchmarks/dfad_fashion.py',
+                      mosaickd='configs/benchmarks/mosaickd_fashion_mnist.py'),
+         data=('data/mnist', 'data/fashion_mnist'),
+         options=_mnist_options),
     'cifar10_animals':
-    dict(
-        title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
-        'data; animal test accuracy (%)',
-        configs=dict(
-            teacher='configs/benchmarks/teacher_cifar10_animals.py',
-            kd_ood='configs/benchmarks/kd_ood_cifar10_animals.py',
-            dfad='configs/benchmarks/dfad_cifar10_animals.py',
-            mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py'),
-        needs_data_root=True,
-        options=_folder_options),
+    dict(title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
+         'data; animal test accuracy (%)',
+         configs=dict(
+             teacher='configs/benchmarks/teacher_cifar10_animals.py',
+             kd_ood='configs/benchmarks/kd_ood_cifar10_animals.py',
+             dfad='configs/benchmarks/dfad_cifar10_animals.py',
+             mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py'),
+         needs_data_root=True,
+         options=_folder_options),
     'cifar10_animals_long':
     dict(
         title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
@@ -129,34 +127,31 @@ SETTINGS = {
         shared=dict(teacher='cifar10_animals', dfad='cifar10_animals_long'),
         margin_target=0.0),
     'camvid':
-    dict(
-        title='CamVid teacher (11 classes), general photographs as OOD '
-        'data; CamVid val mIoU (%)',
-        configs=dict(
-            teacher='configs/benchmarks/teacher_camvid.py',
-            kd_ood='configs/benchmarks/kd_ood_camvid.py',
-            dfad='configs/benchmarks/dfad_camvid.py',
-            mosaickd='configs/benchmarks/mosaickd_camvid.py'),
-        needs_data_root=True,
-        data_folders=('train', 'trainannot', 'val', 'valannot'),
-        data_layout='a CamVid folder in the SegNet layout '
-        '({train,val,test}/NAME.png|jpg and {train,val,test}annot/NAME.png)',
-        needs_ood_root=True,
-        options=_folder_options,
-        metric='mIoU',
-        margin_target=3.0,
-        dfad_target=True),
+    dict(title='CamVid teacher (11 classes), general photographs as OOD '
+         'data; CamVid val mIoU (%)',
+         configs=dict(teacher='configs/benchmarks/teacher_camvid.py',
+                      kd_ood='configs/benchmarks/kd_ood_camvid.py',
+                      dfad='configs/benchmarks/dfad_camvid.py',
+                      mosaickd='configs/benchmarks/mosaickd_camvid.py'),
+         needs_data_root=True,
+         data_folders=('train', 'trainannot', 'val', 'valannot'),
+         data_layout='a CamVid folder in the SegNet layout '
+         '({train,val,test}/NAME.png|jpg and {train,val,test}annot/NAME.png)',
+         needs_ood_root=True,
+         options=_folder_options,
+         metric='mIoU',
+         margin_target=3.0,
+         dfad_target=True),
 }
 # The MNIST setting at the demo's budget (400 outer iterations).
 SETTINGS['mnist_fashion_400'] = dict(
     SETTINGS['mnist_fashion'],
     title='MNIST teacher, Fashion-MNIST images as OOD data, the demo\'s 400 '
     'iterations; MNIST test accuracy (%)',
-    configs=dict(
-        teacher='configs/demo/teacher_mnist.py',
-        kd_ood='configs/demo/kd_ood_mnist_fashion.py',
-        dfad='configs/benchmarks/dfad_mnist_400.py',
-        mosaickd='configs/demo/mosaickd_mnist_fashion.py'))
+    configs=dict(teacher='configs/demo/teacher_mnist.py',
+                 kd_ood='configs/demo/kd_ood_mnist_fashion.py',
+                 dfad='configs/benchmarks/dfad_mnist_400.py',
+                 mosaickd='configs/demo/mosaickd_mnist_fashion.py'))
 #: MosaicKD must beat KD on OOD data by this many points, unless a setting
 #: says otherwise (``margin_target``).
 MARGIN_TARGET = 5.0
@@ -166,7 +161,7 @@ CIFAR_LAYOUT = ('a CIFAR-10 image folder with train/<class>/*.jpg and '
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('setting', choices=sorted(SETTINGS))
     parser.add_argument(
@@ -179,10 +174,13 @@ def parse_args(argv=None):
         help='folder of unlabeled OOD images (any tree of image files); '
         'needed by camvid')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument(
-        '--methods', nargs='+', choices=METHODS, default=list(METHODS))
-    parser.add_argument(
-        '--work-dir', help='default: work_dirs/benchmarks/quality/SETTING')
+    parser.add_argument('--methods',
+                        nargs='+',
+                        choices=METHODS,
+                        default=list(DEFAULT_METHODS),
+                        help=f'default: {" ".join(DEFAULT_METHODS)}')
+    parser.add_argument('--work-dir',
+                        help='default: work_dirs/benchmarks/quality/SETTING')
     parser.add_argument(
         '--jobs',
         type=int,
@@ -203,11 +201,10 @@ def parse_args(argv=None):
         default=[],
         help='extra key=value overrides for every student run (e.g. '
         'train_cfg.max_iters=20 for a quick look)')
-    parser.add_argument(
-        '--teacher-cfg-options',
-        nargs='+',
-        default=[],
-        help='key=value overrides for the teacher run')
+    parser.add_argument('--teacher-cfg-options',
+                        nargs='+',
+                        default=[],
+                        help='key=value overrides for the teacher run')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}.')
@@ -239,17 +236,14 @@ def _check_data(setting: dict, args) -> None:
 
 
 def _fail(message: str) -> None:
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(2)
+    """Stop with one sentence (``error: ...``, exit status 2)."""
+    raise MosaicError(message)
 
 
 def _load(config: str, options) -> Config:
-    cfg = Config.fromfile(osp.join(ROOT, config))
-    cfg.merge_from_dict({
-        key: DictAction._parse_iterable(value)
-        for key, value in (o.split('=', 1) for o in options)
-    })
-    return cfg
+    """``config`` (relative to the repository) with ``key=value`` options,
+    checked as tools/train.py checks its --cfg-options."""
+    return load_config(osp.join(ROOT, config), parse_cfg_options(options))
 
 
 def _max_iters(config: str, options) -> int:
@@ -267,11 +261,10 @@ def _budget(config: str, options) -> dict:
     if cfg.train_dataloader.dataset.type == 'OODDataset':
         ood = (batch - (synthetic if model.get('discriminator') else 0))
         ood //= steps
-    return dict(
-        outer_iterations=int(cfg.train_cfg.max_iters),
-        student_updates=int(cfg.train_cfg.max_iters) * steps,
-        synthetic_per_update=synthetic,
-        ood_per_update=ood)
+    return dict(outer_iterations=int(cfg.train_cfg.max_iters),
+                student_updates=int(cfg.train_cfg.max_iters) * steps,
+                synthetic_per_update=synthetic,
+                ood_per_update=ood)
 
 
 def _finished(work_dir: str, max_iters: int, metric: str) -> bool:
@@ -326,13 +319,13 @@ def _run(config, work_dir, options, label, max_iters, threads,
     if glob.glob(osp.join(work_dir, 'iter_*.pth')):
         args.append('--resume')
         say(f'{label}: resuming the interrupted run in {work_dir}')
-    seconds = train(
-        osp.join(ROOT, config),
-        work_dir,
-        options,
-        label=label,
-        args=args,
-        env=dict(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)))
+    seconds = train(osp.join(ROOT, config),
+                    work_dir,
+                    options,
+                    label=label,
+                    args=args,
+                    env=dict(OMP_NUM_THREADS=str(threads),
+                             MKL_NUM_THREADS=str(threads)))
     seconds += _read_seconds(work_dir)
     with open(osp.join(work_dir, 'seconds.txt'), 'w') as f:
         f.write(f'{seconds:.1f}\n')
@@ -348,12 +341,11 @@ def _read_seconds(work_dir: str) -> float:
 
 
 def _stats(values):
-    return dict(
-        mean=statistics.fmean(values),
-        std=statistics.stdev(values) if len(values) > 1 else 0.0,
-        min=min(values),
-        max=max(values),
-        values=values)
+    return dict(mean=statistics.fmean(values),
+                std=statistics.stdev(values) if len(values) > 1 else 0.0,
+                min=min(values),
+                max=max(values),
+                values=values)
 
 
 def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
@@ -373,10 +365,9 @@ def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
         rows = [[c[s] for c in curves] for s in steps]
         mean = [statistics.fmean(r) for r in rows]
         line, = ax.plot(xs, mean, marker='o', ms=3, label=NAMES[method])
-        ax.fill_between(
-            xs, [min(r) for r in rows], [max(r) for r in rows],
-            color=line.get_color(),
-            alpha=0.2)
+        ax.fill_between(xs, [min(r) for r in rows], [max(r) for r in rows],
+                        color=line.get_color(),
+                        alpha=0.2)
     ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=NAMES['teacher'])
     ax.set_xlabel('student updates')
     ax.set_ylabel(ylabel)
@@ -391,9 +382,8 @@ def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
 def _copy_mosaic(run_dir: str, dest: str):
     """The run's last mosaic grid, enlarged (nearest) to about 450 px."""
     from PIL import Image
-    grids = sorted(
-        glob.glob(osp.join(run_dir, 'mosaics', 'iter_*.png')),
-        key=lambda p: int(osp.basename(p)[5:-4]))
+    grids = sorted(glob.glob(osp.join(run_dir, 'mosaics', 'iter_*.png')),
+                   key=lambda p: int(osp.basename(p)[5:-4]))
     if not grids:
         return None
     with Image.open(grids[-1]) as grid:
@@ -405,11 +395,10 @@ def _copy_mosaic(run_dir: str, dest: str):
 
 def _machine() -> dict:
     import torch
-    return dict(
-        cpu=platform.processor() or platform.machine(),
-        cores=os.cpu_count(),
-        python=platform.python_version(),
-        torch=torch.__version__)
+    return dict(cpu=platform.processor() or platform.machine(),
+                cores=os.cpu_count(),
+                python=platform.python_version(),
+                torch=torch.__version__)
 
 
 def _time_to_reach(report: dict):
@@ -421,21 +410,21 @@ def _time_to_reach(report: dict):
     target = methods['kd_ood']['last']['mean']
     res = methods['mosaickd']
     curves = [dict(c) for c in res['curves']]
-    per_update = (
-        res['budget']['student_updates'] // res['budget']['outer_iterations'])
+    per_update = (res['budget']['student_updates'] //
+                  res['budget']['outer_iterations'])
     for step in sorted(set.intersection(*(set(c) for c in curves))):
         if statistics.fmean(c[step] for c in curves) >= target:
             return step * per_update
     return None
 
 
-def _coverage_markdown(coverage: dict) -> list:
+def _coverage_markdown(coverage: dict, what: str = 'the OOD images') -> list:
     units = 'pixels' if coverage.get('dense') else 'images'
     names = coverage['classes']
     shares = coverage['top_class_share']
     order = sorted(range(len(names)), key=lambda i: -shares[i])
     return [
-        f'Teacher on the OOD images ({coverage["num_images"]} images): '
+        f'Teacher on {what} ({coverage["num_images"]} images): '
         f'share of {units} per top class: ' +
         ', '.join(f'{names[i]} {100 * shares[i]:.1f}%' for i in order) +
         f'. Effective number of classes (exp of the entropy of the mean '
@@ -458,6 +447,9 @@ def _per_class_markdown(report: dict) -> list:
     coverage = report.get('coverage')
     shares = dict(zip(coverage['classes'],
                       coverage['top_class_share'])) if coverage else {}
+    mosaics = report['methods'].get('mosaickd', {}).get('mosaic_coverage')
+    mosaic_shares = dict(zip(mosaics['classes'],
+                             mosaics['top_class_share'])) if mosaics else {}
     rows = []
     for name in per_class[methods[0]]:
         row = [name]
@@ -469,6 +461,8 @@ def _per_class_markdown(report: dict) -> list:
             row.append(f'{gap:+.2f}')
         if shares:
             row.append(f'{100 * shares.get(name, 0):.1f}%')
+        if mosaic_shares:
+            row.append(f'{100 * mosaic_shares.get(name, 0):.1f}%')
         rows.append(row)
     headers = ['class']
     if teacher:
@@ -478,10 +472,15 @@ def _per_class_markdown(report: dict) -> list:
         headers.append('MosaicKD - KD')
     if shares:
         headers.append('OOD pixels (teacher)')
+    if mosaic_shares:
+        headers.append('MosaicKD mosaic pixels (teacher)')
     return [
         'Per-class IoU of the final students (mean over seeds, last '
         'evaluation), beside the share of OOD pixels the teacher assigns to '
-        'each class:', '',
+        'each class' +
+        (' and the same share on the final MosaicKD '
+         'generator\'s images (first seed)' if mosaic_shares else '') + ':',
+        '',
         table(rows, headers), ''
     ]
 
@@ -521,6 +520,12 @@ def _markdown(report: dict) -> str:
     lines.append('')
     if report.get('coverage'):
         lines += _coverage_markdown(report['coverage'])
+    for method, res in report['methods'].items():
+        if res.get('mosaic_coverage'):
+            lines += _coverage_markdown(
+                res['mosaic_coverage'],
+                f'the final {NAMES[method]} generator\'s images (seed '
+                f'{report["seeds"][0]})')
     lines += _per_class_markdown(report)
     lines += [f'- {verdict}' for verdict in report['verdicts']]
     lines.append(f'- Wall time of the whole setting: '
@@ -599,6 +604,40 @@ def _per_class_iou(run_dir: str):
     return None
 
 
+def _mosaic_coverage(config: str, options, run_dir: str, max_iters: int,
+                     classes) -> dict:
+    """How the teacher sees the images of a run's final generator (cached
+    in ``run_dir/mosaic_coverage.json``)."""
+    ckpt = osp.join(run_dir, f'iter_{max_iters}.pth')
+    path = osp.join(run_dir, 'mosaic_coverage.json')
+    signature = dict(checkpoint_mtime=osp.getmtime(ckpt))
+    if osp.isfile(path):
+        with open(path) as f:
+            cached = json.load(f)
+        if cached.get('signature') == signature:
+            return cached['coverage']
+    import torch
+    from mmengine.registry import init_default_scope
+
+    import mmmosaic.models  # noqa: F401
+    from mmmosaic.analysis import synthetic_coverage
+    from mmmosaic.registry import MODELS
+    from mmmosaic.utils.checkpoint import load_model_weights
+    say(f'measuring the teacher\'s classes on the generator of {run_dir}')
+    cfg = _load(config, options)
+    init_default_scope('mmmosaic')
+    model = MODELS.build(cfg.model)
+    load_model_weights(model, ckpt, 'MosaicKD')
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        coverage = synthetic_coverage(model, num_images=512)
+    coverage['classes'] = list(classes)
+    coverage['dense'] = 'decode_head' in cfg.model.teacher
+    with open(path, 'w') as f:
+        json.dump(dict(signature=signature, coverage=coverage), f, indent=2)
+    return coverage
+
+
 def _coverage(config: str, options, path: str, max_images: int) -> dict:
     """How the teacher sees the OOD images (cached in ``path``)."""
     signature = dict(config=config, options=list(options))
@@ -633,8 +672,13 @@ def _coverage(config: str, options, path: str, max_images: int) -> dict:
     return coverage
 
 
+@cli.tool_main
 def main(argv=None):
-    args = parse_args(argv)
+    return run(parse_args(argv))
+
+
+def run(args):
+    """The benchmark for parsed arguments; returns the report."""
     setting = SETTINGS[args.setting]
     _check_data(setting, args)
     work_dir = osp.abspath(
@@ -642,13 +686,20 @@ def main(argv=None):
         or osp.join(ROOT, 'work_dirs', 'benchmarks', 'quality', args.setting))
     if args.fresh and osp.isdir(work_dir):
         shutil.rmtree(work_dir)
-    os.makedirs(work_dir, exist_ok=True)
+    cli.note(work_dir=cli.output_dir(work_dir, '--work-dir'))
     start = time.time()
     configs = setting['configs']
     metric = setting.get('metric', ACCURACY)
 
     def options(method):
         return setting['options'](method, args.data_root, args.ood_root)
+
+    # Every config with its options, before hours of training: a bad
+    # --cfg-options value stops here, naming the key.
+    _load(configs['teacher'],
+          options('teacher') + list(args.teacher_cfg_options))
+    for method in args.methods:
+        _load(configs[method], options(method) + list(args.cfg_options))
 
     threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
 
@@ -709,21 +760,19 @@ def main(argv=None):
                     other.cancel()
                 raise
 
-    report = dict(
-        setting=args.setting,
-        title=setting['title'],
-        metric=metric,
-        seeds=args.seeds,
-        jobs=args.jobs,
-        environment=_machine(),
-        teacher=dict(
-            config=configs['teacher'],
-            checkpoint=teacher_ckpt,
-            score=teacher_history[-1][1],
-            per_class=_per_class_iou(teacher_dir),
-            minutes=teacher_seconds / 60),
-        methods={},
-        mosaics={})
+    report = dict(setting=args.setting,
+                  title=setting['title'],
+                  metric=metric,
+                  seeds=args.seeds,
+                  jobs=args.jobs,
+                  environment=_machine(),
+                  teacher=dict(config=configs['teacher'],
+                               checkpoint=teacher_ckpt,
+                               score=teacher_history[-1][1],
+                               per_class=_per_class_iou(teacher_dir),
+                               minutes=teacher_seconds / 60),
+                  methods={},
+                  mosaics={})
     if ood_method:
         report['coverage'] = coverage()
     for method in args.methods:
@@ -747,6 +796,11 @@ def main(argv=None):
                 name: statistics.fmean(p[name] for p in per_class)
                 for name in per_class[0]
             }
+        if method != 'kd_ood' and report.get('coverage'):
+            report['methods'][method]['mosaic_coverage'] = _mosaic_coverage(
+                configs[method], opts, run_dirs[0],
+                _max_iters(configs[method], opts),
+                report['coverage']['classes'])
         if method != 'kd_ood':
             name = _copy_mosaic(run_dirs[0],
                                 osp.join(work_dir, f'mosaics_{method}.png'))
@@ -779,4 +833,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -14,7 +14,6 @@ iterations per side (order ABBA: ours first in even repeats, plain first in
 odd ones) and reports seconds per outer iteration and the per-repeat ratio
 ours/plain. See benchmarks/README.md for what exactly is timed.
 """
-import argparse
 import copy
 import cProfile
 import ctypes
@@ -42,7 +41,9 @@ from mmengine.runner import IterBasedTrainLoop, Runner  # noqa: E402
 from plain_loop import PlainMosaicKD, make_loader  # noqa: E402
 
 import mmmosaic.models.algorithms.mosaickd as mosaickd_module  # noqa: E402
+from mmmosaic import cli  # noqa: E402
 from mmmosaic.apis import load_config, prepare_runtime  # noqa: E402
+from mmmosaic.engine import ensure_guarantee_hooks  # noqa: E402
 from mmmosaic.registry import LOOPS  # noqa: E402
 
 NEVER = 10**9  # an interval no benchmark reaches
@@ -206,7 +207,7 @@ class PlainSide:
 
 # ------------------------------------------------------------ set-up
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--config',
         default=osp.join(ROOT, 'configs/demo/mosaickd_mnist_fashion.py'))
@@ -718,11 +719,12 @@ def print_table(rec):
         print(f"  {row['item']:<64} {row['seconds'] * 1e3:7.2f} ms")
 
 
+@cli.tool_main
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    cli.note(work_dir=cli.output_dir(args.out, '--out'))
     cfg, teacher = build_cfg(args)
     record = dict(
         config=osp.relpath(args.config, ROOT),
@@ -740,7 +742,10 @@ def main():
         cpu_count=os.cpu_count(),
         loadavg_start=[round(x, 2) for x in os.getloadavg()])
     SpeedBenchmarkLoop.driver = make_driver(args, cfg, record)
-    runner = Runner.from_cfg(cfg)
+    # The hooks tools/train.py gives every training run (their per-iteration
+    # cost is part of ours).
+    runner = Runner.from_cfg(ensure_guarantee_hooks(cfg))
+    cli.note(runner=runner)
     start = time.perf_counter()
     runner.train()
     record['benchmark_seconds'] = time.perf_counter() - start
@@ -755,4 +760,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -8,7 +8,6 @@ images, and how many of the teacher's classes it sees in the OOD images
 (the effective number of classes: exp of the entropy of the share of OOD
 images, or pixels, the teacher gives each class).
 """
-import argparse
 import glob
 import json
 import os.path as osp
@@ -17,6 +16,9 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'demo'))
 from demo_utils import table  # noqa: E402
+
+from mmmosaic.cli import ArgumentParser, tool_main  # noqa: E402
+from mmmosaic.errors import MosaicError  # noqa: E402
 
 METHODS = ('kd_ood', 'dfad', 'mosaickd')
 
@@ -56,12 +58,17 @@ def summarise(root: str) -> str:
     ])
 
 
+@tool_main
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--root', default=osp.join(ROOT, 'work_dirs', 'benchmarks', 'quality'))
-    print(summarise(parser.parse_args().root))
+    root = parser.parse_args().root
+    if not osp.isdir(root):
+        raise MosaicError(f'--root {root!r} is not a folder; give the folder '
+                          'holding benchmarks/quality.py work dirs.')
+    print(summarise(root))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -9,25 +9,29 @@ updates); the table gives mIoU on the in-domain test canvases.
 
 Run with ``make demo-seg`` or ``python demo/canvas_segmentation_demo.py``.
 """
-import argparse
 import os.path as osp
 import sys
 
 from demo_utils import ROOT, run_comparison, say
 
+from mmmosaic.cli import ArgumentParser, note, output_dir, tool_main
+from mmmosaic.errors import MosaicError
+
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 
 
+@tool_main
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--work-dir', default=osp.join('work_dirs', 'demo_seg'))
     parser.add_argument('--retrain-teacher', action='store_true')
     args = parser.parse_args()
+    note(work_dir=output_dir(args.work_dir, '--work-dir'))
     for folder in ('mnist', 'fashion_mnist'):
         if not osp.isdir(osp.join(ROOT, 'data', folder)):
-            say(f'data/{folder} is missing; run `make data` first.')
-            sys.exit(2)
+            raise MosaicError(
+                f'data/{folder} is missing; run `make data` first.')
     sys.path.insert(0, ROOT)
     from mmmosaic.datasets.mnist_canvas import build_canvas_dataset
     say('building the canvases (seconds; reused when present)')
@@ -45,4 +49,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -10,6 +10,10 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+from mmmosaic.cli import ToolFailed  # noqa: E402
+
 _PROGRESS = re.compile(r'Iter\((train|val)\)\s+\[\s*(\d+)/(\d+)\]')
 
 
@@ -26,7 +30,8 @@ def train(config: str,
     """Run ``tools/train.py``; show its progress lines; return seconds.
 
     ``options`` go to ``--cfg-options``, ``args`` before them (e.g.
-    ``--resume``), ``env`` adds environment variables.
+    ``--resume``), ``env`` adds environment variables. If the run fails,
+    raises :class:`ToolFailed` with its ``error:`` line and exit status.
     """
     cmd = [
         sys.executable,
@@ -39,6 +44,7 @@ def train(config: str,
     log_path = osp.join(work_dir, 'console.log')
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
+    reported = ''
     env = dict(
         os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1', **env or {})
     with open(log_path, 'w') as log, subprocess.Popen(
@@ -63,11 +69,13 @@ def train(config: str,
                     f'({time.time() - start:.0f}s)',
                     flush=True)
             elif line.startswith('error:'):
-                print(line.rstrip(), flush=True)
+                reported = line[len('error:'):].strip().rstrip('.')
         proc.wait()
     if proc.returncode != 0:
-        say(f'{label} failed (exit {proc.returncode}); see {log_path}')
-        sys.exit(proc.returncode)
+        why = reported or f'exit status {proc.returncode}'
+        raise ToolFailed(
+            f'{label}: tools/train.py failed: {why} (its output is in '
+            f'{log_path})', proc.returncode)
     return time.time() - start
 
 
@@ -148,8 +156,8 @@ def run_comparison(configs: dict,
     for key, name in names.items():
         history = metric_history(work[key], metric)
         if not history:
-            say(f'no {metric} was logged in {work[key]}; see its logs.')
-            sys.exit(1)
+            raise RuntimeError(f'no {metric} was logged in {work[key]}; see '
+                               'its console.log')
         last, best = history[-1][1], max(v for _, v in history)
         results[key] = last
         took = f'{seconds[key]:.0f}s' if key in seconds else 'reused'

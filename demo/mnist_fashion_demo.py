@@ -10,25 +10,29 @@
 Run with ``make demo`` (which fetches the data first) or
 ``python demo/mnist_fashion_demo.py [--work-dir DIR] [--retrain-teacher]``.
 """
-import argparse
 import os.path as osp
 import sys
 
-from demo_utils import ROOT, run_comparison, say
+from demo_utils import ROOT, run_comparison
+
+from mmmosaic.cli import ArgumentParser, note, output_dir, tool_main
+from mmmosaic.errors import MosaicError
 
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 
 
+@tool_main
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'))
     parser.add_argument('--retrain-teacher', action='store_true')
     args = parser.parse_args()
+    note(work_dir=output_dir(args.work_dir, '--work-dir'))
     for folder in ('mnist', 'fashion_mnist'):
         if not osp.isdir(osp.join(ROOT, 'data', folder)):
-            say(f'data/{folder} is missing; run `make data` (or python '
+            raise MosaicError(
+                f'data/{folder} is missing; run `make data` (or python '
                 'tools/dataset_converters/fetch_mnist.py) first.')
-            sys.exit(2)
     run_comparison(
         dict(
             teacher=osp.join(CONFIGS, 'teacher_mnist.py'),
@@ -39,4 +43,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -4,23 +4,55 @@ Mistakes a user can make (a missing config, data folder or checkpoint, a
 flag this machine cannot honour) raise :class:`MosaicError` with one
 sentence; the tools print it instead of a traceback.
 """
+import argparse
+import glob
 import os
 import os.path as osp
+import traceback
 from typing import Iterator, Optional, Tuple
 
 import torch
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, ConfigDict
+from mmengine.config import DictAction as _MMDictAction
 
 from mmmosaic.dist import configure_distributed, init_distributed
 from mmmosaic.errors import MosaicError
+from mmmosaic.utils import (check_checkpoint_file, check_state_dict_fits,
+                            load_checkpoint_safely, state_dict_of)
 
 __all__ = [
     'MosaicError', 'DictAction', 'load_config', 'prepare_runtime',
-    'check_data_paths', 'check_class_counts'
+    'check_data_paths', 'check_class_counts', 'parse_cfg_options',
+    'check_checkpoint_fits', 'resume_hint'
 ]
 
 _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _PATH_KEYS = ('data_root', 'data_prefix', 'ann_file', 'subset_file')
+
+
+class DictAction(_MMDictAction):
+    """mmengine's ``--cfg-options`` parser; an item without ``=`` is an
+    argument error (one line) instead of a ValueError traceback."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item:
+                raise argparse.ArgumentError(
+                    self, f'{item!r} is not KEY=VALUE; write e.g. '
+                    'train_cfg.max_iters=1000')
+        super().__call__(parser, namespace, values, option_string)
+
+
+def parse_cfg_options(items) -> dict:
+    """``['key=value', ...]`` as ``--cfg-options`` parses them."""
+    options = {}
+    for item in items:
+        if '=' not in item:
+            raise MosaicError(f'--cfg-options item {item!r} is not KEY=VALUE; '
+                              'write e.g. train_cfg.max_iters=1000.')
+        key, value = item.split('=', 1)
+        options[key] = _MMDictAction._parse_iterable(value)
+    return options
 
 
 def add_common_args(parser) -> None:
@@ -46,20 +78,101 @@ def parse_tool_args(parser):
 
 
 def load_config(path: str, options: Optional[dict] = None) -> Config:
-    """Read ``path`` and merge ``--cfg-options``."""
+    """Read ``path`` and merge ``--cfg-options``.
+
+    A value of the wrong kind for a key the config already sets (text where
+    the config has a number or a flag, a value where it has a section) is
+    refused here, naming the key, instead of deep inside mmengine.
+    """
+    if osp.isdir(path):
+        raise MosaicError(
+            f'Config {path!r} is a folder; give a config file such as '
+            'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
     if not osp.isfile(path):
         raise MosaicError(
             f'Config file {path!r} does not exist; give a path such as '
             'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
     try:
         cfg = Config.fromfile(path)
-    except (SyntaxError, ImportError, FileNotFoundError, KeyError) as exc:
+    except Exception as exc:  # the file's own code can raise anything
         raise MosaicError(
-            f'Config file {path!r} could not be read ({exc}); fix the file '
-            'or its _base_ entries.') from None
+            f'Config file {path!r} could not be read ({_describe(exc)}); fix '
+            'the file or its _base_ entries.') from None
     if options:
-        cfg.merge_from_dict(options)
+        for key, value in options.items():
+            _check_option(cfg, key, value, path)
+        try:
+            cfg.merge_from_dict(options)
+        except Exception as exc:
+            raise MosaicError(
+                f'--cfg-options could not be applied to {path!r} '
+                f'({_describe(exc)}); check the keys.') from None
     return cfg
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: first line`` of an exception, with the config file line
+    that raised it when the traceback passes through one."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = type(exc).__name__ + (f': {lines[0][:300]}' if lines else '')
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if 'site-packages' not in f.filename and not f.filename.startswith(
+            ('<', osp.dirname(osp.abspath(__file__))))
+    ]
+    if frames and not isinstance(exc, SyntaxError):
+        text += f' at {frames[-1].filename}:{frames[-1].lineno}'
+    return text
+
+
+_MISSING = object()
+
+
+def _lookup(cfg, key: str):
+    """The value at a dotted ``--cfg-options`` key, or ``_MISSING``."""
+    node = cfg
+    for part in key.split('.'):
+        if isinstance(node, (dict, Config)) and part in node:
+            node = node[part]
+        elif (isinstance(node, (list, tuple)) and part.isdigit()
+              and int(part) < len(node)):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+#: Keys whose value may be a number or a word (``loss_scale='dynamic'``).
+_NUMBER_OR_WORD = ('loss_scale', )
+
+
+def _check_option(cfg, key: str, value, path: str) -> None:
+    """Refuse a ``--cfg-options`` value of the wrong kind for ``key``: a
+    word where the config has a number or True/False, a single value for a
+    whole top-level section. Anything else the config may legitimately
+    change (a number for a list, a list for a section) is left alone."""
+    old = _lookup(cfg, key)
+    if old is _MISSING or old is None or value is None:
+        return
+    shown = f'{key}={value}'
+    where = osp.basename(path)
+    if isinstance(old, bool):
+        if isinstance(value, str):
+            raise MosaicError(
+                f'--cfg-options {shown} is not True or False, but {where} '
+                f'has {key}={old}; give {key}=True or {key}=False.')
+    elif isinstance(old, (int, float)):
+        word = isinstance(value, (str, bool))
+        if word and key.split('.')[-1] not in _NUMBER_OR_WORD:
+            raise MosaicError(
+                f'--cfg-options {shown} is not a number, but {where} has '
+                f'{key}={old}; give a number, e.g. {key}={old}.')
+    elif isinstance(old, dict) and '.' not in key and isinstance(
+            value, (str, int, float, bool)):
+        raise MosaicError(
+            f'--cfg-options {shown} replaces the section {key} of {where} by '
+            f'a value; set one of its entries instead, e.g. '
+            f'{key}.{next(iter(old), "KEY")}=VALUE.')
 
 
 def _dataset_paths(node, where: str) -> Iterator[Tuple[str, str]]:
@@ -160,6 +273,70 @@ def check_class_counts(cfg: Config) -> None:
             'head num_classes to the classes of the teacher\'s task.')
 
 
+#: What a config needs for each dataloader the tool will use.
+_SECTIONS = dict(
+    train_dataloader=('model', 'train_dataloader', 'train_cfg',
+                      'optim_wrapper'),
+    test_dataloader=('model', 'test_dataloader', 'test_cfg', 'test_evaluator'))
+
+
+def _check_sections(cfg: Config, path: str, which) -> None:
+    """Training (``train_dataloader`` in ``which``) or testing needs these
+    sections; say which are missing before mmengine fails on them."""
+    name = next((n for n in _SECTIONS if n in which), None)
+    missing = [k for k in _SECTIONS.get(name, ()) if not cfg.get(k)]
+    if missing:
+        what = 'train' if name == 'train_dataloader' else 'evaluate'
+        raise MosaicError(
+            f'Config {path!r} sets no {", ".join(missing)}; add '
+            f'{"it" if len(missing) == 1 else "them"} to {what} with it '
+            '(configs/demo/ has complete examples).')
+
+
+def _checkpoint_files(work_dir: str) -> list:
+    """Checkpoints (and the last_checkpoint pointer) in ``work_dir``."""
+    found = sorted(
+        glob.glob(osp.join(work_dir, 'iter_*.pth')) +
+        glob.glob(osp.join(work_dir, 'epoch_*.pth')))
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    return found + ([pointer] if osp.isfile(pointer) else [])
+
+
+def check_checkpoint_fits(model,
+                          path: str,
+                          resume: bool = False,
+                          what: str = 'Checkpoint') -> None:
+    """Stop if ``path`` does not load safely or does not fit ``model``.
+
+    For a resume it must also be a training checkpoint (iteration counter
+    and optimiser state), not a bare weights file.
+    """
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner.checkpoint import get_state_dict
+    checkpoint = load_checkpoint_safely(path, what)
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    if resume and not (isinstance(meta, dict) and 'iter' in meta
+                       and 'optimizer' in checkpoint):
+        raise MosaicError(
+            f'{what} {path!r} holds weights only, not a training state '
+            '(iteration, optimiser); resume from a checkpoint tools/train.py '
+            f'wrote, or start from these weights with --cfg-options '
+            f'load_from={path}.')
+    module = model.module if is_model_wrapper(model) else model
+    check_state_dict_fits(
+        get_state_dict(module), state_dict_of(checkpoint, path), path, 'model')
+
+
+def resume_hint(work_dir: str) -> Optional[str]:
+    """After a failed run: the checkpoint ``--resume`` would continue from."""
+    from mmmosaic.engine import find_resumable_checkpoint
+    ckpt = find_resumable_checkpoint(work_dir)
+    if ckpt is None:
+        return None
+    return (f'the last checkpoint, {ckpt}, is intact: add --resume to '
+            'continue from it')
+
+
 def _set_amp(cfg: Config) -> None:
     if not torch.cuda.is_available():
         raise MosaicError(
@@ -193,18 +370,24 @@ def prepare_runtime(cfg: Config,
         cfg.env_cfg.dist_cfg.backend = 'gloo'
     if amp:
         _set_amp(cfg)
+    _check_sections(cfg, config_path, check_data)
     if resume == 'auto':
         # The newest intact checkpoint, not blindly the one last_checkpoint
         # names: a run killed while writing must still resume.
         from mmmosaic.engine import find_resumable_checkpoint
         cfg.resume = True
         cfg.load_from = find_resumable_checkpoint(cfg.work_dir)
-    elif resume is not None:
-        if not osp.isfile(resume):
+        leftovers = _checkpoint_files(cfg.work_dir)
+        if cfg.load_from is None and leftovers:
             raise MosaicError(
-                f'Checkpoint {resume!r} given to --resume does not exist; '
-                'give an existing file or use --resume alone for the latest '
-                'checkpoint of the work dir.')
+                f'--resume found no intact checkpoint in {cfg.work_dir!r}, '
+                f'only damaged ones such as {leftovers[0]!r}; delete them to '
+                'start afresh or give --resume PATH of an intact one.')
+    elif resume is not None:
+        check_checkpoint_file(
+            resume, '--resume checkpoint',
+            'give an intact checkpoint, or --resume alone to continue from '
+            'the newest intact one of the work dir')
         cfg.resume, cfg.load_from = True, resume
     configure_distributed(cfg, launcher)
     check_data_paths(cfg, check_data)

@@ -25,7 +25,7 @@ from mmmosaic.errors import MosaicError
 
 __all__ = [
     'configure_distributed', 'init_distributed', 'finish_distributed',
-    'is_game_config', 'launcher_env', 'ensure_preemption_hook'
+    'is_game_config', 'launcher_env'
 ]
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
@@ -87,24 +87,6 @@ def configure_distributed(cfg: Config, launcher: str) -> Config:
         # samplers still shuffle alike and shard the OOD set by rank.
         cfg.setdefault('randomness', ConfigDict(seed=0))
         cfg.randomness.setdefault('diff_rank_seed', True)
-    return cfg
-
-
-def ensure_preemption_hook(cfg: Config) -> Config:
-    """Add a :class:`PreemptionHook` to ``cfg.custom_hooks`` if it has none.
-
-    Configs that set their own ``custom_hooks`` replace the default list of
-    ``configs/_base_/default_runtime.py``; a training job must still save
-    and stop cleanly on SIGTERM.
-    """
-    hooks = list(cfg.get('custom_hooks') or [])
-    names = {
-        str(h.get('type')).split('.')[-1]
-        for h in hooks if isinstance(h, dict)
-    }
-    if 'PreemptionHook' not in names:
-        hooks.append(ConfigDict(type='mmmosaic.PreemptionHook'))
-        cfg.custom_hooks = hooks
     return cfg
 
 

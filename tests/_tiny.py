@@ -158,3 +158,21 @@ class KillAtIterHook(Hook):
             import os
             import signal
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module(force=True)
+class RaiseAtIterHook(Hook):
+    """Fault injection: raise an unexpected error after iteration ``at``."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, at):
+        self.at = at
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None):
+        if runner.iter + 1 == self.at:
+            raise RuntimeError(f'injected failure after iteration {self.at}')

@@ -16,6 +16,7 @@ from PIL import Image
 from mmmosaic.apis import check_data_paths
 from mmmosaic.datasets.camvid import (CAMVID_CLASSES, CAMVID_PALETTE,
                                       CamVidDataset)
+from mmmosaic.engine import ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import MODELS
 
@@ -230,7 +231,8 @@ def _tiny_run(name, camvid, photos, work_dir, teacher_ckpt=None):
 @pytest.fixture(scope='module')
 def teacher_ckpt(camvid, photos, tmp_path_factory):
     work = tmp_path_factory.mktemp('teacher')
-    runner = Runner.from_cfg(_tiny_run('teacher', camvid, photos, work))
+    runner = Runner.from_cfg(
+        ensure_guarantee_hooks(_tiny_run('teacher', camvid, photos, work)))
     runner.train()
     assert runner.iter == 2
     assert 'val/mIoU' in runner.message_hub.log_scalars
@@ -243,7 +245,7 @@ def teacher_ckpt(camvid, photos, tmp_path_factory):
 def test_distillation_configs_train_and_validate(name, camvid, photos,
                                                  teacher_ckpt, tmp_path):
     cfg = _tiny_run(name, camvid, photos, tmp_path, teacher_ckpt)
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(ensure_guarantee_hooks(cfg))
     runner.train()
     assert runner.iter == 2 and (tmp_path / 'iter_2.pth').is_file()
     scalars = runner.message_hub.log_scalars

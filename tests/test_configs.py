@@ -19,6 +19,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.registry import HOOKS, DefaultScope
 from mmengine.runner import Runner
 
+from mmmosaic.engine import GUARANTEE_HOOKS, ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS, MODELS
 
@@ -135,8 +136,16 @@ def test_config_builds_and_predicts(path):
     cfg = Config.fromfile(path)
     height, width, channels = _image_shape(cfg)
     images = torch.randn(TINY_BATCH, channels, height, width)
+    ensure_guarantee_hooks(cfg)  # as tools/train.py does
+    added = [f'mmmosaic.{cls.__name__}' for cls in GUARANTEE_HOOKS]
+    assert [h['type'] for h in cfg.custom_hooks[:3]] == added
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
+        # PreemptionHook is left out: building it installs a SIGTERM handler.
+        hooks = [
+            HOOKS.build(h) for h in cfg.custom_hooks
+            if h['type'] != 'mmmosaic.PreemptionHook'
+        ]
+        hooks.append(HOOKS.build(cfg.default_hooks.checkpoint))
         if cfg.model.type == 'MosaicKD':
             assert cfg.model.teacher_ckpt is None
             cfg.model.allow_random_teacher = True
@@ -148,7 +157,9 @@ def test_config_builds_and_predicts(path):
             model = MODELS.build(cfg.model)
             networks = [model]
             num_classes = _num_classes(cfg.model)
-    assert 'SafeCheckpointHook' in [type(h).__name__ for h in hooks]
+    names = [type(h).__name__ for h in hooks]
+    assert {'SafeCheckpointHook', 'RandomStateHook',
+            'AtomicCheckpointHook'} <= set(names)
     if _name(path).split(osp.sep)[0] in CIFAR100_FOLDERS:
         assert num_classes == 100
     for network in networks:
@@ -232,7 +243,7 @@ def test_teacher_config_trains_and_feeds_mosaickd(path, tmp_path):
         num_images=2 * TINY_BATCH,
         pipeline=cfg.train_dataloader.dataset.pipeline)
     cfg.train_cfg.max_epochs = 1
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(ensure_guarantee_hooks(cfg))
     runner.train()
 
     assert runner.epoch == 1 and runner.iter == 2

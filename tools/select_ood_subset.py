@@ -9,8 +9,8 @@ prediction entropy (the paper's subset of ImageNet/Places, N = size of the
 in-domain training set). Use it with
 ``--cfg-options train_dataloader.dataset.subset_file=subset.json``.
 """
-import argparse
 import json
+import os
 import os.path as osp
 import sys
 
@@ -19,47 +19,66 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
 from mmmosaic.apis import (DictAction, MosaicError, check_data_paths,
-                           load_config)
+                           check_teacher_ckpt, load_config)
+from mmmosaic.cli import ArgumentParser, tool_main
 # isort: on
 
 
+def _check_game_config(cfg, path: str) -> None:
+    """The config must distil from OOD images: a teacher and an
+    OODDataset (whose ``real`` view the teacher sees)."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    model = cfg.get('model') or {}
+    if 'teacher' not in model or not str(dataset.get(
+            'type', '')).endswith('OODDataset'):
+        raise MosaicError(
+            f'Config {path!r} is not a distillation from OOD images (it needs '
+            "model.teacher and train_dataloader.dataset.type='OODDataset'); "
+            'give the MosaicKD config whose OOD images to rank.')
+
+
+@tool_main
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--num', type=int, required=True)
     parser.add_argument('--out', required=True)
     parser.add_argument('--batch-size', type=int, default=256)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        if args.num < 1:
-            raise MosaicError(f'--num must be >= 1, got {args.num}.')
-        check_data_paths(cfg, ('train_dataloader', ))
-        from mmengine.registry import init_default_scope
+    if args.num < 1:
+        raise MosaicError(f'--num must be >= 1, got {args.num}; give how many '
+                          'OOD images to keep.')
+    if args.batch_size < 1:
+        raise MosaicError(f'--batch-size must be >= 1, got {args.batch_size};'
+                          ' give the images per teacher pass, e.g. 256.')
+    if osp.isdir(args.out):
+        raise MosaicError(f'--out {args.out!r} is a folder; give the path of '
+                          'the JSON file to write, e.g. subset.json.')
+    cfg = load_config(args.config, args.cfg_options)
+    _check_game_config(cfg, args.config)
+    check_data_paths(cfg, ('train_dataloader', ))
+    check_teacher_ckpt(cfg)
+    # Before the teacher pass, so a bad --out costs nothing.
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    from mmengine.registry import init_default_scope
 
-        from mmmosaic.datasets.ood_subset import (select_high_entropy,
-                                                  teacher_entropies)
-        from mmmosaic.registry import DATASETS, MODELS
-        init_default_scope(cfg.get('default_scope', 'mmmosaic'))
-        dataset_cfg = cfg.train_dataloader.dataset.copy()
-        dataset_cfg.pop('subset_file', None)
-        dataset = DATASETS.build(dataset_cfg)
-        model = MODELS.build(cfg.model)
+    from mmmosaic.datasets.ood_subset import (select_high_entropy,
+                                              teacher_entropies)
+    from mmmosaic.registry import DATASETS, MODELS
+    init_default_scope(cfg.get('default_scope', 'mmmosaic'))
+    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg.pop('subset_file', None)
+    dataset = DATASETS.build(dataset_cfg)
+    model = MODELS.build(cfg.model)
 
-        def progress(done, total):
-            print(
-                f'\r[subset] teacher entropy {done}/{total}',
-                end='',
-                flush=True)
+    def progress(done, total):
+        print(f'\r[subset] teacher entropy {done}/{total}', end='', flush=True)
 
-        entropies = teacher_entropies(
-            model, dataset, args.batch_size, progress=progress)
-        print()
-        chosen = select_high_entropy(entropies, args.num, dataset.indices)
-    except MosaicError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        sys.exit(2)
+    entropies = teacher_entropies(
+        model, dataset, args.batch_size, progress=progress)
+    print()
+    chosen = select_high_entropy(entropies, args.num, dataset.indices)
     with open(args.out, 'w') as f:
         json.dump(chosen, f)
     threshold = entropies.sort(descending=True).values[len(chosen) - 1]
@@ -68,4 +87,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -6,7 +6,6 @@
 For a MosaicKD config the student is evaluated; the teacher's weights come
 from the checkpoint, so ``model.teacher_ckpt`` need not be set.
 """
-import argparse
 import os.path as osp
 import sys
 
@@ -14,13 +13,15 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (MosaicError, add_common_args, load_config,
+from mmmosaic.apis import (add_common_args, check_checkpoint_fits, load_config,
                            parse_tool_args, prepare_runtime)
+from mmmosaic.cli import ArgumentParser, note, tool_main
+from mmmosaic.utils import check_checkpoint_file
 # isort: on
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and results go')
@@ -28,35 +29,36 @@ def parse_args():
     return parse_tool_args(parser)
 
 
+@tool_main
 def main():
     args = parse_args()
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        if not osp.isfile(args.checkpoint):
-            raise MosaicError(
-                f'Checkpoint {args.checkpoint!r} does not exist; give the '
-                'path of a .pth file written by tools/train.py.')
-        if cfg.model.get('type') in ('MosaicKD', 'mmmosaic.MosaicKD'):
-            # The checkpoint carries the teacher; nothing to load before.
-            cfg.model.teacher_ckpt = None
-            cfg.model.allow_random_teacher = True
-        prepare_runtime(
-            cfg,
-            config_path=args.config,
-            work_dir=args.work_dir,
-            launcher=args.launcher,
-            check_data=('test_dataloader', ))
-        cfg.load_from = args.checkpoint
-        from mmengine.runner import Runner
+    cfg = load_config(args.config, args.cfg_options)
+    check_checkpoint_file(args.checkpoint, 'Checkpoint',
+                          'give a .pth file written by tools/train.py')
+    model_type = (cfg.get('model') or {}).get('type')
+    if model_type in ('MosaicKD', 'mmmosaic.MosaicKD'):
+        # The checkpoint carries the teacher; nothing to load before.
+        cfg.model.teacher_ckpt = None
+        cfg.model.allow_random_teacher = True
+    prepare_runtime(
+        cfg,
+        config_path=args.config,
+        work_dir=args.work_dir,
+        launcher=args.launcher,
+        check_data=('test_dataloader', ))
+    note(work_dir=cfg.work_dir)
+    cfg.load_from = args.checkpoint
+    from mmengine.runner import Runner
 
-        from mmmosaic.dist import finish_distributed
-        runner = Runner.from_cfg(cfg)
-        runner.test()
-        finish_distributed()
-    except MosaicError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        sys.exit(2)
+    from mmmosaic.dist import finish_distributed
+    runner = Runner.from_cfg(cfg)
+    # mmengine loads non-strictly: weights of another model would be
+    # evaluated half-loaded without a word.
+    check_checkpoint_fits(runner.model, args.checkpoint)
+    note(runner=runner)
+    runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

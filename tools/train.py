@@ -3,7 +3,6 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options key=value ...] [--launcher none|pytorch|slurm|mpi]
 """
-import argparse
 import os.path as osp
 import sys
 
@@ -11,13 +10,14 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (MosaicError, add_common_args, load_config,
-                           parse_tool_args, prepare_runtime)
+from mmmosaic.apis import (add_common_args, check_checkpoint_fits, load_config,
+                           parse_tool_args, prepare_runtime, resume_hint)
+from mmmosaic.cli import ArgumentParser, note, tool_main
 # isort: on
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
@@ -33,27 +33,33 @@ def parse_args():
     return parse_tool_args(parser)
 
 
+@tool_main
 def main():
     args = parse_args()
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        prepare_runtime(
-            cfg,
-            config_path=args.config,
-            work_dir=args.work_dir,
-            launcher=args.launcher,
-            amp=args.amp,
-            resume=args.resume)
-        from mmmosaic.dist import ensure_preemption_hook, finish_distributed
-        ensure_preemption_hook(cfg)  # SIGTERM: checkpoint, stop cleanly
-        from mmengine.runner import Runner
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        finish_distributed()
-    except MosaicError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        sys.exit(2)
+    cfg = load_config(args.config, args.cfg_options)
+    prepare_runtime(
+        cfg,
+        config_path=args.config,
+        work_dir=args.work_dir,
+        launcher=args.launcher,
+        amp=args.amp,
+        resume=args.resume)
+    note(work_dir=cfg.work_dir)
+    from mmmosaic.dist import finish_distributed
+    from mmmosaic.engine import ensure_guarantee_hooks
+    ensure_guarantee_hooks(cfg)  # checkpoint/resume/SIGTERM hooks, always
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    if cfg.get('resume') and cfg.get('load_from'):
+        check_checkpoint_fits(
+            runner.model,
+            cfg.load_from,
+            resume=True,
+            what='--resume checkpoint')
+    note(runner=runner, on_failure=lambda: resume_hint(cfg.work_dir))
+    runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,7 +1,5 @@
 # Runtime shared by every mmmosaic config: iteration-based logging, and
-# checkpoints that are written atomically (atomic_local backend), load with
-# torch's weights_only protection (SafeCheckpointHook) and carry the random
-# state an exact resume needs (RandomStateHook).
+# checkpoints written atomically (atomic_local backend).
 default_scope = 'mmmosaic'
 
 default_hooks = dict(
@@ -18,13 +16,15 @@ default_hooks = dict(
         backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    # SIGTERM (Slurm time limit, preemption, scancel): checkpoint after the
-    # current iteration and stop, so that --resume continues.
-    dict(type='PreemptionHook'),
-]
+# Whatever a config sets here, tools/train.py adds the hooks every training
+# run needs (mmmosaic.engine.ensure_guarantee_hooks): SafeCheckpointHook
+# (checkpoints load with torch's weights_only protection), RandomStateHook
+# (the random state an exact resume needs) and PreemptionHook (on SIGTERM
+# from a Slurm time limit, preemption or scancel: checkpoint after the
+# current iteration and stop, so that --resume continues); and it makes the
+# checkpoint hook an AtomicCheckpointHook (last_checkpoint written
+# atomically). List only other hooks.
+custom_hooks = []
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -9,8 +9,5 @@ cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(_delete_=True, generator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=100))
 custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
     dict(type='MosaicVisualizationHook', interval=250, num_samples=120),
 ]

@@ -15,8 +15,6 @@ optim_wrapper = dict(
     constructor='PlayerOptimWrapperConstructor',
     student={{_base_.optim_wrapper.student}})
 param_scheduler = dict(_delete_=True, student={{_base_.cosine}})
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
-]
+# No generator, so no mosaics (the checkpoint, random-state and SIGTERM
+# hooks are added by tools/train.py for every training run).
+custom_hooks = []

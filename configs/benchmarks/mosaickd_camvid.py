@@ -73,9 +73,6 @@ cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=30))
 custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
     # work_dir/mosaics/iter_*.png: generated images next to the teacher's
     # predicted masks, one row per dominant class.
     dict(type='MosaicVisualizationHook', interval=30, num_samples=64),

@@ -63,9 +63,6 @@ cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=100))
 custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
     # work_dir/mosaics/iter_*.png: the generator's images, one row per
     # class the teacher sees in them.
     dict(type='MosaicVisualizationHook', interval=100, num_samples=120),

@@ -16,8 +16,6 @@ optim_wrapper = dict(
     student=dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
 param_scheduler = dict(_delete_=True, student={{_base_.cosine}})
-custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
-]
+# No generator, so no mosaics (the checkpoint, random-state and SIGTERM
+# hooks are added by tools/train.py for every training run).
+custom_hooks = []

@@ -80,9 +80,6 @@ param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=80))
 
 custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
     # work_dir/mosaics/iter_*.png: generated images sorted by the class the
     # teacher predicts (with its predicted masks for segmentation).
     dict(type='MosaicVisualizationHook', interval=80),

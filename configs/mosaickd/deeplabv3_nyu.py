@@ -149,9 +149,6 @@ param_scheduler = dict(
 default_hooks = dict(checkpoint=dict(interval=1000))
 
 custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
     # work_dir/mosaics/iter_*.png: generated images sorted by the class the
     # teacher predicts (with its predicted masks for segmentation).
     dict(type='MosaicVisualizationHook', interval=1000),

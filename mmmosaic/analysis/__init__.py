@@ -1,4 +1,4 @@
-"""Measures of how a teacher sees out-of-domain images."""
-from .coverage import class_coverage, teacher_coverage
+"""Measures of how a teacher sees out-of-domain and generated images."""
+from .coverage import class_coverage, synthetic_coverage, teacher_coverage
 
-__all__ = ['class_coverage', 'teacher_coverage']
+__all__ = ['class_coverage', 'synthetic_coverage', 'teacher_coverage']

@@ -52,6 +52,30 @@ def class_coverage(counts: torch.Tensor, prob_sums: torch.Tensor,
         mean_confidence=max_prob_sum / num_units)
 
 
+def _coverage_of(logit_batches) -> dict:
+    """:func:`class_coverage` of teacher logits given batch by batch, plus
+    ``num_images``. Dense outputs count every pixel."""
+    counts = prob_sums = None
+    units = seen = 0
+    max_prob_sum = 0.0
+    for logits in logit_batches:
+        probs = F.softmax(logits.float(), dim=1)
+        # [N, C] or [N, C, H, W] -> [units, C]
+        flat = probs.movedim(1, -1).reshape(-1, probs.shape[1])
+        top_prob, top = flat.max(1)
+        if counts is None:
+            counts = torch.zeros(flat.shape[1], dtype=torch.long)
+            prob_sums = torch.zeros(flat.shape[1], dtype=torch.float64)
+        counts += torch.bincount(top, minlength=flat.shape[1])
+        prob_sums += flat.double().sum(0)
+        max_prob_sum += float(top_prob.double().sum())
+        units += len(flat)
+        seen += len(probs)
+    result = class_coverage(counts, prob_sums, units, max_prob_sum)
+    result['num_images'] = seen
+    return result
+
+
 @torch.no_grad()
 def teacher_coverage(
         model,
@@ -69,24 +93,45 @@ def teacher_coverage(
     if max_images is not None and max_images < total:
         step = total / max_images
         dataset = Subset(dataset, [int(i * step) for i in range(max_images)])
-    counts = prob_sums = None
-    units = seen = 0
-    max_prob_sum = 0.0
-    for logits in teacher_logit_batches(model, dataset, batch_size):
-        probs = F.softmax(logits.float(), dim=1)
-        # [N, C] or [N, C, H, W] -> [units, C]
-        flat = probs.movedim(1, -1).reshape(-1, probs.shape[1])
-        top_prob, top = flat.max(1)
-        if counts is None:
-            counts = torch.zeros(flat.shape[1], dtype=torch.long)
-            prob_sums = torch.zeros(flat.shape[1], dtype=torch.float64)
-        counts += torch.bincount(top, minlength=flat.shape[1])
-        prob_sums += flat.double().sum(0)
-        max_prob_sum += float(top_prob.double().sum())
-        units += len(flat)
-        seen += len(probs)
-        if progress is not None:
-            progress(seen, len(dataset))
-    result = class_coverage(counts, prob_sums, units, max_prob_sum)
-    result['num_images'] = seen
-    return result
+
+    def batches():
+        seen = 0
+        for logits in teacher_logit_batches(model, dataset, batch_size):
+            yield logits
+            seen += len(logits)
+            if progress is not None:
+                progress(seen, len(dataset))
+
+    return _coverage_of(batches())
+
+
+@torch.no_grad()
+def synthetic_coverage(model, num_images: int = 512) -> dict:
+    """:func:`class_coverage` of ``model.teacher`` on ``num_images`` images
+    of ``model.generator`` (a built, trained ``MosaicKD``), drawn as the
+    student steps draw them: batches of ``model.synthetic_batch_size``
+    with the generator in train mode (its batch-norm uses batch
+    statistics). Set against :func:`teacher_coverage` of the OOD images it
+    says which classes the mosaics add to, or take from, the student's
+    batch. Draws from torch's global random generator; the model's weights
+    are not changed, its batch-norm running statistics may be.
+    """
+    from mmmosaic.models.algorithms import logits_of
+    if getattr(model, 'generator', None) is None:
+        raise ValueError('synthetic_coverage needs a MosaicKD with a '
+                         'generator.')
+    was_training = model.training
+    model.train()  # the teacher stays in eval mode (MosaicKD.train)
+    batch = model.synthetic_batch_size
+
+    def batches():
+        left = num_images
+        while left > 0:
+            images = model.synthesize(batch, wrapped=False)[:left]
+            left -= len(images)
+            yield logits_of(model.teacher, images)
+
+    try:
+        return _coverage_of(batches())
+    finally:
+        model.train(was_training)

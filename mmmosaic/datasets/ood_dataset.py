@@ -110,8 +110,13 @@ class OODDataset:
             raise MosaicError(
                 f'OOD subset file {path!r} (subset_file) does not exist; '
                 'write it with tools/select_ood_subset.py.')
-        with open(path) as f:
-            indices = json.load(f)
+        try:
+            with open(path) as f:
+                indices = json.load(f)
+        except ValueError as exc:
+            raise MosaicError(
+                f'OOD subset file {path!r} (subset_file) is not JSON ({exc}); '
+                'write it again with tools/select_ood_subset.py.') from None
         size = len(self.source)
         if not isinstance(indices, list) or not all(
                 isinstance(i, int) and 0 <= i < size for i in indices):

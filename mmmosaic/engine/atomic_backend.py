@@ -5,7 +5,9 @@ during the write leaves a truncated file under the final name. The
 ``atomic_local`` backend writes to a temporary file in the same folder,
 flushes it to disk and renames it over the final name (an atomic operation
 on POSIX), so a reader sees the old state or the new one, never half.
-Use it with ``CheckpointHook(backend_args=dict(backend='atomic_local'))``.
+Use it with ``CheckpointHook(backend_args=dict(backend='atomic_local'))``;
+:class:`AtomicCheckpointHook` uses it by default and writes
+``last_checkpoint`` the same way (:func:`atomic_write`).
 """
 import glob
 import os
@@ -18,26 +20,38 @@ from typing import Optional
 from mmengine.fileio import LocalBackend, register_backend
 
 
+def atomic_write(filepath, data: bytes) -> None:
+    """Replace ``filepath`` by ``data``: old or new, never half-written.
+
+    The bytes go to a temporary file in the same folder, are flushed to
+    disk, and the temporary file is renamed over ``filepath``
+    (``os.replace``). On any error the temporary file is removed and
+    ``filepath`` is left as it was.
+    """
+    filepath = str(filepath)
+    folder = osp.dirname(osp.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix='.' + osp.basename(filepath), suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
 @register_backend('atomic_local', force=True)
 class AtomicLocalBackend(LocalBackend):
     """A local file backend whose ``put`` is atomic."""
 
     def put(self, obj: bytes, filepath) -> None:
-        filepath = str(filepath)
-        folder = osp.dirname(osp.abspath(filepath))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix='.' + osp.basename(filepath), suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(obj)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, filepath)
-        except BaseException:
-            if osp.exists(tmp):
-                os.remove(tmp)
-            raise
+        """Write ``obj`` to ``filepath`` with :func:`atomic_write`."""
+        atomic_write(filepath, obj)
 
 
 def is_complete_checkpoint(path: str) -> bool:

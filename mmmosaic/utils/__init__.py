@@ -1,3 +1,8 @@
-from .checkpoint import load_model_weights, load_state_dict_file
+from .checkpoint import (check_checkpoint_file, check_state_dict_fits,
+                         load_checkpoint_safely, load_model_weights,
+                         load_state_dict_file, state_dict_of)
 
-__all__ = ['load_model_weights', 'load_state_dict_file']
+__all__ = [
+    'load_model_weights', 'load_state_dict_file', 'check_checkpoint_file',
+    'load_checkpoint_safely', 'check_state_dict_fits', 'state_dict_of'
+]

@@ -1,10 +1,16 @@
 """Loading model weights without running code from the file."""
+import os.path as osp
+import pickle
+import re
 from collections import OrderedDict
 
 import torch
 import torch.nn as nn
 
 from mmmosaic.errors import MosaicError
+
+#: The first bytes of a zip archive, the format of ``torch.save`` files.
+_ZIP_MAGIC = b'PK\x03\x04'
 
 
 def _summarise(keys, limit: int = 3) -> str:
@@ -13,23 +19,71 @@ def _summarise(keys, limit: int = 3) -> str:
     return f'{len(keys)} ({shown}{", ..." if len(keys) > limit else ""})'
 
 
-def load_state_dict_file(path: str) -> 'OrderedDict[str, torch.Tensor]':
-    """Read a state dict from ``path`` on CPU with ``weights_only=True``.
+def check_checkpoint_file(path: str,
+                          what: str = 'Checkpoint',
+                          todo: str = 'give an intact checkpoint') -> None:
+    """Stop, without unpickling, if ``path`` is missing, empty or damaged.
 
-    Accepts an mmengine checkpoint (``{'state_dict': ...}``), a
-    ``{'model': ...}`` dict or a bare state dict; strips DDP's ``module.``.
+    ``what`` names the file in the message (e.g. the flag that gave it),
+    ``todo`` says what to do instead. A damaged file is a torch zip archive
+    that fails its CRC check, e.g. cut short by a run killed while saving.
     """
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except FileNotFoundError:
-        raise MosaicError(f'Checkpoint {path!r} does not exist.') from None
-    except Exception as exc:  # torch raises many types for a bad file
-        reason = str(exc).strip().splitlines()[0] if str(exc) else type(
-            exc).__name__
+    if not osp.exists(path):
+        raise MosaicError(f'{what} {path!r} does not exist; {todo}.')
+    if osp.isdir(path):
+        raise MosaicError(f'{what} {path!r} is a folder, not a checkpoint '
+                          f'file; {todo}.')
+    if osp.getsize(path) == 0:
+        raise MosaicError(f'{what} {path!r} is empty (0 bytes, e.g. left by a '
+                          f'run killed while saving); {todo}.')
+    with open(path, 'rb') as f:
+        head = f.read(len(_ZIP_MAGIC))
+    from mmmosaic.engine.atomic_backend import is_complete_checkpoint
+    if head == _ZIP_MAGIC and not is_complete_checkpoint(path):
         raise MosaicError(
-            f'{path!r} is not a checkpoint that loads safely with '
-            f'weights_only=True ({reason[:200]}); give a PyTorch/mmengine '
+            f'{what} {path!r} is damaged (its zip archive is cut short or '
+            f'corrupt, e.g. by a run killed while saving); {todo}.')
+    if head != _ZIP_MAGIC and not head.startswith(b'\x80'):
+        raise MosaicError(
+            f'{what} {path!r} is not a checkpoint (neither a torch zip '
+            f'archive nor a pickle); {todo}.')
+
+
+def load_checkpoint_safely(path: str, what: str = 'Checkpoint'):
+    """``torch.load(path, weights_only=True)`` on CPU, errors in a sentence.
+
+    A file whose pickle would import anything but tensors and plain
+    containers (and so could run code) is refused before any of it runs.
+    ``what`` names the file in messages.
+    """
+    check_checkpoint_file(path, what,
+                          'give a PyTorch/mmengine checkpoint file')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad file
+        found = re.search(r'GLOBAL ([\w.]+)', str(exc))
+        detail = re.search(r'WeightsUnpickler error:\s*([^\n]+)', str(exc))
+        if isinstance(exc, pickle.UnpicklingError) and found:
+            reason = (f'it would call {found.group(1)} while loading, which '
+                      'could run code; nothing of it was run')
+        elif isinstance(exc, pickle.UnpicklingError) and detail:
+            reason = (f'it holds more than tensors and plain containers '
+                      f'({detail.group(1).strip()[:100]}); nothing of it was '
+                      'run')
+        else:
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            reason = type(exc).__name__ + (f': {lines[0][:200]}'
+                                           if lines else '')
+        raise MosaicError(
+            f'{what} {path!r} is not a checkpoint that loads safely with '
+            f'weights_only=True ({reason}); give a PyTorch/mmengine '
             'checkpoint file.') from None
+
+
+def state_dict_of(checkpoint, path: str) -> 'OrderedDict[str, torch.Tensor]':
+    """The state dict in a loaded checkpoint: ``checkpoint['state_dict']``,
+    ``checkpoint['model']`` or the checkpoint itself; DDP's ``module.``
+    prefix removed."""
     state = checkpoint
     if isinstance(checkpoint, dict):
         for key in ('state_dict', 'model'):
@@ -46,10 +100,21 @@ def load_state_dict_file(path: str) -> 'OrderedDict[str, torch.Tensor]':
         for k, v in state.items())
 
 
-def load_model_weights(model: nn.Module, path: str, name: str = 'model'):
-    """Load ``path`` into ``model`` strictly, with one-sentence errors."""
-    state = load_state_dict_file(path)
-    own = model.state_dict()
+def load_state_dict_file(
+        path: str,
+        what: str = 'Checkpoint') -> 'OrderedDict[str, torch.Tensor]':
+    """Read a state dict from ``path`` on CPU with ``weights_only=True``.
+
+    Accepts an mmengine checkpoint (``{'state_dict': ...}``), a
+    ``{'model': ...}`` dict or a bare state dict; strips DDP's ``module.``.
+    """
+    return state_dict_of(load_checkpoint_safely(path, what), path)
+
+
+def check_state_dict_fits(own: dict, state: dict, path: str,
+                          name: str) -> None:
+    """Stop if ``state`` (read from ``path``) does not fit a model's own
+    state dict ``own`` exactly: missing, unexpected or mis-shaped keys."""
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     mismatched = [
@@ -68,4 +133,10 @@ def load_model_weights(model: nn.Module, path: str, name: str = 'model'):
                           '; '.join(parts) +
                           f'; check that the {name} config matches the '
                           'model the checkpoint was trained with.')
+
+
+def load_model_weights(model: nn.Module, path: str, name: str = 'model'):
+    """Load ``path`` into ``model`` strictly, with one-sentence errors."""
+    state = load_state_dict_file(path, f'The {name} checkpoint')
+    check_state_dict_fits(model.state_dict(), state, path, name)
     model.load_state_dict(state, strict=True)

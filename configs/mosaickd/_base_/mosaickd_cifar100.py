@@ -65,9 +65,6 @@ default_hooks = dict(
         interval=val_interval, save_best='accuracy/top1', rule='greater'))
 
 custom_hooks = [
-    dict(type='SafeCheckpointHook'),
-    dict(type='RandomStateHook'),
-    dict(type='PreemptionHook'),
     # work_dir/mosaics/iter_*.png: generated images sorted by the class the
     # teacher predicts (with its predicted masks for segmentation).
     dict(type='MosaicVisualizationHook', interval=980),

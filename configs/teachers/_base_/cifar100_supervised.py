@@ -18,7 +18,6 @@ test_cfg = dict(type='TestLoop')
 # The teacher used for distillation is the last checkpoint (epoch_240.pth).
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=2))
 
-# Checkpoints that load with torch's weights_only protection (and resume).
-# The `mmmosaic.` prefix makes mmengine import mmmosaic's registry, so no
-# custom_imports is needed under mmpretrain's default scope.
-custom_hooks = [dict(type='mmmosaic.SafeCheckpointHook')]
+# Checkpoints that load with torch's weights_only protection (and resume),
+# carry the random state and are written atomically: tools/train.py adds
+# those hooks to every training run (mmmosaic.engine.ensure_guarantee_hooks).

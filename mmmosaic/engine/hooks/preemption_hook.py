@@ -23,6 +23,7 @@ from mmengine.dist import all_reduce, is_distributed, is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.runner import IterBasedTrainLoop
 
+from mmmosaic.engine.atomic_backend import atomic_write
 from mmmosaic.registry import HOOKS
 
 
@@ -41,11 +42,12 @@ class PreemptionHook(Hook):
     The checkpoint is written through the run's ``CheckpointHook`` when it
     is iteration-based (same folder, file names, ``last_checkpoint``,
     ``max_keep_ckpts`` and storage backend), otherwise as
-    ``iter_<n>.pth`` in the work dir. With an ``IterBasedTrainLoop`` the
-    loop then ends normally (``after_train`` and ``after_run`` hooks run and
-    the process exits with status 0). An epoch-based loop cannot be left
-    mid-epoch, so there the hook raises ``SystemExit(0)`` after the save; a
-    resumed epoch-based run starts that epoch again.
+    ``iter_<n>.pth`` in the work dir, with ``last_checkpoint`` replaced
+    atomically. With an ``IterBasedTrainLoop`` the loop then ends normally
+    (``after_train`` and ``after_run`` hooks run and the process exits with
+    status 0). An epoch-based loop cannot be left mid-epoch, so there the
+    hook raises ``SystemExit(0)`` after the save; a resumed epoch-based run
+    starts that epoch again.
 
     The handler only records the signal. Outside training (while the
     Runner is being built, during validation-only or test runs) the signal
@@ -188,7 +190,7 @@ class PreemptionHook(Hook):
             meta=dict(epoch=runner.epoch, iter=step))
         path = os.path.join(runner.work_dir, filename)
         if is_main_process():
-            with open(os.path.join(runner.work_dir, 'last_checkpoint'),
-                      'w') as f:
-                f.write(path)
+            atomic_write(
+                os.path.join(runner.work_dir, 'last_checkpoint'),
+                path.encode())
         return path

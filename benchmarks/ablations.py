@@ -1,0 +1,296 @@
+"""Ablations of MosaicKD on a quality setting: which part of the game helps
+the student and which part holds it back.
+
+    python benchmarks/ablations.py camvid --data-root D --ood-root P
+    python benchmarks/ablations.py cifar10_animals_long --data-root DIR \\
+        --ablations local_mean synthetic_quarter --seeds 0 1
+
+Each ablation is the setting's MosaicKD config with a few ``--cfg-options``
+(``ABLATIONS`` below says what each one changes and why it is a candidate
+cause). Run ``benchmarks/quality.py`` for the setting first: the ablations
+use its teacher and are compared with its KD-on-OOD and MosaicKD runs of
+the same seeds. Finished runs are reused and interrupted ones resumed.
+Writes ``ablations.json`` and ``ablations.md`` to the work dir (default
+``work_dirs/benchmarks/ablations/<setting>``).
+"""
+import concurrent.futures
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import quality  # noqa: E402
+from quality import ROOT, SETTINGS, say  # noqa: E402
+
+from mmmosaic import cli  # noqa: E402
+
+
+def _patches(cfg) -> int:
+    """Patch logits the discriminator gives for one generated image."""
+    d = cfg.model.discriminator
+    h, w = cfg.model.generator.img_size if isinstance(
+        cfg.model.generator.img_size,
+        (list, tuple)) else (cfg.model.generator.img_size, ) * 2
+    return (h >> d.num_downsamples) * (w >> d.num_downsamples)
+
+
+def _local_mean(cfg):
+    weight = cfg.model.loss_weights.local / _patches(cfg)
+    return [f'model.loss_weights.local={weight:.6g}']
+
+
+def _synthetic_quarter(cfg):
+    synthetic = cfg.model.synthetic_batch_size
+    steps = cfg.model.student_steps
+    ood = (cfg.train_dataloader.batch_size - synthetic) // steps
+    per_update = synthetic + ood
+    quarter = max(1, per_update // 4)
+    batch = quarter + steps * (per_update - quarter)
+    return [
+        f'model.synthetic_batch_size={quarter}',
+        f'train_dataloader.batch_size={batch}'
+    ]
+
+
+def _wide_players(cfg):
+    return [
+        'model.generator.base_channels='
+        f'{2 * cfg.model.generator.base_channels}',
+        'model.discriminator.base_channels='
+        f'{2 * cfg.model.discriminator.base_channels}'
+    ]
+
+
+#: name -> what it changes, why it is a candidate cause, and the
+#: ``--cfg-options`` it needs (a function of the setting's MosaicKD config).
+ABLATIONS = {
+    'local_mean':
+    dict(
+        change='patch term averaged over patches instead of summed',
+        why='summed over every patch (the official reduction) it outweighs '
+        'the other generator terms by the number of patches',
+        options=_local_mean),
+    'no_local':
+    dict(
+        change='no patch term for G (D still trains)',
+        why='does fooling D help the student at all, or do the gain and the '
+        'loss come from the synthetic images alone',
+        options=lambda cfg: ['model.loss_weights.local=0']),
+    'balance_1':
+    dict(
+        change='class-balance weight 1 instead of 10',
+        why='forcing uniform classes over every pixel fights the scenes\' '
+        'real class frequencies (buildings and trees cover most of a '
+        'street)',
+        options=lambda cfg: ['model.loss_weights.balance=1']),
+    'synthetic_quarter':
+    dict(
+        change='a quarter of the student batch synthetic instead of half',
+        why='immature or off-distribution mosaics take half of every '
+        'student update from the OOD images',
+        options=_synthetic_quarter),
+    'student_tau5':
+    dict(
+        change='student KD temperature 5 (KD on OOD\'s) instead of 1',
+        why='the baseline distils softer targets; the temperature alone may '
+        'explain a gap',
+        options=lambda cfg: ['model.student_loss.temperature=5.0']),
+    'wide_players':
+    dict(
+        change='generator and discriminator twice as wide',
+        why='our G and D are narrower than the paper\'s to fit the CPU',
+        options=_wide_players),
+}
+
+
+def parse_args(argv=None):
+    parser = cli.ArgumentParser(
+        description=__doc__.split('\n\n')[0].replace('\n', ' '))
+    parser.add_argument('setting', choices=sorted(SETTINGS))
+    parser.add_argument('--data-root', help='as for benchmarks/quality.py')
+    parser.add_argument('--ood-root', help='as for benchmarks/quality.py')
+    parser.add_argument(
+        '--ablations',
+        nargs='+',
+        choices=sorted(ABLATIONS),
+        default=list(ABLATIONS))
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--jobs', type=int, default=1)
+    parser.add_argument(
+        '--work-dir', help='default: work_dirs/benchmarks/ablations/SETTING')
+    parser.add_argument(
+        '--quality-dir',
+        help='the setting\'s benchmarks/quality.py work dir (default: '
+        'work_dirs/benchmarks/quality/SETTING)')
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f'--jobs must be at least 1, got {args.jobs}.')
+    return args
+
+
+def _baseline(quality_dir: str, setting: dict, seeds, max_iters: dict,
+              metric: str) -> dict:
+    """KD-on-OOD and MosaicKD of the setting's quality runs, same seeds."""
+    out = {}
+    for method in ('kd_ood', 'mosaickd'):
+        dirs = [
+            quality._run_dir(quality_dir, setting, method, s) for s in seeds
+        ]
+        for run_dir in dirs:
+            if not quality._finished(run_dir, max_iters[method], metric):
+                quality._fail(
+                    f'{run_dir} holds no finished run; run benchmarks/'
+                    f'quality.py with --methods kd_ood mosaickd --seeds '
+                    f'{" ".join(map(str, seeds))} first (the ablations '
+                    'compare with it).')
+        per_class = [quality._per_class_iou(d) for d in dirs]
+        out[method] = dict(
+            last=statistics.fmean(
+                quality.metric_history(d, metric, all_runs=True)[-1][1]
+                for d in dirs),
+            per_class={
+                c: statistics.fmean(p[c] for p in per_class)
+                for c in per_class[0]
+            } if all(per_class) else None)
+    return out
+
+
+def _markdown(report: dict) -> str:
+    base = report['baseline']
+    lines = [
+        f'## Ablations of MosaicKD: {report["title"]}', '',
+        f'Seeds {report["seeds"]}; last {report["metric"]} (mean over '
+        f'seeds). MosaicKD as configured: {base["mosaickd"]["last"]:.2f}; '
+        f'KD on OOD images: {base["kd_ood"]["last"]:.2f}.', '',
+        '| ablation | what changes | last | vs MosaicKD | vs KD on OOD | '
+        'minutes |', '|---|---|---:|---:|---:|---:|'
+    ]
+    for name, row in report['ablations'].items():
+        lines.append(f'| {name} | {row["change"]} | {row["last"]:.2f} | '
+                     f'{row["last"] - base["mosaickd"]["last"]:+.2f} | '
+                     f'{row["last"] - base["kd_ood"]["last"]:+.2f} | '
+                     f'{row["minutes"]:.1f} |')
+    rows = {n: r for n, r in report['ablations'].items() if r['per_class']}
+    if rows and base['mosaickd']['per_class']:
+        classes = list(base['mosaickd']['per_class'])
+        lines += [
+            '', 'Per-class IoU minus MosaicKD as configured:', '',
+            '| ablation | ' + ' | '.join(classes) + ' |',
+            '|---|' + '---:|' * len(classes)
+        ]
+        ref = base['mosaickd']['per_class']
+        for name, row in rows.items():
+            lines.append(f'| {name} | ' +
+                         ' | '.join(f'{row["per_class"][c] - ref[c]:+.1f}'
+                                    for c in classes) + ' |')
+    lines += ['', 'Why each is a candidate:', '']
+    lines += [
+        f'- **{name}**: {row["why"]}.'
+        for name, row in report['ablations'].items()
+    ]
+    return '\n'.join(lines) + '\n'
+
+
+@cli.tool_main
+def main(argv=None):
+    return run(parse_args(argv))
+
+
+def run(args):
+    """The ablations for parsed arguments; returns the report."""
+    setting = SETTINGS[args.setting]
+    if 'mosaickd' not in setting['configs']:
+        quality._fail(f'{args.setting} has no MosaicKD config to ablate.')
+    quality._check_data(setting, args)
+    quality_dir = osp.abspath(
+        args.quality_dir
+        or osp.join(ROOT, 'work_dirs', 'benchmarks', 'quality', args.setting))
+    work_dir = osp.abspath(
+        args.work_dir or osp.join(ROOT, 'work_dirs', 'benchmarks', 'ablations',
+                                  args.setting))
+    cli.note(work_dir=cli.output_dir(work_dir, '--work-dir'))
+    configs = setting['configs']
+    metric = setting.get('metric', quality.ACCURACY)
+
+    def options(method):
+        return setting['options'](method, args.data_root, args.ood_root)
+
+    baseline = _baseline(
+        quality_dir, setting, args.seeds, {
+            m: quality._max_iters(configs[m], options(m))
+            for m in ('kd_ood', 'mosaickd')
+        }, metric)
+
+    teacher_options = options('teacher') + ['randomness.seed=0']
+    teacher_dir = quality._run_dir(quality_dir, setting, 'teacher')
+    teacher_iters = quality._max_iters(configs['teacher'], teacher_options)
+    if not quality._finished(teacher_dir, teacher_iters, metric):
+        quality._fail(f'the teacher in {teacher_dir} is not trained; run '
+                      f'benchmarks/quality.py {args.setting} first.')
+    teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
+    base = options('mosaickd') + [f'model.teacher_ckpt={teacher_ckpt}']
+    cfg = quality._load(configs['mosaickd'], base)
+
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    start = time.time()
+    runs = {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = {}
+        for name in args.ablations:
+            change = ABLATIONS[name]['options'](cfg)
+            for seed in args.seeds:
+                opts = base + change + [f'randomness.seed={seed}']
+                run_dir = osp.join(work_dir, name, f'seed{seed}')
+                runs[(name, seed)] = (run_dir, change)
+                future = pool.submit(
+                    quality._run, configs['mosaickd'], run_dir, opts,
+                    f'{name}/seed{seed}',
+                    quality._max_iters(configs['mosaickd'],
+                                       opts), threads, metric)
+                futures[future] = (name, seed)
+        for future in concurrent.futures.as_completed(futures):
+            future.result()
+
+    ablations = {}
+    for name in args.ablations:
+        dirs = [runs[(name, s)][0] for s in args.seeds]
+        curves = [
+            quality.metric_history(d, metric, all_runs=True) for d in dirs
+        ]
+        per_class = [quality._per_class_iou(d) for d in dirs]
+        ablations[name] = dict(
+            change=ABLATIONS[name]['change'],
+            why=ABLATIONS[name]['why'],
+            options=runs[(name, args.seeds[0])][1],
+            last=statistics.fmean(c[-1][1] for c in curves),
+            best=statistics.fmean(max(v for _, v in c) for c in curves),
+            curves=curves,
+            per_class={
+                c: statistics.fmean(p[c] for p in per_class)
+                for c in per_class[0]
+            } if all(per_class) else None,
+            minutes=sum(quality._read_seconds(d) for d in dirs) / 60)
+    report = dict(
+        setting=args.setting,
+        title=setting['title'],
+        metric=metric,
+        seeds=args.seeds,
+        baseline=baseline,
+        ablations=ablations,
+        total_minutes=(time.time() - start) / 60)
+    with open(osp.join(work_dir, 'ablations.json'), 'w') as f:
+        json.dump(report, f, indent=2)
+    markdown = _markdown(report)
+    with open(osp.join(work_dir, 'ablations.md'), 'w') as f:
+        f.write(markdown)
+    print()
+    print(markdown)
+    say(f'wrote {work_dir}/ablations.json and ablations.md')
+    return report
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""How every command-line tool reports a failure (one rule, one place).
+
+The tools (``tools/``, ``benchmarks/``, ``demo/``) wrap their ``main`` with
+:func:`tool_main` and build their parser with :class:`ArgumentParser`:
+
+* A mistake the user can fix (a :class:`MosaicError`, a bad argument, a path
+  that is missing or in the way, a ``type`` no registry knows, a config key
+  a class does not take) prints one sentence ``error: ...`` on stderr naming
+  the file, key or value and what to do; exit status 2.
+* Anything else prints one line with the exception's type and message and
+  the file the full traceback was written to (the run's log when a Runner
+  started, else a file in the work dir, else a temporary file); exit
+  status 1.
+* ``--debug`` (every tool has it) or ``MMMOSAIC_DEBUG=1`` prints the full
+  traceback on stderr as well.
+
+A tool tells the boundary what it knows with :func:`note`: the work dir,
+the Runner (whose log gets the traceback) and a hint to add after a failure
+(e.g. which checkpoint a resume would continue from).
+"""
+import argparse
+import datetime
+import errno
+import functools
+import logging
+import os
+import os.path as osp
+import re
+import sys
+import tempfile
+import traceback
+from typing import Callable, Optional
+
+from mmmosaic.errors import MosaicError
+
+__all__ = [
+    'ArgumentParser', 'tool_main', 'note', 'output_dir', 'ToolFailed',
+    'DEBUG_ENV'
+]
+
+#: Environment variable that turns on full tracebacks, like ``--debug``.
+DEBUG_ENV = 'MMMOSAIC_DEBUG'
+USER_ERROR = 2
+UNEXPECTED = 1
+INTERRUPTED = 130
+
+_context = {}
+
+
+class ToolFailed(Exception):
+    """Another tool this one ran failed and has already said why.
+
+    Reported as ``error: <message>`` with ``status`` (the other tool's), no
+    traceback of this process: it would only show where it was waited for.
+    """
+
+    def __init__(self, message: str, status: int = UNEXPECTED):
+        super().__init__(message)
+        self.status = status if status in (USER_ERROR,
+                                           UNEXPECTED) else UNEXPECTED
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` with ``--debug`` and one-line errors."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument(
+            '--debug',
+            action='store_true',
+            help=f'print full tracebacks (same as {DEBUG_ENV}=1)')
+
+    def error(self, message):
+        message = str(message).rstrip('.')
+        self.exit(USER_ERROR, f'error: {message}; see {self.prog} --help.\n')
+
+
+def note(work_dir: Optional[str] = None,
+         runner=None,
+         on_failure: Optional[Callable[[], Optional[str]]] = None) -> None:
+    """Record what a failure report should use.
+
+    Args:
+        work_dir: Folder for the traceback file if no run log exists.
+        runner: An mmengine Runner; its log file receives the traceback.
+        on_failure: Called after a failure; returns a clause to add to the
+            message (or None), e.g. the checkpoint to resume from.
+    """
+    if runner is not None:
+        _context['log_handler'] = _log_handler(runner)
+        work_dir = work_dir or getattr(runner, 'work_dir', None)
+    if work_dir is not None:
+        _context['work_dir'] = work_dir
+    if on_failure is not None:
+        _context['on_failure'] = on_failure
+
+
+def output_dir(path: str, flag: str) -> str:
+    """Create the folder ``path`` given by ``flag``; refuse a file there."""
+    if osp.exists(path) and not osp.isdir(path):
+        raise MosaicError(f'{flag} {path!r} is a file; give a folder (it is '
+                          'created if missing).')
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def tool_main(main: Callable) -> Callable:
+    """Run ``main`` under the rule above; returns the exit status.
+
+    Use as ``@tool_main`` on a tool's ``main`` and end the script with
+    ``sys.exit(main())``. ``main`` raises on failure; what it returns on
+    success is the status if it is an int, else 0.
+    """
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        argv = kwargs.get('argv', args[0] if args else None)
+        if not isinstance(argv, (list, tuple)):
+            argv = sys.argv[1:]
+        debug = '--debug' in argv or os.environ.get(
+            DEBUG_ENV, '').strip().lower() not in ('', '0', 'false', 'no')
+        _context.clear()
+        try:
+            result = main(*args, **kwargs)
+        except SystemExit as exc:  # argparse, --help, an explicit exit
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+                return UNEXPECTED
+            return exc.code or 0
+        except KeyboardInterrupt:
+            _say('interrupted' + _hint())
+            return INTERRUPTED
+        except Exception as exc:
+            return _report(exc, debug)
+        finally:
+            sys.stdout.flush()
+        if isinstance(result, int) and not isinstance(result, bool):
+            return result
+        return 0
+
+    return wrapper
+
+
+# ----------------------------------------------------------------- report
+def _say(message: str) -> None:
+    sys.stdout.flush()
+    print(f'error: {message}', file=sys.stderr, flush=True)
+
+
+def _one_line(text: str, limit: Optional[int] = None) -> str:
+    text = ' '.join(str(text).split())
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:limit - 3] + '...'
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return _one_line(lines[0], limit) if lines else ''
+
+
+def _hint() -> str:
+    hook = _context.get('on_failure')
+    if hook is None:
+        return ''
+    try:
+        extra = hook()
+    except Exception:  # a hint must never hide the real error
+        return ''
+    return f'; {extra}' if extra else ''
+
+
+def _report(exc: BaseException, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, ToolFailed):
+        _say(_one_line(str(exc)).rstrip('.') + _hint() + '.')
+        return exc.status
+    message = str(exc) if isinstance(exc,
+                                     MosaicError) else user_error_message(exc)
+    if message is not None:
+        _say(_one_line(message).rstrip('.') + _hint() + '.')
+        return USER_ERROR
+    path = _write_traceback(exc)
+    where = (f'full traceback in {path}'
+             if path else 'the traceback could not be written')
+    how = ('printed above' if debug else f'--debug or {DEBUG_ENV}=1 prints it')
+    text = _first_line(exc)
+    _say(f'{type(exc).__name__}' + (f': {text}' if text else '') +
+         f' ({where}; {how}){_hint()}.')
+    return UNEXPECTED
+
+
+def _log_handler(runner) -> Optional[logging.FileHandler]:
+    """The handler writing the Runner's log file on this process, if any."""
+    logger = getattr(runner, 'logger', None)
+    for handler in getattr(logger, 'handlers', ()):
+        if isinstance(handler, logging.FileHandler):
+            return handler
+    return None
+
+
+def _write_traceback(exc: BaseException) -> Optional[str]:
+    """Append the traceback to the run log, or write it to a new file."""
+    stamp = datetime.datetime.now().strftime('%Y%m%d_%H%M%S')
+    rank = os.environ.get('RANK')
+    header = (f'\n{stamp} {osp.basename(sys.argv[0] or "tool")} failed'
+              f'{f" on rank {rank}" if rank else ""}:\n')
+    text = header + ''.join(traceback.format_exception(exc))
+    handler = _context.get('log_handler')
+    if handler is not None:
+        log = handler.baseFilename
+        try:
+            handler.flush()
+            with open(log, 'a') as f:
+                f.write(text)
+            return log
+        except OSError:
+            pass
+    work_dir = _context.get('work_dir')
+    suffix = f'_rank{rank}' if rank else ''
+    if work_dir and osp.isdir(work_dir):
+        path = osp.join(work_dir, f'traceback_{stamp}{suffix}.txt')
+        try:
+            with open(path, 'a') as f:
+                f.write(text)
+            return path
+        except OSError:
+            pass
+    try:
+        fd, path = tempfile.mkstemp(
+            prefix=f'mmmosaic_traceback_{stamp}{suffix}_', suffix='.txt')
+        with os.fdopen(fd, 'w') as f:
+            f.write(text)
+        return path
+    except OSError:
+        return None
+
+
+# ------------------------------------------------------ user-error shapes
+_REGISTRY = re.compile(r'^(\S+) is not in the (\S+) registry')
+_CLASS = re.compile(r'(\w+)\.__init__\(\) (.*)$', re.S)
+_UNEXPECTED_KW = re.compile(r"unexpected keyword argument '(\w+)'")
+_MISSING_ARGS = re.compile(
+    r'missing \d+ required (?:positional |keyword-only )?'
+    r'arguments?: (.+)$')
+
+
+def user_error_message(exc: BaseException) -> Optional[str]:
+    """One sentence for an exception a user can fix, else None.
+
+    Recognises what mmengine raises for a mistyped ``type`` or config key
+    and the operating system's errors about a path.
+    """
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        match = _REGISTRY.match(exc.args[0])
+        if match:
+            name, registry = match.groups()
+            return (f'type {name!r} is not in the {registry} registry; '
+                    'check its spelling in the config or --cfg-options, or '
+                    'import the module that registers it with '
+                    'custom_imports')
+    if isinstance(exc, TypeError) and _raised_by_build(exc):
+        match = _CLASS.search(str(exc))
+        if match:
+            cls, reason = match.groups()
+            unexpected = _UNEXPECTED_KW.search(reason)
+            if unexpected:
+                return (f'{cls} takes no argument {unexpected.group(1)!r}; '
+                        'check the spelling of that key in the config or '
+                        '--cfg-options')
+            missing = _MISSING_ARGS.search(reason)
+            if missing:
+                return (f'{cls} needs {missing.group(1).strip()}; add it to '
+                        f'its entry in the config')
+    if isinstance(exc, OSError) and exc.filename:
+        return _path_message(exc)
+    return None
+
+
+def _raised_by_build(exc: BaseException) -> bool:
+    """Whether mmengine's registry raised ``exc`` calling a class with the
+    arguments of a config entry (not code deeper inside the class)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and frames[-1].filename.replace(
+        os.sep, '/').endswith('mmengine/registry/build_functions.py')
+
+
+def _path_message(exc: OSError) -> str:
+    path = str(exc.filename)
+    if isinstance(exc, (NotADirectoryError, FileExistsError)):
+        blocker = path
+        while blocker and not osp.exists(blocker):
+            parent = osp.dirname(blocker)
+            if parent == blocker:
+                break
+            blocker = parent
+        if blocker and osp.exists(blocker) and not osp.isdir(blocker):
+            inside = '' if blocker == path else f' (to hold {path!r})'
+            return (f'{blocker!r} is a file where a folder is needed{inside}; '
+                    'give another path or move that file')
+    if isinstance(exc, IsADirectoryError):
+        return f'{path!r} is a folder, not a file; give a file path'
+    if isinstance(exc, FileNotFoundError):
+        return f'{path!r} does not exist; check the path'
+    if isinstance(exc, PermissionError):
+        return (f'no permission to use {path!r}; choose another path or fix '
+                'its permissions')
+    if exc.errno == errno.ENOSPC:
+        return (f'no space left on the device holding {path!r}; free some '
+                'space and run again')
+    reason = exc.strerror or type(exc).__name__
+    return f'{path!r} could not be used ({reason}); check the path'
