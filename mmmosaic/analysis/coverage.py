@@ -6,11 +6,28 @@ class, KD on them teaches little about the others; MosaicKD's class-balance
 term exists for that case. These measures say where a setting stands.
 """
 import math
-from typing import Callable, Optional
+import random
+from typing import Callable, List, Optional
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Subset
+
+
+def spread_sample(total: int, num: Optional[int], seed: int = 0) -> List[int]:
+    """``num`` of ``range(total)``, one drawn from each of ``num`` equal
+    stretches (seeded); all of them when ``num`` is None or ``>= total``.
+
+    Not every ``step``-th item: datasets can have a period. A
+    Fashion-MNIST teacher called 84.8 % of MNIST's even-numbered training
+    images sandals and 95.4 % of the odd-numbered ones, so a fixed even
+    step measured a biased sample.
+    """
+    if num is None or num >= total:
+        return list(range(total))
+    rng = random.Random(seed)
+    bounds = [int(i * total / num) for i in range(num + 1)]
+    return [rng.randrange(lo, hi) for lo, hi in zip(bounds, bounds[1:])]
 
 
 def _effective_number(shares: torch.Tensor) -> float:
@@ -85,14 +102,13 @@ def teacher_coverage(
         progress: Optional[Callable[[int, int], None]] = None) -> dict:
     """Run ``model.teacher`` (a built ``MosaicKD``) over the ``real`` view of
     an :class:`OODDataset` and return :func:`class_coverage` of it, plus
-    ``num_images``. ``max_images`` takes that many evenly spaced images.
-    Dense (segmentation) outputs count every pixel.
+    ``num_images``. ``max_images`` takes that many images spread over the
+    dataset (:func:`spread_sample`). Dense (segmentation) outputs count
+    every pixel.
     """
     from mmmosaic.datasets.ood_subset import teacher_logit_batches
-    total = len(dataset)
-    if max_images is not None and max_images < total:
-        step = total / max_images
-        dataset = Subset(dataset, [int(i * step) for i in range(max_images)])
+    if max_images is not None and max_images < len(dataset):
+        dataset = Subset(dataset, spread_sample(len(dataset), max_images))
 
     def batches():
         seen = 0
