@@ -158,39 +158,56 @@ def _baseline(quality_dir: str, setting: dict, seeds, max_iters: dict,
     return out
 
 
+def _finished_seeds(folder: str, max_iters: int, metric: str) -> list:
+    """Seeds with a finished run in ``folder`` (``seed<N>/``)."""
+    if not osp.isdir(folder):
+        return []
+    return sorted(
+        int(entry[4:]) for entry in os.listdir(folder)
+        if entry.startswith('seed') and entry[4:].isdigit()
+        and quality._finished(osp.join(folder, entry), max_iters, metric))
+
+
 def _markdown(report: dict) -> str:
-    base = report['baseline']
+    """The table of every finished ablation, each against MosaicKD as
+    configured and KD on OOD images with the same seeds."""
+    rows = report['ablations']
     lines = [
         f'## Ablations of MosaicKD: {report["title"]}', '',
-        f'Seeds {report["seeds"]}; last {report["metric"]} (mean over '
-        f'seeds). MosaicKD as configured: {base["mosaickd"]["last"]:.2f}; '
-        f'KD on OOD images: {base["kd_ood"]["last"]:.2f}.', '',
-        '| ablation | what changes | last | vs MosaicKD | vs KD on OOD | '
-        'minutes |', '|---|---|---:|---:|---:|---:|'
+        f'Last {report["metric"]} after the final update, mean over the '
+        'seeds given; "MosaicKD" and "KD" are the quality benchmark\'s runs '
+        'with the same seeds.', '',
+        '| ablation | what changes | seeds | last | MosaicKD | KD on OOD | '
+        'vs MosaicKD | vs KD | minutes |',
+        '|---|---|---|---:|---:|---:|---:|---:|---:|'
     ]
-    for name, row in report['ablations'].items():
-        lines.append(f'| {name} | {row["change"]} | {row["last"]:.2f} | '
-                     f'{row["last"] - base["mosaickd"]["last"]:+.2f} | '
-                     f'{row["last"] - base["kd_ood"]["last"]:+.2f} | '
-                     f'{row["minutes"]:.1f} |')
-    rows = {n: r for n, r in report['ablations'].items() if r['per_class']}
-    if rows and base['mosaickd']['per_class']:
-        classes = list(base['mosaickd']['per_class'])
+    for name, row in rows.items():
+        mk, kd = row['baseline']['mosaickd'], row['baseline']['kd_ood']
+        lines.append(
+            f'| {name} | {row["change"]} | '
+            f'{", ".join(map(str, row["seeds"]))} | {row["last"]:.2f} | '
+            f'{mk["last"]:.2f} | {kd["last"]:.2f} | '
+            f'{row["last"] - mk["last"]:+.2f} | '
+            f'{row["last"] - kd["last"]:+.2f} | {row["minutes"]:.1f} |')
+    dense = {
+        n: r
+        for n, r in rows.items()
+        if r['per_class'] and r['baseline']['mosaickd']['per_class']
+    }
+    if dense:
+        classes = list(next(iter(dense.values()))['per_class'])
         lines += [
-            '', 'Per-class IoU minus MosaicKD as configured:', '',
+            '', 'Per-class IoU minus MosaicKD as configured (same seeds):', '',
             '| ablation | ' + ' | '.join(classes) + ' |',
             '|---|' + '---:|' * len(classes)
         ]
-        ref = base['mosaickd']['per_class']
-        for name, row in rows.items():
+        for name, row in dense.items():
+            ref = row['baseline']['mosaickd']['per_class']
             lines.append(f'| {name} | ' +
                          ' | '.join(f'{row["per_class"][c] - ref[c]:+.1f}'
                                     for c in classes) + ' |')
     lines += ['', 'Why each is a candidate:', '']
-    lines += [
-        f'- **{name}**: {row["why"]}.'
-        for name, row in report['ablations'].items()
-    ]
+    lines += [f'- **{name}**: {row["why"]}.' for name, row in rows.items()]
     return '\n'.join(lines) + '\n'
 
 
@@ -218,11 +235,12 @@ def run(args):
     def options(method):
         return setting['options'](method, args.data_root, args.ood_root)
 
-    baseline = _baseline(
-        quality_dir, setting, args.seeds, {
-            m: quality._max_iters(configs[m], options(m))
-            for m in ('kd_ood', 'mosaickd')
-        }, metric)
+    max_iters = {
+        m: quality._max_iters(configs[m], options(m))
+        for m in ('kd_ood', 'mosaickd')
+    }
+    # Fail before training if the runs to compare with are missing.
+    _baseline(quality_dir, setting, args.seeds, max_iters, metric)
 
     teacher_options = options('teacher') + ['randomness.seed=0']
     teacher_dir = quality._run_dir(quality_dir, setting, 'teacher')
@@ -254,17 +272,26 @@ def run(args):
         for future in concurrent.futures.as_completed(futures):
             future.result()
 
+    # Every finished ablation of this work dir, this call's and earlier
+    # ones, each with the seeds it has.
     ablations = {}
-    for name in args.ablations:
-        dirs = [runs[(name, s)][0] for s in args.seeds]
+    for name, spec in ABLATIONS.items():
+        iters = quality._max_iters(configs['mosaickd'],
+                                   base + spec['options'](cfg))
+        seeds = _finished_seeds(osp.join(work_dir, name), iters, metric)
+        if not seeds:
+            continue
+        dirs = [osp.join(work_dir, name, f'seed{s}') for s in seeds]
         curves = [
             quality.metric_history(d, metric, all_runs=True) for d in dirs
         ]
         per_class = [quality._per_class_iou(d) for d in dirs]
         ablations[name] = dict(
-            change=ABLATIONS[name]['change'],
-            why=ABLATIONS[name]['why'],
-            options=runs[(name, args.seeds[0])][1],
+            change=spec['change'],
+            why=spec['why'],
+            options=spec['options'](cfg),
+            seeds=seeds,
+            baseline=_baseline(quality_dir, setting, seeds, max_iters, metric),
             last=statistics.fmean(c[-1][1] for c in curves),
             best=statistics.fmean(max(v for _, v in c) for c in curves),
             curves=curves,
@@ -277,8 +304,6 @@ def run(args):
         setting=args.setting,
         title=setting['title'],
         metric=metric,
-        seeds=args.seeds,
-        baseline=baseline,
         ablations=ablations,
         total_minutes=(time.time() - start) / 60)
     with open(osp.join(work_dir, 'ablations.json'), 'w') as f:

@@ -1,5 +1,7 @@
 """Quality benchmark: KD on OOD images, data-free adversarial KD (DFAD) and
-MosaicKD distilling the same teacher into the same student.
+MosaicKD distilling the same teacher into the same student (DFQ, data-free
+KD that also matches the teacher's BatchNorm statistics, with
+``--methods ... dfq``).
 
 One command per setting::
 
@@ -40,12 +42,18 @@ from mmmosaic import cli  # noqa: E402
 from mmmosaic.apis import load_config, parse_cfg_options  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
 
-METHODS = ('kd_ood', 'dfad', 'mosaickd')
-DEFAULT_METHODS = METHODS
-NAMES = dict(teacher='Teacher (in-domain, supervised)',
-             kd_ood='KD on OOD images',
-             dfad='DFAD (data-free, adversarial)',
-             mosaickd='MosaicKD (OOD images)')
+METHODS = ('kd_ood', 'dfad', 'dfq', 'mosaickd')
+#: What runs without --methods. DFQ costs as much as DFAD (a second
+#: data-free run per seed), so it runs only when asked for.
+DEFAULT_METHODS = ('kd_ood', 'dfad', 'mosaickd')
+#: Methods that read no OOD image.
+DATA_FREE = ('dfad', 'dfq')
+NAMES = dict(
+    teacher='Teacher (in-domain, supervised)',
+    kd_ood='KD on OOD images',
+    dfad='DFAD (data-free, adversarial)',
+    dfq='DFQ (data-free, BN statistics)',
+    mosaickd='MosaicKD (OOD images)')
 ACCURACY = 'accuracy/top1'
 
 
@@ -57,7 +65,7 @@ def _folder_options(method: str, root: str, ood_root: str = None):
     if method == 'teacher':
         keys.append('train_dataloader.dataset')
     options = [f'{key}.data_root={root}' for key in keys]
-    if method not in ('teacher', 'dfad'):
+    if method != 'teacher' and method not in DATA_FREE:
         options.append('train_dataloader.dataset.source.data_root='
                        f'{ood_root or root}')
     return options
@@ -69,34 +77,42 @@ def _mnist_options(method: str, root: str, ood_root: str = None):
 
 SETTINGS = {
     'mnist_fashion':
-    dict(title='MNIST teacher, Fashion-MNIST images as OOD data; '
-         'MNIST test accuracy (%)',
-         configs=dict(teacher='configs/demo/teacher_mnist.py',
-                      kd_ood='configs/benchmarks/kd_ood_mnist.py',
-                      dfad='configs/benchmarks/dfad_mnist.py',
-                      mosaickd='configs/benchmarks/mosaickd_mnist.py'),
-         data=('data/mnist', 'data/fashion_mnist'),
-         options=_mnist_options,
-         teacher_share_target=90.0),
+    dict(
+        title='MNIST teacher, Fashion-MNIST images as OOD data; '
+        'MNIST test accuracy (%)',
+        configs=dict(
+            teacher='configs/demo/teacher_mnist.py',
+            kd_ood='configs/benchmarks/kd_ood_mnist.py',
+            dfad='configs/benchmarks/dfad_mnist.py',
+            dfq='configs/benchmarks/dfq_mnist.py',
+            mosaickd='configs/benchmarks/mosaickd_mnist.py'),
+        data=('data/mnist', 'data/fashion_mnist'),
+        options=_mnist_options,
+        teacher_share_target=90.0),
     'fashion_mnist':
-    dict(title='Fashion-MNIST teacher, MNIST images as OOD data; '
-         'Fashion-MNIST test accuracy (%)',
-         configs=dict(teacher='configs/benchmarks/teacher_fashion.py',
-                      kd_ood='configs/benchmarks/kd_ood_fashion_mnist.py',
-                      dfad='configs/benchmarks/dfad_fashion.py',
-                      mosaickd='configs/benchmarks/mosaickd_fashion_mnist.py'),
-         data=('data/mnist', 'data/fashion_mnist'),
-         options=_mnist_options),
+    dict(
+        title='Fashion-MNIST teacher, MNIST images as OOD data; '
+        'Fashion-MNIST test accuracy (%)',
+        configs=dict(
+            teacher='configs/benchmarks/teacher_fashion.py',
+            kd_ood='configs/benchmarks/kd_ood_fashion_mnist.py',
+            dfad='configs/benchmarks/dfad_fashion.py',
+            dfq='configs/benchmarks/dfq_fashion.py',
+            mosaickd='configs/benchmarks/mosaickd_fashion_mnist.py'),
+        data=('data/mnist', 'data/fashion_mnist'),
+        options=_mnist_options),
     'cifar10_animals':
-    dict(title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
-         'data; animal test accuracy (%)',
-         configs=dict(
-             teacher='configs/benchmarks/teacher_cifar10_animals.py',
-             kd_ood='configs/benchmarks/kd_ood_cifar10_animals.py',
-             dfad='configs/benchmarks/dfad_cifar10_animals.py',
-             mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py'),
-         needs_data_root=True,
-         options=_folder_options),
+    dict(
+        title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
+        'data; animal test accuracy (%)',
+        configs=dict(
+            teacher='configs/benchmarks/teacher_cifar10_animals.py',
+            kd_ood='configs/benchmarks/kd_ood_cifar10_animals.py',
+            dfad='configs/benchmarks/dfad_cifar10_animals.py',
+            dfq='configs/benchmarks/dfq_cifar10_animals.py',
+            mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py'),
+        needs_data_root=True,
+        options=_folder_options),
     'cifar10_animals_long':
     dict(
         title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
@@ -105,6 +121,7 @@ SETTINGS = {
             teacher='configs/benchmarks/teacher_cifar10_animals.py',
             kd_ood='configs/benchmarks/kd_ood_cifar10_animals_long.py',
             dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
+            dfq='configs/benchmarks/dfq_cifar10_animals_long.py',
             mosaickd='configs/benchmarks/mosaickd_cifar10_animals_long.py'),
         needs_data_root=True,
         options=_folder_options,
@@ -119,39 +136,48 @@ SETTINGS = {
             teacher='configs/benchmarks/teacher_cifar10_animals.py',
             kd_ood='configs/benchmarks/kd_ood_cifar10_ships_long.py',
             dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
+            dfq='configs/benchmarks/dfq_cifar10_animals_long.py',
             mosaickd='configs/benchmarks/mosaickd_cifar10_ships_long.py'),
         needs_data_root=True,
         options=_folder_options,
-        # DFAD sees no OOD image, so its runs are those of the vehicle
-        # setting (same config, teacher and seeds): reuse them.
-        shared=dict(teacher='cifar10_animals', dfad='cifar10_animals_long'),
+        # DFAD and DFQ see no OOD image, so their runs are those of the
+        # vehicle setting (same config, teacher and seeds): reuse them.
+        shared=dict(
+            teacher='cifar10_animals',
+            dfad='cifar10_animals_long',
+            dfq='cifar10_animals_long'),
         margin_target=0.0),
     'camvid':
-    dict(title='CamVid teacher (11 classes), general photographs as OOD '
-         'data; CamVid val mIoU (%)',
-         configs=dict(teacher='configs/benchmarks/teacher_camvid.py',
-                      kd_ood='configs/benchmarks/kd_ood_camvid.py',
-                      dfad='configs/benchmarks/dfad_camvid.py',
-                      mosaickd='configs/benchmarks/mosaickd_camvid.py'),
-         needs_data_root=True,
-         data_folders=('train', 'trainannot', 'val', 'valannot'),
-         data_layout='a CamVid folder in the SegNet layout '
-         '({train,val,test}/NAME.png|jpg and {train,val,test}annot/NAME.png)',
-         needs_ood_root=True,
-         options=_folder_options,
-         metric='mIoU',
-         margin_target=3.0,
-         dfad_target=True),
+    dict(
+        title='CamVid teacher (11 classes), general photographs as OOD '
+        'data; CamVid val mIoU (%)',
+        configs=dict(
+            teacher='configs/benchmarks/teacher_camvid.py',
+            kd_ood='configs/benchmarks/kd_ood_camvid.py',
+            dfad='configs/benchmarks/dfad_camvid.py',
+            dfq='configs/benchmarks/dfq_camvid.py',
+            mosaickd='configs/benchmarks/mosaickd_camvid.py'),
+        needs_data_root=True,
+        data_folders=('train', 'trainannot', 'val', 'valannot'),
+        data_layout='a CamVid folder in the SegNet layout '
+        '({train,val,test}/NAME.png|jpg and {train,val,test}annot/NAME.png)',
+        needs_ood_root=True,
+        options=_folder_options,
+        metric='mIoU',
+        margin_target=3.0,
+        dfad_target=True),
 }
 # The MNIST setting at the demo's budget (400 outer iterations).
 SETTINGS['mnist_fashion_400'] = dict(
     SETTINGS['mnist_fashion'],
     title='MNIST teacher, Fashion-MNIST images as OOD data, the demo\'s 400 '
     'iterations; MNIST test accuracy (%)',
-    configs=dict(teacher='configs/demo/teacher_mnist.py',
-                 kd_ood='configs/demo/kd_ood_mnist_fashion.py',
-                 dfad='configs/benchmarks/dfad_mnist_400.py',
-                 mosaickd='configs/demo/mosaickd_mnist_fashion.py'))
+    configs=dict(
+        teacher='configs/demo/teacher_mnist.py',
+        kd_ood='configs/demo/kd_ood_mnist_fashion.py',
+        dfad='configs/benchmarks/dfad_mnist_400.py',
+        dfq='configs/benchmarks/dfq_mnist_400.py',
+        mosaickd='configs/demo/mosaickd_mnist_fashion.py'))
 #: MosaicKD must beat KD on OOD data by this many points, unless a setting
 #: says otherwise (``margin_target``).
 MARGIN_TARGET = 5.0
@@ -174,13 +200,14 @@ def parse_args(argv=None):
         help='folder of unlabeled OOD images (any tree of image files); '
         'needed by camvid')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument('--methods',
-                        nargs='+',
-                        choices=METHODS,
-                        default=list(DEFAULT_METHODS),
-                        help=f'default: {" ".join(DEFAULT_METHODS)}')
-    parser.add_argument('--work-dir',
-                        help='default: work_dirs/benchmarks/quality/SETTING')
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        choices=METHODS,
+        default=list(DEFAULT_METHODS),
+        help=f'default: {" ".join(DEFAULT_METHODS)}')
+    parser.add_argument(
+        '--work-dir', help='default: work_dirs/benchmarks/quality/SETTING')
     parser.add_argument(
         '--jobs',
         type=int,
@@ -201,10 +228,11 @@ def parse_args(argv=None):
         default=[],
         help='extra key=value overrides for every student run (e.g. '
         'train_cfg.max_iters=20 for a quick look)')
-    parser.add_argument('--teacher-cfg-options',
-                        nargs='+',
-                        default=[],
-                        help='key=value overrides for the teacher run')
+    parser.add_argument(
+        '--teacher-cfg-options',
+        nargs='+',
+        default=[],
+        help='key=value overrides for the teacher run')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}.')
@@ -261,10 +289,11 @@ def _budget(config: str, options) -> dict:
     if cfg.train_dataloader.dataset.type == 'OODDataset':
         ood = (batch - (synthetic if model.get('discriminator') else 0))
         ood //= steps
-    return dict(outer_iterations=int(cfg.train_cfg.max_iters),
-                student_updates=int(cfg.train_cfg.max_iters) * steps,
-                synthetic_per_update=synthetic,
-                ood_per_update=ood)
+    return dict(
+        outer_iterations=int(cfg.train_cfg.max_iters),
+        student_updates=int(cfg.train_cfg.max_iters) * steps,
+        synthetic_per_update=synthetic,
+        ood_per_update=ood)
 
 
 def _finished(work_dir: str, max_iters: int, metric: str) -> bool:
@@ -319,13 +348,13 @@ def _run(config, work_dir, options, label, max_iters, threads,
     if glob.glob(osp.join(work_dir, 'iter_*.pth')):
         args.append('--resume')
         say(f'{label}: resuming the interrupted run in {work_dir}')
-    seconds = train(osp.join(ROOT, config),
-                    work_dir,
-                    options,
-                    label=label,
-                    args=args,
-                    env=dict(OMP_NUM_THREADS=str(threads),
-                             MKL_NUM_THREADS=str(threads)))
+    seconds = train(
+        osp.join(ROOT, config),
+        work_dir,
+        options,
+        label=label,
+        args=args,
+        env=dict(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)))
     seconds += _read_seconds(work_dir)
     with open(osp.join(work_dir, 'seconds.txt'), 'w') as f:
         f.write(f'{seconds:.1f}\n')
@@ -341,11 +370,12 @@ def _read_seconds(work_dir: str) -> float:
 
 
 def _stats(values):
-    return dict(mean=statistics.fmean(values),
-                std=statistics.stdev(values) if len(values) > 1 else 0.0,
-                min=min(values),
-                max=max(values),
-                values=values)
+    return dict(
+        mean=statistics.fmean(values),
+        std=statistics.stdev(values) if len(values) > 1 else 0.0,
+        min=min(values),
+        max=max(values),
+        values=values)
 
 
 def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
@@ -365,9 +395,10 @@ def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
         rows = [[c[s] for c in curves] for s in steps]
         mean = [statistics.fmean(r) for r in rows]
         line, = ax.plot(xs, mean, marker='o', ms=3, label=NAMES[method])
-        ax.fill_between(xs, [min(r) for r in rows], [max(r) for r in rows],
-                        color=line.get_color(),
-                        alpha=0.2)
+        ax.fill_between(
+            xs, [min(r) for r in rows], [max(r) for r in rows],
+            color=line.get_color(),
+            alpha=0.2)
     ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=NAMES['teacher'])
     ax.set_xlabel('student updates')
     ax.set_ylabel(ylabel)
@@ -382,8 +413,9 @@ def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
 def _copy_mosaic(run_dir: str, dest: str):
     """The run's last mosaic grid, enlarged (nearest) to about 450 px."""
     from PIL import Image
-    grids = sorted(glob.glob(osp.join(run_dir, 'mosaics', 'iter_*.png')),
-                   key=lambda p: int(osp.basename(p)[5:-4]))
+    grids = sorted(
+        glob.glob(osp.join(run_dir, 'mosaics', 'iter_*.png')),
+        key=lambda p: int(osp.basename(p)[5:-4]))
     if not grids:
         return None
     with Image.open(grids[-1]) as grid:
@@ -395,10 +427,11 @@ def _copy_mosaic(run_dir: str, dest: str):
 
 def _machine() -> dict:
     import torch
-    return dict(cpu=platform.processor() or platform.machine(),
-                cores=os.cpu_count(),
-                python=platform.python_version(),
-                torch=torch.__version__)
+    return dict(
+        cpu=platform.processor() or platform.machine(),
+        cores=os.cpu_count(),
+        python=platform.python_version(),
+        torch=torch.__version__)
 
 
 def _time_to_reach(report: dict):
@@ -410,8 +443,8 @@ def _time_to_reach(report: dict):
     target = methods['kd_ood']['last']['mean']
     res = methods['mosaickd']
     curves = [dict(c) for c in res['curves']]
-    per_update = (res['budget']['student_updates'] //
-                  res['budget']['outer_iterations'])
+    per_update = (
+        res['budget']['student_updates'] // res['budget']['outer_iterations'])
     for step in sorted(set.intersection(*(set(c) for c in curves))):
         if statistics.fmean(c[step] for c in curves) >= target:
             return step * per_update
@@ -562,13 +595,15 @@ def _verdicts(report: dict, setting: dict):
             f'{reach} student updates.' if reach is not None else
             'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
             'mean score.')
-    if 'mosaickd' in methods and 'dfad' in methods:
-        gap = methods['mosaickd']['last']['mean'] - methods['dfad']['last'][
+    for free in DATA_FREE:
+        if 'mosaickd' not in methods or free not in methods:
+            continue
+        gap = methods['mosaickd']['last']['mean'] - methods[free]['last'][
             'mean']
         target = (': target >= 0: ' + ('met' if gap >= 0 else 'NOT met')
-                  if setting.get('dfad_target') else '')
-        verdicts.append(
-            f'MosaicKD - DFAD: {gap:+.2f} points (last, mean){target}.')
+                  if free == 'dfad' and setting.get('dfad_target') else '')
+        verdicts.append(f'MosaicKD - {free.upper()}: {gap:+.2f} points '
+                        f'(last, mean){target}.')
     share_target = setting.get('teacher_share_target')
     if 'mosaickd' in methods and share_target:
         share = 100 * methods['mosaickd']['last']['mean'] / teacher
@@ -760,19 +795,21 @@ def run(args):
                     other.cancel()
                 raise
 
-    report = dict(setting=args.setting,
-                  title=setting['title'],
-                  metric=metric,
-                  seeds=args.seeds,
-                  jobs=args.jobs,
-                  environment=_machine(),
-                  teacher=dict(config=configs['teacher'],
-                               checkpoint=teacher_ckpt,
-                               score=teacher_history[-1][1],
-                               per_class=_per_class_iou(teacher_dir),
-                               minutes=teacher_seconds / 60),
-                  methods={},
-                  mosaics={})
+    report = dict(
+        setting=args.setting,
+        title=setting['title'],
+        metric=metric,
+        seeds=args.seeds,
+        jobs=args.jobs,
+        environment=_machine(),
+        teacher=dict(
+            config=configs['teacher'],
+            checkpoint=teacher_ckpt,
+            score=teacher_history[-1][1],
+            per_class=_per_class_iou(teacher_dir),
+            minutes=teacher_seconds / 60),
+        methods={},
+        mosaics={})
     if ood_method:
         report['coverage'] = coverage()
     for method in args.methods:

@@ -18,3 +18,11 @@ def _mmmosaic_scope():
     name = f'mmmosaic-test-{os.getpid()}-{next(_COUNTER)}'
     DefaultScope.get_instance(name, scope_name='mmmosaic')
     yield
+
+
+@pytest.fixture(scope='session')
+def official_data(tmp_path_factory):
+    """Tiny copies of the paper's data sets in their official layouts
+    (tests/_official_layouts.py), written once per session."""
+    from _official_layouts import write_all
+    return write_all(tmp_path_factory.mktemp('official_data'))

@@ -284,6 +284,10 @@ CASES = [
      ['{d}', '{text_pth}'], ['DST', 'text.pth']),
     ('nyu-unknown-label-format', 'tools/dataset_converters/nyu.py',
      ['{d}', '{d}/nyu_out', '--labels', 'foo'], ["'foo'", '--labels']),
+    ('places-source-missing', 'tools/dataset_converters/places365.py',
+     ['{d}/no_places', '{d}/places_out'], ['no_places', 'does not exist']),
+    ('places-size-zero', 'tools/dataset_converters/places365.py',
+     ['{d}', '{d}/../places_out', '--size', '0'], ['--size']),
     # benchmarks and demos
     ('quality-option-word-for-number', Q,
      ['mnist_fashion', '--work-dir', '{d}/q', '--cfg-options',
@@ -477,7 +481,8 @@ def test_every_tool_takes_debug():
     scripts = [
         T, TE, EX, SEL, Q, SP, 'benchmarks/ablations.py',
         'benchmarks/summary.py', 'tools/dataset_converters/fetch_mnist.py',
-        'tools/dataset_converters/nyu.py', 'demo/mnist_fashion_demo.py',
+        'tools/dataset_converters/nyu.py',
+        'tools/dataset_converters/places365.py', 'demo/mnist_fashion_demo.py',
         'demo/canvas_segmentation_demo.py'
     ]
     for rel in scripts:

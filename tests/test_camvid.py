@@ -23,7 +23,7 @@ from mmmosaic.registry import MODELS
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
     name: osp.join(REPO, 'configs', 'benchmarks', f'{name}_camvid.py')
-    for name in ('teacher', 'kd_ood', 'dfad', 'mosaickd')
+    for name in ('teacher', 'kd_ood', 'dfad', 'dfq', 'mosaickd')
 }
 H, W = 12, 16  # the pipelines resize frames to 160x120 whatever their size
 SPLITS = dict(train=('f0', 'f1', 'f2', 'f3'), val=('f4', 'f5'), test=('f6', ))
@@ -292,6 +292,12 @@ def test_config_values():
     assert mosaic.train_dataloader.batch_size == b * 6
     assert cfgs['kd_ood'].train_dataloader.batch_size == 2 * b * 5
     assert cfgs['dfad'].model.synthetic_batch_size == 2 * b
+    # DFQ is DFAD plus the teacher's BatchNorm statistics and class balance.
+    dfq, dfad = cfgs['dfq'].to_dict(), cfgs['dfad'].to_dict()
+    weights = dfq['model'].pop('loss_weights')
+    assert weights == dict(
+        dfad['model'].pop('loss_weights'), balance=6.02, bn=1.0)
+    assert dfq == dfad
     # Generator, crops and OOD views agree on 96x128.
     crop = tuple(mosaic.crop_size)
     assert crop == (96, 128) and tuple(m.generator.img_size) == crop

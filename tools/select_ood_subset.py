@@ -57,6 +57,9 @@ def main():
                           'the JSON file to write, e.g. subset.json.')
     cfg = load_config(args.config, args.cfg_options)
     _check_game_config(cfg, args.config)
+    # The whole OOD set is ranked: a subset_file the config names (often the
+    # file this run is about to write) is not read, so it need not exist.
+    cfg.train_dataloader.dataset.pop('subset_file', None)
     check_data_paths(cfg, ('train_dataloader', ))
     check_teacher_ckpt(cfg)
     # Before the teacher pass, so a bad --out costs nothing.
@@ -67,9 +70,7 @@ def main():
                                               teacher_entropies)
     from mmmosaic.registry import DATASETS, MODELS
     init_default_scope(cfg.get('default_scope', 'mmmosaic'))
-    dataset_cfg = cfg.train_dataloader.dataset.copy()
-    dataset_cfg.pop('subset_file', None)
-    dataset = DATASETS.build(dataset_cfg)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
     model = MODELS.build(cfg.model)
 
     def progress(done, total):

@@ -1,9 +1,14 @@
 from .class_folders import ClassFolderSubset
+from .cub import CUB200
+from .downsampled_imagenet import DownsampledImageNet
 from .mnist_canvas import MNISTCanvasDataset, build_canvas_dataset
 from .nyu import NYUv2Dataset
 from .ood_dataset import NoImagesDataset, OODDataset, UnlabeledImageFolder
+from .stanford_dogs import StanfordDogs
+from .svhn import SVHN
 
 __all__ = [
     'UnlabeledImageFolder', 'OODDataset', 'NoImagesDataset', 'NYUv2Dataset',
-    'MNISTCanvasDataset', 'build_canvas_dataset', 'ClassFolderSubset'
+    'MNISTCanvasDataset', 'build_canvas_dataset', 'ClassFolderSubset',
+    'CUB200', 'StanfordDogs', 'DownsampledImageNet', 'SVHN'
 ]

@@ -7,12 +7,14 @@ a D update, a G update and ``student_steps`` S updates (Fang et al. 2021).
 The two baselines of the paper are the same game with players removed:
 ``generator=None`` is KD on out-of-domain data (only S steps, on OOD
 images); ``discriminator=None`` and no OOD data is data-free adversarial KD
-(DFAD: G plays against S through T, no local patch term).
+(DFAD: G plays against S through T, no local patch term). Adding the
+``bn`` generator term (teacher BatchNorm statistics, off by default) to
+DFAD, with the class balance, gives the DFQ baseline.
 """
 import copy
 import logging
 import os.path as osp
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -25,17 +27,20 @@ from mmengine.optim import OptimWrapperDict
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.losses import (AdversarialDisagreementLoss,
-                                    ClassBalanceLoss, EntropyLoss,
-                                    PatchAdversarialLoss)
+                                    BNStatisticsLoss, ClassBalanceLoss,
+                                    EntropyLoss, PatchAdversarialLoss,
+                                    batchnorm_layers)
 from mmmosaic.registry import MODELS
 from mmmosaic.utils import load_model_weights
 from .task_logits import (logits_of, match_student_to_teacher,
                           stack_for_preprocessor)
 
-GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance')
+GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance', 'bn')
 #: Weights the paper's numbers were produced with (the authors' command-line
 #: defaults, 0.1/0.1/0 for adv/align/local, are not what the paper reports).
-PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0)
+#: ``bn`` (teacher BatchNorm statistics) is not part of MosaicKD: it serves
+#: the DFQ baseline only.
+PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0, bn=0.0)
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
@@ -141,7 +146,10 @@ class MosaicKD(BaseModel):
         student_steps (int): Student updates per outer iteration (k).
         synthetic_batch_size (int): Images G makes per D/G/S step (B).
         loss_weights (dict): Weights of the generator terms ``adv``,
-            ``align``, ``local`` and ``balance``.
+            ``align``, ``local``, ``balance`` and ``bn`` (the teacher's
+            BatchNorm statistics on generated images,
+            :class:`~mmmosaic.models.losses.BNStatisticsLoss`; 0 unless
+            given, used by the DFQ baseline).
         student_loss (dict): Student distillation loss config.
         data_preprocessor (dict, optional): Defaults to the student's.
         max_nonfinite_streak (int): A player's update whose loss is NaN/inf
@@ -242,12 +250,18 @@ class MosaicKD(BaseModel):
         self.teacher._is_init = True
         self.teacher.requires_grad_(False)
         self.teacher.eval()
+        if self.loss_weights['bn'] and not batchnorm_layers(self.teacher):
+            raise MosaicError(
+                f'model.loss_weights.bn is {self.loss_weights["bn"]} but the '
+                'teacher has no BatchNorm layer with running statistics to '
+                'match; set model.loss_weights.bn=0.')
 
         self.student_loss = MODELS.build(student_loss)
         self.adv_loss = AdversarialDisagreementLoss()
         self.align_loss = EntropyLoss()
         self.balance_loss = ClassBalanceLoss()
         self.patch_loss = PatchAdversarialLoss()
+        self.bn_loss = BNStatisticsLoss()
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -428,14 +442,20 @@ class MosaicKD(BaseModel):
     def generator_step(self, fake: torch.Tensor,
                        optim_wrapper) -> Dict[str, torch.Tensor]:
         """G: fool D on every patch, make T confident and class-balanced,
-        and maximise the T/S disagreement."""
+        and maximise the T/S disagreement (and, with a ``bn`` weight, match
+        T's BatchNorm statistics)."""
         student = _unwrap(self.student)
         discriminator = _unwrap(self.discriminator) if (self.discriminator
                                                         is not None) else None
         w = self.loss_weights
+        # Hooks on T's BatchNorm layers, only for this forward; each process
+        # matches the statistics of its own batch.
+        recorder = (
+            self.bn_loss.record(self.teacher) if w['bn'] else nullcontext())
         with optim_wrapper.optim_context(self.generator), \
                 _no_param_grads(student, discriminator):
-            t_logits = self._teacher_logits(fake)
+            with recorder as bn_stats:
+                t_logits = self._teacher_logits(fake)
             s_logits = match_student_to_teacher(
                 logits_of(student, fake), t_logits)
             # The balance term is not a mean over samples: under DDP it
@@ -456,6 +476,9 @@ class MosaicKD(BaseModel):
                 losses['loss_local'] = self.patch_loss(
                     discriminator(fake), True)
                 loss = loss + w['local'] * losses['loss_local']
+            if w['bn']:
+                losses['loss_bn'] = self.bn_loss(bn_stats)
+                loss = loss + w['bn'] * losses['loss_bn']
         self._update(optim_wrapper, loss)
         losses['loss_g'] = loss
         return {k: v.detach() for k, v in losses.items()}

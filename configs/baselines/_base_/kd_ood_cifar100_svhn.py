@@ -1,0 +1,11 @@
+# Baseline "KD on OOD data" on CIFAR-100 with SVHN as OOD data: ./
+# kd_ood_cifar100.py with SVHN's cropped digits, not augmented, and 200
+# epochs of SVHN (see ../../_base_/datasets/ood_svhn.py).
+_base_ = ['./kd_ood_cifar100.py', '../../_base_/datasets/ood_svhn.py']
+
+data_preparation = dict(train_dataloader=_base_.svhn_preparation)
+train_dataloader = dict(dataset=_base_.svhn_ood)
+train_cfg = dict(
+    max_iters=_base_.svhn_max_iters, val_interval=_base_.svhn_val_interval)
+param_scheduler = dict(student=_base_.svhn_cosine)
+default_hooks = dict(checkpoint=dict(interval=_base_.svhn_val_interval))

@@ -1,0 +1,15 @@
+# Baseline "KD on OOD data", WRN-40-2 -> WRN-16-1 on CIFAR-100, an ImageNet
+# subset as out-of-domain data (paper: 36.54 top-1 with a 75.83 teacher).
+# The OOD images are the 50,000 of ImageNet this teacher is least sure about:
+# write the subset file once per teacher with tools/select_ood_subset.py (see
+# the base).
+_base_ = [
+    './_base_/kd_ood_cifar100_imagenet.py',
+    '../_base_/models/wrn40_2_cifar100.py',
+    '../_base_/models/wrn16_1_cifar100.py',
+]
+
+model = dict(teacher=_base_.wrn40_2_cifar100, student=_base_.wrn16_1_cifar100)
+train_dataloader = dict(
+    dataset=dict(
+        subset_file='data/ood_subsets/imagenet_wrn40_2_cifar100.json'))
