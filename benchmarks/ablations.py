@@ -241,6 +241,7 @@ def run(args):
     }
     # Fail before training if the runs to compare with are missing.
     _baseline(quality_dir, setting, args.seeds, max_iters, metric)
+    quality._check_prepared_data(setting)
 
     teacher_options = options('teacher') + ['randomness.seed=0']
     teacher_dir = quality._run_dir(quality_dir, setting, 'teacher')

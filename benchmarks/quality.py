@@ -257,6 +257,11 @@ def _check_data(setting: dict, args) -> None:
             _fail(f'--ood-root {args.ood_root!r} is not a folder; give the '
                   'folder of unlabeled OOD images.')
         args.ood_root = osp.abspath(args.ood_root)
+
+
+def _check_prepared_data(setting: dict) -> None:
+    """The data folders ``make data`` writes, checked after the arguments
+    (so a bad option is reported first, data or not)."""
     for folder in setting.get('data', ()):
         if not osp.isdir(osp.join(ROOT, folder)):
             _fail(f'{folder} is missing; run `make data` (or python '
@@ -735,6 +740,7 @@ def run(args):
           options('teacher') + list(args.teacher_cfg_options))
     for method in args.methods:
         _load(configs[method], options(method) + list(args.cfg_options))
+    _check_prepared_data(setting)
 
     threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
 
