@@ -18,23 +18,11 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
+from mmmosaic.analysis.ood_report import check_ood_config
 from mmmosaic.apis import (DictAction, MosaicError, check_data_paths,
                            check_teacher_ckpt, load_config)
 from mmmosaic.cli import ArgumentParser, tool_main
 # isort: on
-
-
-def _check_game_config(cfg, path: str) -> None:
-    """The config must distil from OOD images: a teacher and an
-    OODDataset (whose ``real`` view the teacher sees)."""
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
-    model = cfg.get('model') or {}
-    if 'teacher' not in model or not str(dataset.get(
-            'type', '')).endswith('OODDataset'):
-        raise MosaicError(
-            f'Config {path!r} is not a distillation from OOD images (it needs '
-            "model.teacher and train_dataloader.dataset.type='OODDataset'); "
-            'give the MosaicKD config whose OOD images to rank.')
 
 
 @tool_main
@@ -56,7 +44,7 @@ def main():
         raise MosaicError(f'--out {args.out!r} is a folder; give the path of '
                           'the JSON file to write, e.g. subset.json.')
     cfg = load_config(args.config, args.cfg_options)
-    _check_game_config(cfg, args.config)
+    check_ood_config(cfg, args.config)
     # The whole OOD set is ranked: a subset_file the config names (often the
     # file this run is about to write) is not read, so it need not exist.
     cfg.train_dataloader.dataset.pop('subset_file', None)
