@@ -146,15 +146,11 @@ def _baseline(quality_dir: str, setting: dict, seeds, max_iters: dict,
                     f'quality.py with --methods kd_ood mosaickd --seeds '
                     f'{" ".join(map(str, seeds))} first (the ablations '
                     'compare with it).')
-        per_class = [quality._per_class_iou(d) for d in dirs]
         out[method] = dict(
             last=statistics.fmean(
                 quality.metric_history(d, metric, all_runs=True)[-1][1]
                 for d in dirs),
-            per_class={
-                c: statistics.fmean(p[c] for p in per_class)
-                for c in per_class[0]
-            } if all(per_class) else None)
+            per_class=quality._mean_per_class(dirs))
     return out
 
 
@@ -277,8 +273,8 @@ def run(args):
     # ones, each with the seeds it has.
     ablations = {}
     for name, spec in ABLATIONS.items():
-        iters = quality._max_iters(configs['mosaickd'],
-                                   base + spec['options'](cfg))
+        change = spec['options'](cfg)
+        iters = quality._max_iters(configs['mosaickd'], base + change)
         seeds = _finished_seeds(osp.join(work_dir, name), iters, metric)
         if not seeds:
             continue
@@ -286,20 +282,16 @@ def run(args):
         curves = [
             quality.metric_history(d, metric, all_runs=True) for d in dirs
         ]
-        per_class = [quality._per_class_iou(d) for d in dirs]
         ablations[name] = dict(
             change=spec['change'],
             why=spec['why'],
-            options=spec['options'](cfg),
+            options=change,
             seeds=seeds,
             baseline=_baseline(quality_dir, setting, seeds, max_iters, metric),
             last=statistics.fmean(c[-1][1] for c in curves),
             best=statistics.fmean(max(v for _, v in c) for c in curves),
             curves=curves,
-            per_class={
-                c: statistics.fmean(p[c] for p in per_class)
-                for c in per_class[0]
-            } if all(per_class) else None,
+            per_class=quality._mean_per_class(dirs),
             minutes=sum(quality._read_seconds(d) for d in dirs) / 60)
     report = dict(
         setting=args.setting,

@@ -644,6 +644,21 @@ def _per_class_iou(run_dir: str):
     return None
 
 
+def _cached_coverage(path: str, signature: dict):
+    """The coverage cached in ``path`` if it was measured with
+    ``signature``, else None."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        cached = json.load(f)
+    return cached['coverage'] if cached.get('signature') == signature else None
+
+
+def _cache_coverage(path: str, signature: dict, coverage: dict) -> None:
+    with open(path, 'w') as f:
+        json.dump(dict(signature=signature, coverage=coverage), f, indent=2)
+
+
 def _mosaic_coverage(config: str, options, run_dir: str, max_iters: int,
                      classes) -> dict:
     """How the teacher sees the images of a run's final generator (cached
@@ -651,11 +666,9 @@ def _mosaic_coverage(config: str, options, run_dir: str, max_iters: int,
     ckpt = osp.join(run_dir, f'iter_{max_iters}.pth')
     path = osp.join(run_dir, 'mosaic_coverage.json')
     signature = dict(checkpoint_mtime=osp.getmtime(ckpt))
-    if osp.isfile(path):
-        with open(path) as f:
-            cached = json.load(f)
-        if cached.get('signature') == signature:
-            return cached['coverage']
+    cached = _cached_coverage(path, signature)
+    if cached is not None:
+        return cached
     import torch
     from mmengine.registry import init_default_scope
 
@@ -673,9 +686,20 @@ def _mosaic_coverage(config: str, options, run_dir: str, max_iters: int,
         coverage = synthetic_coverage(model, num_images=512)
     coverage['classes'] = list(classes)
     coverage['dense'] = 'decode_head' in cfg.model.teacher
-    with open(path, 'w') as f:
-        json.dump(dict(signature=signature, coverage=coverage), f, indent=2)
+    _cache_coverage(path, signature, coverage)
     return coverage
+
+
+def _mean_per_class(run_dirs):
+    """Per-class IoU (``_per_class_iou``) averaged over runs, or None unless
+    every run printed a table."""
+    tables = [_per_class_iou(d) for d in run_dirs]
+    if not all(tables):
+        return None
+    return {
+        name: statistics.fmean(t[name] for t in tables)
+        for name in tables[0]
+    }
 
 
 def _coverage(config: str, options, path: str, max_images: int) -> dict:
@@ -685,11 +709,9 @@ def _coverage(config: str, options, path: str, max_images: int) -> dict:
         o.split('=', 1)[1] for o in options
         if o.startswith('model.teacher_ckpt='))
     signature['teacher_mtime'] = osp.getmtime(teacher_ckpt)
-    if osp.isfile(path):
-        with open(path) as f:
-            cached = json.load(f)
-        if cached.get('signature') == signature:
-            return cached['coverage']
+    cached = _cached_coverage(path, signature)
+    if cached is not None:
+        return cached
     import torch
     from mmengine.registry import init_default_scope
 
@@ -707,8 +729,7 @@ def _coverage(config: str, options, path: str, max_images: int) -> dict:
     coverage = teacher_coverage(model, dataset, max_images=max_images)
     coverage['classes'] = list(classes)
     coverage['dense'] = 'decode_head' in cfg.model.teacher
-    with open(path, 'w') as f:
-        json.dump(dict(signature=signature, coverage=coverage), f, indent=2)
+    _cache_coverage(path, signature, coverage)
     return coverage
 
 
@@ -833,12 +854,9 @@ def run(args):
             best=_stats([max(v for _, v in c) for c in curves]),
             curves=curves,
             minutes=sum(seconds[(method, s)] for s in args.seeds) / 60)
-        per_class = [_per_class_iou(d) for d in run_dirs]
-        if all(per_class):
-            report['methods'][method]['per_class'] = {
-                name: statistics.fmean(p[name] for p in per_class)
-                for name in per_class[0]
-            }
+        per_class = _mean_per_class(run_dirs)
+        if per_class:
+            report['methods'][method]['per_class'] = per_class
         if method != 'kd_ood' and report.get('coverage'):
             report['methods'][method]['mosaic_coverage'] = _mosaic_coverage(
                 configs[method], opts, run_dirs[0],
