@@ -19,7 +19,9 @@ train_dataloader = dict(
 optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
-    generator={{_base_.optim_wrapper.generator}},
-    student={{_base_.optim_wrapper.student}})
+    generator=_base_.optim_wrapper.generator,
+    student=_base_.optim_wrapper.student)
 param_scheduler = dict(
-    _delete_=True, generator={{_base_.cosine}}, student={{_base_.cosine}})
+    _delete_=True,
+    generator=_base_.param_scheduler.generator,
+    student=_base_.param_scheduler.student)

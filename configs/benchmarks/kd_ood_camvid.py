@@ -13,8 +13,8 @@ train_dataloader = dict(batch_size=2 * 16 * 5)
 optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
-    student=dict(optimizer={{_base_.student_sgd}}))
-param_scheduler = dict(_delete_=True, student={{_base_.cosine}})
+    student=_base_.optim_wrapper.student)
+param_scheduler = dict(_delete_=True, student=_base_.param_scheduler.student)
 # No generator, so no mosaics (the checkpoint, random-state and SIGTERM
 # hooks are added by tools/train.py for every training run).
 custom_hooks = []

@@ -3,7 +3,7 @@
 # (no CamVid frame, no label). Give the teacher with --cfg-options
 #   model.teacher_ckpt=work_dirs/teacher_camvid/iter_1600.pth
 # (and the data folders, see ./_base_/camvid.py).
-_base_ = ['../_base_/default_runtime.py', './_base_/camvid.py']
+_base_ = ['../_base_/mosaickd_small.py', './_base_/camvid.py']
 
 data_preparation = dict(
     train_dataloader='a folder of unlabeled photos (any tree of .jpg/.png '
@@ -19,56 +19,38 @@ student_steps = 5
 max_iters = 60
 
 model = dict(
-    type='MosaicKD',
-    teacher={{_base_.teacher}},
-    student={{_base_.student}},
-    teacher_ckpt=None,  # --cfg-options model.teacher_ckpt=PATH
+    teacher=_base_.teacher,
+    student=_base_.student,
     # 96x128 images, from 6x8 through 4 upsamplings, 256 -> 16 channels.
     generator=dict(
-        type='DCGANGenerator',
-        img_size={{_base_.crop_size}},
+        img_size=_base_.crop_size,
         out_channels=3,
-        latent_dim=100,
         base_channels=16,
         num_upsamples=4),
     # 3 stride-2 layers: each logit judges a 22x22-pixel patch (12x16
     # logits a crop), about a car or a pedestrian in a 96x128 crop (a
     # quarter of its height) while road, buildings and sky span many
     # patches: like the official 10-pixel patches, a part of an object.
-    discriminator=dict(
-        type='PatchDiscriminator',
-        in_channels=3,
-        base_channels=32,
-        num_downsamples=3),
-    loss_weights=dict(adv=1.0, align=1.0, local=1.0, balance=10.0),
-    student_loss=dict(type='KLDivergenceLoss', temperature=1.0),
+    discriminator=dict(in_channels=3, base_channels=32, num_downsamples=3),
     student_steps=student_steps,
     synthetic_batch_size=synthetic_batch_size)
 
 train_dataloader = dict(
     # D's real batch, then one OOD chunk per student step.
     batch_size=synthetic_batch_size * (student_steps + 1),
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='OODDataset',
-        source={{_base_.ood_source}},
-        real_pipeline={{_base_.ood_real_pipeline}},
-        student_pipeline={{_base_.ood_student_pipeline}}))
+        source=_base_.ood_source,
+        real_pipeline=_base_.ood_real_pipeline,
+        student_pipeline=_base_.ood_student_pipeline))
 
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10)
-adam = dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))
+train_cfg = dict(max_iters=max_iters, val_interval=10)
 # The student optimiser of all three CamVid methods (KD on OOD and DFAD use
 # the same): the paper's SGD, lr 0.1, momentum 0.9. In a short KD-on-OOD
 # trial (150 updates) it taught this 1.4M-parameter UNet faster than the
 # segmentation demo's Adam 3e-3, which suits the demo's far smaller UNets.
-student_sgd = dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)
-optim_wrapper = dict(
-    constructor='PlayerOptimWrapperConstructor',
-    generator=dict(optimizer=adam),
-    discriminator=dict(optimizer=adam),
-    student=dict(optimizer=student_sgd))
+# It is the base's (../_base_/mosaickd_small.py), named here.
+student_sgd = _base_.optim_wrapper.student.optimizer
 cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=30))

@@ -8,16 +8,16 @@
 # re-weighted.
 _base_ = ['../_base_/default_runtime.py', './_base_/camvid.py']
 
-model = {{_base_.teacher}}
+model = _base_.teacher
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='CamVidDataset',
-        data_root={{_base_.camvid_root}},
+        data_root=_base_.camvid_root,
         split='train',
-        pipeline={{_base_.train_pipeline}}))
+        pipeline=_base_.train_pipeline))
 max_iters = 1600
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=400)

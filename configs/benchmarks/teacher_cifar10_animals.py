@@ -1,16 +1,16 @@
 # Teacher of the CIFAR-10 benchmark: the six animal classes, supervised.
 _base_ = ['../_base_/default_runtime.py', './_base_/cifar10_animals.py']
 
-model = {{_base_.teacher}}
+model = _base_.teacher
 train_dataloader = dict(
     batch_size=128,
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='ClassFolderSubset',
-        data_root={{_base_.cifar10_root}},
+        data_root=_base_.cifar10_root,
         split='train',
-        classes={{_base_.animals}},
+        classes=_base_.animals,
         pipeline=[
             dict(type='mmpretrain.LoadImageFromFile'),
             dict(type='mmpretrain.RandomCrop', crop_size=32, padding=4),

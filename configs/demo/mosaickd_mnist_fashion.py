@@ -1,44 +1,29 @@
 # MosaicKD on the demo: distil the MNIST teacher into a 4x smaller student
 # using only Fashion-MNIST images (no MNIST image, no label).
-_base_ = ['../_base_/default_runtime.py', './_base_/mnist_fashion.py']
+_base_ = ['../_base_/mosaickd_small.py', './_base_/mnist_fashion.py']
 
 synthetic_batch_size = 64
 student_steps = 5
 max_iters = 400
 
 model = dict(
-    type='MosaicKD',
-    teacher={{_base_.teacher}},
-    student={{_base_.student}},
-    teacher_ckpt=None,  # --cfg-options model.teacher_ckpt=PATH
+    teacher=_base_.teacher,
+    student=_base_.student,
     generator=dict(
-        type='DCGANGenerator',
-        img_size=28,
-        out_channels=1,
-        latent_dim=100,
-        base_channels=16,
-        num_upsamples=2),
-    discriminator=dict(
-        type='PatchDiscriminator',
-        in_channels=1,
-        base_channels=32,
-        num_downsamples=2),
-    loss_weights=dict(adv=1.0, align=1.0, local=1.0, balance=10.0),
-    student_loss=dict(type='KLDivergenceLoss', temperature=1.0),
+        img_size=28, out_channels=1, base_channels=16, num_upsamples=2),
+    discriminator=dict(in_channels=1, base_channels=32, num_downsamples=2),
     student_steps=student_steps,
     synthetic_batch_size=synthetic_batch_size)
 
 ood_source = dict(
     _scope_='mmpretrain',
     type='FashionMNIST',
-    data_root={{_base_.fashion_root}},
+    data_root=_base_.fashion_root,
     split='train',
     pipeline=[])
 train_dataloader = dict(
     # D's real batch, then one OOD chunk per student step.
     batch_size=synthetic_batch_size * (student_steps + 1),
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='OODDataset',
         source=ood_source,
@@ -49,15 +34,7 @@ train_dataloader = dict(
             dict(type='mmpretrain.PackInputs')
         ]))
 
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=50)
-adam = dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))
-optim_wrapper = dict(
-    constructor='PlayerOptimWrapperConstructor',
-    generator=dict(optimizer=adam),
-    discriminator=dict(optimizer=adam),
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
+train_cfg = dict(max_iters=max_iters, val_interval=50)
 cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=100))

@@ -14,5 +14,5 @@ train_dataloader = dict(batch_size=2 * 32 * 5)
 optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
-    student=dict(optimizer={{_base_.student_adam}}))
-param_scheduler = dict(_delete_=True, student={{_base_.cosine}})
+    student=_base_.optim_wrapper.student)
+param_scheduler = dict(_delete_=True, student=_base_.param_scheduler.student)

@@ -2,7 +2,7 @@
 # 2.5x smaller mmseg UNet using only the Fashion-MNIST canvases (no MNIST
 # image, no label). Give the teacher with --cfg-options
 #   model.teacher_ckpt=work_dirs/seg_teacher_mnist_canvas/iter_1000.pth
-_base_ = ['../_base_/default_runtime.py', './_base_/mnist_canvas.py']
+_base_ = ['../_base_/mosaickd_small.py', './_base_/mnist_canvas.py']
 
 synthetic_batch_size = 32
 student_steps = 5
@@ -15,23 +15,15 @@ max_iters = 240
 
 model = dict(
     _scope_='mmmosaic',
-    type='MosaicKD',
-    teacher={{_base_.teacher}},
-    student={{_base_.student}},
-    teacher_ckpt=None,
+    teacher=_base_.teacher,
+    student=_base_.student,
     generator=dict(
-        type='DCGANGenerator',
-        img_size={{_base_.canvas_size}},
+        img_size=_base_.canvas_size,
         out_channels=1,
-        latent_dim=100,
         base_channels=16,
         num_upsamples=3),
     # 3 stride-2 layers: 22x22-pixel patches (a digit is about 20x20).
-    discriminator=dict(
-        type='PatchDiscriminator',
-        in_channels=1,
-        base_channels=16,
-        num_downsamples=3),
+    discriminator=dict(in_channels=1, base_channels=16, num_downsamples=3),
     # Ours: balance 1 instead of the paper's 10. The balance term pools the
     # teacher's prediction over batch AND pixels, so its optimum (uniform
     # over 11 classes) means 91% digit-stroke pixels, while the in-domain
@@ -40,20 +32,17 @@ model = dict(
     # that the patch discriminator rejected ever more easily; at 1 the
     # mosaics keep the canvases' layout (15% bright pixels). The paper's
     # weight was set for one label per image.
-    loss_weights=dict(adv=1.0, align=1.0, local=1.0, balance=1.0),
-    student_loss=dict(type='KLDivergenceLoss', temperature=1.0),
+    loss_weights=dict(balance=1.0),
     student_steps=student_steps,
     synthetic_batch_size=synthetic_batch_size)
 
 ood_source = dict(
     type='UnlabeledImageFolder',
-    data_root={{_base_.ood_root}},
+    data_root=_base_.ood_root,
     pipeline=[dict(type='LoadImageFromFile', color_type='grayscale')])
 train_dataloader = dict(
     # D's real batch, then one OOD chunk per student step.
     batch_size=synthetic_batch_size * (student_steps + 1),
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='OODDataset',
         source=ood_source,
@@ -63,18 +52,12 @@ train_dataloader = dict(
             dict(type='mmseg.PackSegInputs')
         ]))
 
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=80)
-adam = dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))
+train_cfg = dict(max_iters=max_iters, val_interval=80)
 # Ours, for the demo only: the official student optimiser (SGD, lr 0.1)
 # taught these tiny UNets nothing in a few hundred updates, even on
 # in-domain images; Adam learns them. KD-on-OOD uses the same.
 student_adam = dict(type='Adam', lr=3e-3)
-optim_wrapper = dict(
-    constructor='PlayerOptimWrapperConstructor',
-    generator=dict(optimizer=adam),
-    discriminator=dict(optimizer=adam),
-    student=dict(optimizer=student_adam))
+optim_wrapper = dict(student=dict(_delete_=True, optimizer=student_adam))
 cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
 param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=80))

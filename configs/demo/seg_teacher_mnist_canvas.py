@@ -2,14 +2,14 @@
 # labels on the MNIST canvases (supervised, plain mmseg training).
 _base_ = ['../_base_/default_runtime.py', './_base_/mnist_canvas.py']
 
-model = {{_base_.teacher}}
+model = _base_.teacher
 train_dataloader = dict(
     batch_size=32,
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type='MNISTCanvasDataset',
-        data_root={{_base_.canvas_root}},
+        data_root=_base_.canvas_root,
         data_prefix=dict(
             img_path='images/train', seg_map_path='annotations/train'),
         pipeline=[

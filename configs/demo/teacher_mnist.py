@@ -1,7 +1,7 @@
 # The demo's teacher: a small CNN trained on MNIST with labels (supervised).
 _base_ = ['../_base_/default_runtime.py', './_base_/mnist_fashion.py']
 
-model = {{_base_.teacher}}
+model = _base_.teacher
 train_dataloader = dict(
     batch_size=128,
     num_workers=0,
@@ -9,7 +9,7 @@ train_dataloader = dict(
     dataset=dict(
         _scope_='mmpretrain',
         type='MNIST',
-        data_root={{_base_.mnist_root}},
+        data_root=_base_.mnist_root,
         split='train',
         pipeline=[
             dict(type='RandomCrop', crop_size=28, padding=2),

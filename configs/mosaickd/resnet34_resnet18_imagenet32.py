@@ -27,9 +27,11 @@
 # Ours: 20 epochs of the OOD subset instead of the paper's 200 (200 epochs of
 # 1.28 million images would be a million iterations); the teacher's recipe
 # (configs/teachers/).
+# The CIFAR-100 recipe with Places365 at 32x32 as the OOD data
+# (./_base_/mosaickd_cifar100_places365.py); the task, its OOD subset and
+# its schedule are this file's.
 _base_ = [
-    './_base_/mosaickd_cifar100.py',
-    '../_base_/datasets/ood_places365.py',
+    './_base_/mosaickd_cifar100_places365.py',
     '../_base_/models/resnet34_resnet18_imagenet32.py',
 ]
 
@@ -37,7 +39,6 @@ teacher_config = 'configs/teachers/resnet34_imagenet32.py'
 in_domain_data = ('unzip Imagenet32_train.zip -d data/imagenet32; unzip '
                   'Imagenet32_val.zip -d data/imagenet32')
 data_preparation = dict(
-    train_dataloader=_base_.places365_preparation.format(size=32),
     val_dataloader=in_domain_data,
     test_dataloader=in_domain_data,
     teacher_ckpt=f'python tools/train.py {teacher_config}')
@@ -48,27 +49,17 @@ max_iters = 20 * iters_per_epoch
 val_interval = 5 * iters_per_epoch
 
 model = dict(
-    teacher=_base_.resnet34_imagenet32,
-    student=_base_.resnet18_imagenet32,
-)
+    teacher=_base_.resnet34_imagenet32, student=_base_.resnet18_imagenet32)
 train_dataloader = dict(
     dataset=dict(
-        _base_.places365_32_ood,
         subset_file='data/ood_subsets/places365_32_resnet34_imagenet32.json'))
 val_dataloader = dict(_base_.imagenet32_val, _delete_=True)
 test_dataloader = val_dataloader
 
-param_scheduler = {
-    player: [
-        dict(
-            type='CosineAnnealingLR',
-            T_max=max_iters,
-            eta_min=0,
-            by_epoch=False,
-            begin=0,
-            end=max_iters)
-    ]
-    for player in ('generator', 'discriminator', 'student')
-}
 train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 default_hooks = dict(checkpoint=dict(interval=val_interval))
+# The base's cosine schedule of each player, over this run's max_iters.
+param_scheduler = {
+    player: [dict(cosine, T_max=max_iters, end=max_iters)]
+    for player, [cosine] in _base_.param_scheduler.items()
+}

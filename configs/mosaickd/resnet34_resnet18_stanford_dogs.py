@@ -30,17 +30,12 @@
 # for 32x32); the discriminator has 3 stride-2 layers (22x22-pixel patches on
 # 64x64 images, about the patch / image ratio of the official 10-pixel patches
 # on 32x32); the teacher's recipe (configs/teachers/).
-_base_ = [
-    './_base_/mosaickd_cifar100.py',
-    '../_base_/datasets/ood_places365.py',
-    '../_base_/models/resnet34_resnet18_fine_grained.py',
-]
+_base_ = ['./_base_/mosaickd_fine_grained_64.py']
 
 teacher_config = 'configs/teachers/resnet34_stanford_dogs.py'
 in_domain_data = ('mkdir -p data/StanfordDogs; tar xf images.tar -C '
                   'data/StanfordDogs; tar xf lists.tar -C data/StanfordDogs')
 data_preparation = dict(
-    train_dataloader=_base_.places365_preparation.format(size=64),
     val_dataloader=in_domain_data,
     test_dataloader=in_domain_data,
     teacher_ckpt=f'python tools/train.py {teacher_config}')
@@ -52,28 +47,18 @@ val_interval = 5 * iters_per_epoch
 
 model = dict(
     teacher=_base_.resnet34_stanford_dogs,
-    student=_base_.resnet18_stanford_dogs,
-    generator=dict(img_size=64, num_upsamples=3),
-    discriminator=dict(num_downsamples=3))
+    student=_base_.resnet18_stanford_dogs)
 train_dataloader = dict(
     dataset=dict(
-        _base_.places365_64_ood,
         subset_file='data/ood_subsets/places365_64_resnet34_stanford_dogs.json'
     ))
 val_dataloader = dict(_base_.stanford_dogs_test, _delete_=True)
 test_dataloader = val_dataloader
 
-param_scheduler = {
-    player: [
-        dict(
-            type='CosineAnnealingLR',
-            T_max=max_iters,
-            eta_min=0,
-            by_epoch=False,
-            begin=0,
-            end=max_iters)
-    ]
-    for player in ('generator', 'discriminator', 'student')
-}
 train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 default_hooks = dict(checkpoint=dict(interval=val_interval))
+# The base's cosine schedule of each player, over this run's max_iters.
+param_scheduler = {
+    player: [dict(cosine, T_max=max_iters, end=max_iters)]
+    for player, [cosine] in _base_.param_scheduler.items()
+}

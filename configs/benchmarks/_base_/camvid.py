@@ -16,6 +16,8 @@
 #
 # No pretrained weights can be downloaded here: teacher and student are
 # trained from scratch (pretrained=None, no init_cfg that fetches weights).
+_base_ = ['../../_base_/models/seg_unet.py']
+
 custom_imports = dict(
     imports=['mmmosaic.datasets.camvid'], allow_failed_imports=False)
 camvid_root = 'data/camvid'
@@ -46,30 +48,17 @@ data_preprocessor = dict(
     # The UNets below downsample 4 times: evaluation frames (120 high) are
     # padded to a multiple of 16; mmseg crops the padding off again.
     test_cfg=dict(size_divisor=16))
-norm_cfg = dict(type='BN', requires_grad=True)
-# PyTorch's default conv initialisation for the decode head (as in the
-# segmentation demo): mmseg's N(0, 0.01) for conv_seg learns more slowly.
-head_init = dict(
-    type='Kaiming',
-    layer='Conv2d',
-    a=5**0.5,
-    mode='fan_in',
-    nonlinearity='leaky_relu',
-    distribution='uniform')
 
 
 def _unet(width):
     # mmseg UNet with 5 stages (full resolution down to 1/16: a 96x128
     # crop ends at 6x8, so the deepest features see the whole crop) and an
     # FCN head at full resolution (poles and signs are 1-3 pixels wide at
-    # this scale). Parameters grow with width**2.
+    # this scale). Parameters grow with width**2. Merged into the UNet of
+    # ../../_base_/models/seg_unet.py (norm, upsampling, head, init).
     return dict(
-        _scope_='mmseg',
-        type='EncoderDecoder',
         data_preprocessor=data_preprocessor,
-        pretrained=None,
         backbone=dict(
-            type='UNet',
             in_channels=3,
             base_channels=width,
             num_stages=5,
@@ -78,29 +67,13 @@ def _unet(width):
             dec_num_convs=(1, 1, 1, 1),
             downsamples=(True, True, True, True),
             enc_dilations=(1, 1, 1, 1, 1),
-            dec_dilations=(1, 1, 1, 1),
-            norm_cfg=norm_cfg,
-            upsample_cfg=dict(type='InterpConv'),
-            init_cfg=None),
+            dec_dilations=(1, 1, 1, 1)),
         decode_head=dict(
-            type='FCNHead',
             in_channels=width,
             in_index=4,
             channels=width,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.0,
             num_classes=num_classes,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            init_cfg=head_init,
-            loss_decode=dict(
-                type='CrossEntropyLoss',
-                use_sigmoid=False,
-                avg_non_ignore=True,
-                loss_weight=1.0)),
-        train_cfg=dict(),
-        test_cfg=dict(mode='whole'))
+            loss_decode=dict(avg_non_ignore=True)))
 
 
 teacher = _unet(32)

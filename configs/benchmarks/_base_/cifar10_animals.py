@@ -21,36 +21,29 @@ data_preprocessor = dict(
     to_rgb=True,
     num_classes=6)
 
+
+def _classifier(channels):
+    # mmmosaic's SmallConvNet (two convs a stage) and a linear head.
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        data_preprocessor=data_preprocessor,
+        backbone=dict(
+            type='mmmosaic.SmallConvNet',
+            in_channels=3,
+            channels=channels,
+            convs_per_stage=2),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=6,
+            in_channels=channels[-1],
+            loss=dict(type='CrossEntropyLoss')))
+
+
 # A VGG-like teacher (about 290k parameters) and a student with half its
 # width (about 1/4 of its parameters).
-teacher = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    data_preprocessor=data_preprocessor,
-    backbone=dict(
-        type='mmmosaic.SmallConvNet',
-        in_channels=3,
-        channels=(32, 64, 128),
-        convs_per_stage=2),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=6,
-        in_channels=128,
-        loss=dict(type='CrossEntropyLoss')))
-student = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    data_preprocessor=data_preprocessor,
-    backbone=dict(
-        type='mmmosaic.SmallConvNet',
-        in_channels=3,
-        channels=(16, 32, 64),
-        convs_per_stage=2),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=6,
-        in_channels=64,
-        loss=dict(type='CrossEntropyLoss')))
+teacher = _classifier((32, 64, 128))
+student = _classifier((16, 32, 64))
 
 animals_test = dict(
     batch_size=500,

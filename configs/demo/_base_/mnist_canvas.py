@@ -2,8 +2,10 @@
 # 1-3 MNIST digits, per-pixel labels background + 10 digit classes (strokes
 # brighter than 127). Out-of-domain data: the same canvases made of
 # Fashion-MNIST items, no labels. Both are written by
-# mmmosaic.datasets.mnist_canvas.build_canvas_dataset (seconds, idempotent)
-# from the IDX files of tools/dataset_converters/fetch_mnist.py.
+# tools/dataset_converters/mnist_canvas.py (seconds, idempotent) from the
+# IDX files of tools/dataset_converters/fetch_mnist.py.
+_base_ = ['../../_base_/models/seg_unet.py']
+
 # Registers MNISTCanvasDataset even where mmmosaic.datasets does not
 # import it.
 custom_imports = dict(
@@ -11,8 +13,7 @@ custom_imports = dict(
 canvas_root = 'data/mnist_canvas'
 ood_root = canvas_root + '/ood'
 canvas_size = 48
-_build = ('python -c "from mmmosaic.datasets.mnist_canvas import '
-          "build_canvas_dataset; build_canvas_dataset('data/mnist_canvas')\"")
+_build = 'python tools/dataset_converters/mnist_canvas.py'
 data_preparation = dict(
     train_dataloader=_build, val_dataloader=_build, test_dataloader=_build)
 
@@ -27,30 +28,17 @@ data_preprocessor = dict(
     pad_val=0,
     seg_pad_val=255,
     size=(canvas_size, canvas_size))
-norm_cfg = dict(type='BN', requires_grad=True)
-# PyTorch's default conv initialisation for the decode head: with mmseg's
-# default N(0, 0.01) for conv_seg the digit classes were learned several
-# times more slowly in our runs.
-head_init = dict(
-    type='Kaiming',
-    layer='Conv2d',
-    a=5**0.5,
-    mode='fan_in',
-    nonlinearity='leaky_relu',
-    distribution='uniform')
 
 
 def _unet(width, context_convs):
     # mmseg UNet with 3 stages: full, 1/2 and 1/4 resolution; the 1/4 stage
     # stacks dilated convs (dilation 4) so each pixel sees a whole digit.
-    # FCN head at full resolution: the strokes are 2-3 pixels wide.
+    # FCN head at full resolution: the strokes are 2-3 pixels wide. Merged
+    # into the UNet of ../../_base_/models/seg_unet.py (norm, upsampling,
+    # head, init).
     return dict(
-        _scope_='mmseg',
-        type='EncoderDecoder',
         data_preprocessor=data_preprocessor,
-        pretrained=None,
         backbone=dict(
-            type='UNet',
             in_channels=1,
             base_channels=width,
             num_stages=3,
@@ -59,31 +47,15 @@ def _unet(width, context_convs):
             dec_num_convs=(1, 1),
             downsamples=(True, True),
             enc_dilations=(1, 1, 4),
-            dec_dilations=(1, 1),
-            norm_cfg=norm_cfg,
-            upsample_cfg=dict(type='InterpConv'),
-            init_cfg=None),
+            dec_dilations=(1, 1)),
         decode_head=dict(
-            type='FCNHead',
             in_channels=width,
             in_index=2,
             channels=width,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.0,
             num_classes=num_classes,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            init_cfg=head_init,
             # Only used when the teacher is trained with labels: digit
             # strokes are ~5% of the pixels, so background weighs 0.2.
-            loss_decode=dict(
-                type='CrossEntropyLoss',
-                use_sigmoid=False,
-                class_weight=[0.2] + [1.0] * 10,
-                loss_weight=1.0)),
-        train_cfg=dict(),
-        test_cfg=dict(mode='whole'))
+            loss_decode=dict(class_weight=[0.2] + [1.0] * 10)))
 
 
 teacher = _unet(16, 3)  # 126k parameters

@@ -16,27 +16,24 @@ data_preprocessor = dict(
     std=[78.57],
     num_classes=10)
 
-teacher = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    data_preprocessor=data_preprocessor,
-    backbone=dict(type='mmmosaic.SmallConvNet', channels=(16, 32, 64)),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=64,
-        loss=dict(type='CrossEntropyLoss')))
+
+def _classifier(channels):
+    # mmmosaic's SmallConvNet and a linear head.
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        data_preprocessor=data_preprocessor,
+        backbone=dict(type='mmmosaic.SmallConvNet', channels=channels),
+        head=dict(
+            type='LinearClsHead',
+            num_classes=10,
+            in_channels=channels[-1],
+            loss=dict(type='CrossEntropyLoss')))
+
+
+teacher = _classifier((16, 32, 64))
 # About 1/4 of the teacher's parameters.
-student = dict(
-    _scope_='mmpretrain',
-    type='ImageClassifier',
-    data_preprocessor=data_preprocessor,
-    backbone=dict(type='mmmosaic.SmallConvNet', channels=(8, 16, 32)),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=32,
-        loss=dict(type='CrossEntropyLoss')))
+student = _classifier((8, 16, 32))
 
 mnist_test = dict(
     batch_size=500,

@@ -1,7 +1,8 @@
 # MosaicKD on CIFAR-100 with CIFAR-10 as out-of-domain data (Fang et al.,
 # NeurIPS 2021): everything but the teacher and the student, which each
 # setting's config adds. The values are the ones the paper's numbers were
-# produced with (see the MosaicKD spec), not the official script's defaults.
+# produced with (the paper's loss weights and schedule), not the official
+# script's command-line defaults.
 _base_ = [
     '../../_base_/default_runtime.py',
     '../../_base_/datasets/cifar100_ood_cifar10.py',
