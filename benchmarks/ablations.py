@@ -23,9 +23,13 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import quality  # noqa: E402
-from quality import ROOT, SETTINGS, say  # noqa: E402
+from quality import ROOT, SETTINGS  # noqa: E402
 
 from mmmosaic import cli  # noqa: E402
+from mmmosaic.utils.runs import metric_history, say  # noqa: E402
+
+#: This script's log prefix, ``[ablations] ...``.
+TOOL = 'ablations'
 
 
 def _patches(cfg) -> int:
@@ -148,8 +152,7 @@ def _baseline(quality_dir: str, setting: dict, seeds, max_iters: dict,
                     'compare with it).')
         out[method] = dict(
             last=statistics.fmean(
-                quality.metric_history(d, metric, all_runs=True)[-1][1]
-                for d in dirs),
+                metric_history(d, metric, all_runs=True)[-1][1] for d in dirs),
             per_class=quality._mean_per_class(dirs))
     return out
 
@@ -251,21 +254,34 @@ def run(args):
 
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     start = time.time()
-    runs = {}
+    # Every run, its folder and length; a run dir made with other settings
+    # is refused before anything trains.
+    runs = []
+    for name in args.ablations:
+        change = ABLATIONS[name]['options'](cfg)
+        for seed in args.seeds:
+            opts = base + change + [f'randomness.seed={seed}']
+            runs.append(
+                dict(
+                    label=f'{name}/seed{seed}',
+                    run_dir=osp.join(work_dir, name, f'seed{seed}'),
+                    options=opts,
+                    max_iters=quality._max_iters(configs['mosaickd'], opts)))
+    quality._check_signatures(
+        (r['run_dir'], configs['mosaickd'], r['options']) for r in runs)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = {}
-        for name in args.ablations:
-            change = ABLATIONS[name]['options'](cfg)
-            for seed in args.seeds:
-                opts = base + change + [f'randomness.seed={seed}']
-                run_dir = osp.join(work_dir, name, f'seed{seed}')
-                runs[(name, seed)] = (run_dir, change)
-                future = pool.submit(
-                    quality._run, configs['mosaickd'], run_dir, opts,
-                    f'{name}/seed{seed}',
-                    quality._max_iters(configs['mosaickd'],
-                                       opts), threads, metric)
-                futures[future] = (name, seed)
+        futures = [
+            pool.submit(
+                quality._run,
+                configs['mosaickd'],
+                r['run_dir'],
+                r['options'],
+                r['label'],
+                r['max_iters'],
+                threads,
+                metric,
+                tool=TOOL) for r in runs
+        ]
         for future in concurrent.futures.as_completed(futures):
             future.result()
 
@@ -279,9 +295,7 @@ def run(args):
         if not seeds:
             continue
         dirs = [osp.join(work_dir, name, f'seed{s}') for s in seeds]
-        curves = [
-            quality.metric_history(d, metric, all_runs=True) for d in dirs
-        ]
+        curves = [metric_history(d, metric, all_runs=True) for d in dirs]
         ablations[name] = dict(
             change=spec['change'],
             why=spec['why'],
@@ -306,7 +320,7 @@ def run(args):
         f.write(markdown)
     print()
     print(markdown)
-    say(f'wrote {work_dir}/ablations.json and ablations.md')
+    say(TOOL, f'wrote {work_dir}/ablations.json and ablations.md')
     return report
 
 

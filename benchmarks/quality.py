@@ -34,13 +34,17 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'demo'))
-from demo_utils import metric_history, say, table, train  # noqa: E402
+sys.path.insert(0, ROOT)
 from mmengine.config import Config  # noqa: E402
 
 from mmmosaic import cli  # noqa: E402
-from mmmosaic.apis import load_config, parse_cfg_options  # noqa: E402
+from mmmosaic.cli import parse_cfg_options  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
+from mmmosaic.runtime import load_config  # noqa: E402
+from mmmosaic.utils.runs import metric_history, say, table, train  # noqa: E402
+
+#: This script's log prefix, ``[quality] ...``.
+TOOL = 'quality'
 
 METHODS = ('kd_ood', 'dfad', 'dfq', 'mosaickd')
 #: What runs without --methods. DFQ costs as much as DFAD (a second
@@ -307,21 +311,32 @@ def _finished(work_dir: str, max_iters: int, metric: str) -> bool:
         for step, _ in metric_history(work_dir, metric, all_runs=True))
 
 
-def _check_signature(work_dir: str, config: str, options) -> None:
-    """Refuse to reuse or resume a run made with other settings."""
-    path = osp.join(work_dir, 'benchmark_run.json')
-    mine = dict(config=config, options=list(options))
-    if osp.isfile(path):
+def _check_signatures(runs) -> None:
+    """Refuse to reuse or resume a run made with other settings.
+
+    ``runs`` holds (work dir, config, options) of every run a call may
+    train; checked before the first one starts, so that a refusal comes
+    at once, not after hours of training of the others.
+    """
+    for work_dir, config, options in runs:
+        path = osp.join(work_dir, 'benchmark_run.json')
+        if not osp.isfile(path):
+            continue
         with open(path) as f:
             theirs = json.load(f)
-        if theirs != mine:
+        if theirs != dict(config=config, options=list(options)):
             _fail(f'{work_dir} holds a run of {theirs["config"]} with options '
                   f'{theirs["options"]}, not this one; pass --fresh or '
                   'another --work-dir.')
-    else:
+
+
+def _record_signature(work_dir: str, config: str, options) -> None:
+    """Write the settings of a run (``_check_signatures`` reads them)."""
+    path = osp.join(work_dir, 'benchmark_run.json')
+    if not osp.isfile(path):
         os.makedirs(work_dir, exist_ok=True)
         with open(path, 'w') as f:
-            json.dump(mine, f, indent=2)
+            json.dump(dict(config=config, options=list(options)), f, indent=2)
 
 
 def _run_dir(work_dir: str, setting: dict, name: str, seed=None) -> str:
@@ -339,24 +354,33 @@ def _run_dir(work_dir: str, setting: dict, name: str, seed=None) -> str:
     return osp.join(work_dir, name, f'seed{seed}')
 
 
-def _run(config, work_dir, options, label, max_iters, threads,
-         metric) -> tuple:
-    """Train unless finished; resume an interrupted run.
+def _run(config,
+         work_dir,
+         options,
+         label,
+         max_iters,
+         threads,
+         metric,
+         tool=TOOL) -> tuple:
+    """Train unless finished; resume an interrupted run. The caller has
+    checked its signature (``_check_signatures``); ``tool`` names the
+    calling script in the log.
 
     Returns the run's training seconds and whether this call trained.
     """
-    _check_signature(work_dir, config, options)
+    _record_signature(work_dir, config, options)
     if _finished(work_dir, max_iters, metric):
-        say(f'{label}: reusing the finished run in {work_dir}')
+        say(tool, f'{label}: reusing the finished run in {work_dir}')
         return _read_seconds(work_dir), False
     args = []
     if glob.glob(osp.join(work_dir, 'iter_*.pth')):
         args.append('--resume')
-        say(f'{label}: resuming the interrupted run in {work_dir}')
+        say(tool, f'{label}: resuming the interrupted run in {work_dir}')
     seconds = train(
         osp.join(ROOT, config),
         work_dir,
         options,
+        tool=tool,
         label=label,
         args=args,
         env=dict(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)))
@@ -676,7 +700,8 @@ def _mosaic_coverage(config: str, options, run_dir: str, max_iters: int,
     from mmmosaic.analysis import synthetic_coverage
     from mmmosaic.registry import MODELS
     from mmmosaic.utils.checkpoint import load_model_weights
-    say(f'measuring the teacher\'s classes on the generator of {run_dir}')
+    say(TOOL, 'measuring the teacher\'s classes on the generator of '
+        f'{run_dir}')
     cfg = _load(config, options)
     init_default_scope('mmmosaic')
     model = MODELS.build(cfg.model)
@@ -722,7 +747,7 @@ def _coverage(config: str, options, path: str, max_images: int) -> dict:
     torch.set_num_threads(os.cpu_count() or 1)
     cfg = _load(config, options)
     init_default_scope('mmmosaic')
-    say('measuring the teacher\'s class coverage of the OOD images')
+    say(TOOL, 'measuring the teacher\'s class coverage of the OOD images')
     model = MODELS.build(cfg.model)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     classes = DATASETS.build(cfg.val_dataloader.dataset).metainfo['classes']
@@ -770,13 +795,37 @@ def run(args):
     teacher_options = options('teacher') + ['randomness.seed=0'] + list(
         args.teacher_cfg_options)
     teacher_iters = _max_iters(configs['teacher'], teacher_options)
-    say(f'{args.setting}: teacher, then {", ".join(args.methods)} for seeds '
-        f'{args.seeds} ({args.jobs} at a time, {threads} threads each)')
+    teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
+
+    # Every student run, its folder and length.
+    runs = []
+    for seed in args.seeds:
+        for method in args.methods:
+            opts = options(method) + [
+                f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'
+            ] + list(args.cfg_options)
+            runs.append(
+                dict(
+                    method=method,
+                    seed=seed,
+                    options=opts,
+                    run_dir=_run_dir(work_dir, setting, method, seed),
+                    max_iters=_max_iters(configs[method], opts)))
+    # A run dir made with other settings is refused before anything
+    # trains (--coverage-only trains the teacher alone).
+    checked = [(teacher_dir, configs['teacher'], teacher_options)]
+    if not args.coverage_only:
+        checked += [(r['run_dir'], configs[r['method']], r['options'])
+                    for r in runs]
+    _check_signatures(checked)
+
+    say(
+        TOOL, f'{args.setting}: teacher, then {", ".join(args.methods)} for '
+        f'seeds {args.seeds} ({args.jobs} at a time, {threads} threads each)')
     teacher_seconds, trained = _run(configs['teacher'], teacher_dir,
                                     teacher_options, 'teacher', teacher_iters,
                                     os.cpu_count() or 1, metric)
     teacher_history = metric_history(teacher_dir, metric, all_runs=True)
-    teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
 
     ood_method = next((m for m in ('kd_ood', 'mosaickd') if m in configs),
                       None)
@@ -790,29 +839,21 @@ def run(args):
 
     if args.coverage_only:
         print(''.join(_coverage_markdown(coverage())))
-        say(f'wrote {work_dir}/coverage.json')
+        say(TOOL, f'wrote {work_dir}/coverage.json')
         return None
 
-    runs = []
-    for seed in args.seeds:
-        for method in args.methods:
-            opts = options(method) + [
-                f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'
-            ] + list(args.cfg_options)
-            runs.append((method, seed, opts))
     # Longest runs first (MosaicKD, then DFAD, then KD): with several jobs
     # the setting then ends sooner.
-    queue = sorted(runs, key=lambda run: -METHODS.index(run[0]))
+    queue = sorted(runs, key=lambda run: -METHODS.index(run['method']))
     seconds = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {}
-        for method, seed, opts in queue:
-            run_dir = _run_dir(work_dir, setting, method, seed)
-            future = pool.submit(_run, configs[method], run_dir, opts,
-                                 f'{method}/seed{seed}',
-                                 _max_iters(configs[method],
-                                            opts), threads, metric)
-            futures[future] = (method, seed)
+        for r in queue:
+            future = pool.submit(_run, configs[r['method']], r['run_dir'],
+                                 r['options'],
+                                 f'{r["method"]}/seed{r["seed"]}',
+                                 r['max_iters'], threads, metric)
+            futures[future] = (r['method'], r['seed'])
         for future in concurrent.futures.as_completed(futures):
             try:
                 seconds[futures[future]], trained_run = future.result()
@@ -840,7 +881,7 @@ def run(args):
     if ood_method:
         report['coverage'] = coverage()
     for method in args.methods:
-        opts = next(o for m, _, o in runs if m == method)
+        opts = next(r['options'] for r in runs if r['method'] == method)
         run_dirs = [_run_dir(work_dir, setting, method, s) for s in args.seeds]
         curves = [metric_history(d, metric, all_runs=True) for d in run_dirs]
         for run_dir, curve in zip(run_dirs, curves):
@@ -888,7 +929,8 @@ def run(args):
         f.write(markdown)
     print()
     print(markdown)
-    say(f'wrote {work_dir}/results.json, results.md, accuracy.png' +
+    say(
+        TOOL, f'wrote {work_dir}/results.json, results.md, accuracy.png' +
         ''.join(f', {m}' for m in report['mosaics'].values()))
     return report
 

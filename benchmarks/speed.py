@@ -18,6 +18,7 @@ import copy
 import cProfile
 import ctypes
 import gc
+import inspect
 import io
 import json
 import os
@@ -30,7 +31,7 @@ import sys
 import time
 import tracemalloc
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -42,9 +43,10 @@ from plain_loop import PlainMosaicKD, make_loader  # noqa: E402
 
 import mmmosaic.models.algorithms.mosaickd as mosaickd_module  # noqa: E402
 from mmmosaic import cli  # noqa: E402
-from mmmosaic.apis import load_config, prepare_runtime  # noqa: E402
 from mmmosaic.engine import ensure_guarantee_hooks  # noqa: E402
+from mmmosaic.errors import MosaicError  # noqa: E402
 from mmmosaic.registry import LOOPS  # noqa: E402
+from mmmosaic.runtime import load_config, prepare_runtime  # noqa: E402
 
 NEVER = 10**9  # an interval no benchmark reaches
 
@@ -301,11 +303,11 @@ def build_plain(loop, cfg, seed):
 
 
 # ------------------------------------------------------------ breakdown
-def ours_breakdown(loop, n):
-    """Per-phase seconds per iteration of ``n`` Runner iterations."""
+def ours_phases(loop) -> list:
+    """(object, method, row) of the phases a Runner iteration is split
+    into: the model's steps and every hook's per-iteration calls."""
     runner, model = loop.runner, loop.runner.model
-    timer = PhaseTimer()
-    patches = [
+    phases = [
         (model, 'train_step', 'train_step (total)'),
         (model, '_split_batch', '  split + data_preprocessor'),
         (model, 'synthesize', '  synthesize G(z) (all calls)'),
@@ -318,19 +320,13 @@ def ours_breakdown(loop, n):
     ]
     for hook in runner._hooks:
         for stage in ('before_train_iter', 'after_train_iter'):
-            patches.append(
-                (hook, stage, f'hook {type(hook).__name__}.{stage}'))
-    with _patch_all(timer, patches) as patches:
-        start = time.perf_counter()
-        data = loop.iterate(n)
-        wall = time.perf_counter() - start
-    return _phase_rows(timer, n, wall, data, patches)
+            phases.append((hook, stage, f'hook {type(hook).__name__}.{stage}'))
+    return phases
 
 
-def plain_breakdown(side, n):
-    game = side.game
-    timer = PhaseTimer()
-    patches = [
+def plain_phases(game) -> list:
+    """(object, method, row) of the phases of a plain-loop iteration."""
+    return [
         (game, 'run_iter', 'run_iter (total)'),
         (game, 'preprocess', '  preprocess (normalise)'),
         (game, 'synthesize', '  synthesize G(z) (all calls)'),
@@ -338,30 +334,59 @@ def plain_breakdown(side, n):
         (game, 'g_step', '  G step'),
         (game, 's_step', '  S steps (k)'),
     ]
-    with _patch_all(timer, patches) as patches:
+
+
+def _methods_of(obj) -> list:
+    """The functions of a module, or those ``obj``'s class defines."""
+    space = vars(obj) if inspect.ismodule(obj) else vars(type(obj))
+    return sorted(name for name, value in space.items()
+                  if inspect.isfunction(value) and not name.startswith('__'))
+
+
+def check_phases(phases) -> None:
+    """Refuse, before anything is timed, a phase whose method is missing
+    (renamed, or a model other than MosaicKD), naming the methods there
+    are."""
+    for obj, attr, _ in phases:
+        if callable(getattr(obj, attr, None)):
+            continue
+        owner = obj.__name__ if inspect.ismodule(obj) else type(obj).__name__
+        raise MosaicError(
+            f'benchmarks/speed.py times {owner}.{attr}, which {owner} does '
+            f'not have (it has {", ".join(_methods_of(obj))}); update '
+            'the phases in benchmarks/speed.py or give a --config of a '
+            'MosaicKD model.')
+
+
+def ours_breakdown(loop, n):
+    """Per-phase seconds per iteration of ``n`` Runner iterations."""
+    timer = PhaseTimer()
+    phases = ours_phases(loop)
+    with _patch_all(timer, phases):
+        start = time.perf_counter()
+        data = loop.iterate(n)
+        wall = time.perf_counter() - start
+    return _phase_rows(timer, n, wall, data, phases)
+
+
+def plain_breakdown(side, n):
+    timer = PhaseTimer()
+    phases = plain_phases(side.game)
+    with _patch_all(timer, phases):
         start = time.perf_counter()
         data = side.iterate(n)
         wall = time.perf_counter() - start
-    return _phase_rows(timer, n, wall, data, patches)
+    return _phase_rows(timer, n, wall, data, phases)
 
 
 @contextmanager
-def _patch_all(timer, patches):
-    """Patch every (obj, attr, name) that exists; yields the patched ones
-    (others, e.g. renamed by a later refactor, are left out)."""
-    stack, done = [], []
-    try:
-        for obj, attr, name in patches:
-            if not hasattr(obj, attr):
-                continue
-            ctx = timer.patched(obj, attr, name)
-            ctx.__enter__()
-            stack.append(ctx)
-            done.append((obj, attr, name))
-        yield done
-    finally:
-        for ctx in reversed(stack):
-            ctx.__exit__(None, None, None)
+def _patch_all(timer, phases):
+    """Time every (obj, attr, name) of ``phases`` inside the block
+    (``check_phases`` has made sure that each method is there)."""
+    with ExitStack() as stack:
+        for obj, attr, name in phases:
+            stack.enter_context(timer.patched(obj, attr, name))
+        yield
 
 
 def _phase_rows(timer, n, wall, data, patches):
@@ -527,6 +552,7 @@ def make_driver(args, cfg, record):
     def driver(loop):
         torch.set_num_threads(args.threads)
         plain = build_plain(loop, cfg, args.seed)
+        check_phases(ours_phases(loop) + plain_phases(plain.game))
         ours_run = loop.iterate
         plain_run = plain.iterate
         sides = dict(ours=ours_run, plain=plain_run)

@@ -14,11 +14,10 @@ import os.path as osp
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'demo'))
-from demo_utils import table  # noqa: E402
-
+sys.path.insert(0, ROOT)
 from mmmosaic.cli import ArgumentParser, tool_main  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
+from mmmosaic.utils.runs import table  # noqa: E402
 
 METHODS = ('kd_ood', 'dfad', 'mosaickd')
 

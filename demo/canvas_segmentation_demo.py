@@ -12,10 +12,11 @@ Run with ``make demo-seg`` or ``python demo/canvas_segmentation_demo.py``.
 import os.path as osp
 import sys
 
-from demo_utils import ROOT, run_comparison, say
+from demo_utils import ROOT, TOOL, run_comparison
 
 from mmmosaic.cli import ArgumentParser, note, output_dir, tool_main
 from mmmosaic.errors import MosaicError
+from mmmosaic.utils.runs import say
 
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 
@@ -32,9 +33,9 @@ def main():
         if not osp.isdir(osp.join(ROOT, 'data', folder)):
             raise MosaicError(
                 f'data/{folder} is missing; run `make data` first.')
-    sys.path.insert(0, ROOT)
-    from mmmosaic.datasets.mnist_canvas import build_canvas_dataset
-    say('building the canvases (seconds; reused when present)')
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
+    from mnist_canvas import build_canvas_dataset
+    say(TOOL, 'building the canvases (seconds; reused when present)')
     build_canvas_dataset(
         osp.join(ROOT, 'data', 'mnist_canvas'),
         mnist_root=osp.join(ROOT, 'data', 'mnist'),

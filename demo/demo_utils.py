@@ -1,121 +1,24 @@
-"""Helpers the demos share: run tools/train.py with live progress, read
-the metrics mmengine logged, print a results table."""
+"""What the demos share: the teacher / KD on OOD / MosaicKD comparison
+and its table. Running tools/train.py, reading the metrics it logged and
+printing a table are in :mod:`mmmosaic.utils.runs`, which the benchmarks
+use too."""
 import glob
-import json
-import os
 import os.path as osp
-import re
-import subprocess
 import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-from mmmosaic.cli import ToolFailed  # noqa: E402
+from mmmosaic.utils.runs import metric_history, say, table, train  # noqa: E402
 
-_PROGRESS = re.compile(r'Iter\((train|val)\)\s+\[\s*(\d+)/(\d+)\]')
-
-
-def say(msg: str) -> None:
-    print(f'[demo] {msg}', flush=True)
-
-
-def train(config: str,
-          work_dir: str,
-          options=(),
-          label: str = '',
-          args=(),
-          env=None) -> float:
-    """Run ``tools/train.py``; show its progress lines; return seconds.
-
-    ``options`` go to ``--cfg-options``, ``args`` before them (e.g.
-    ``--resume``), ``env`` adds environment variables. If the run fails,
-    raises :class:`ToolFailed` with its ``error:`` line and exit status.
-    """
-    cmd = [
-        sys.executable,
-        osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir,
-        *args
-    ]
-    if options:
-        cmd += ['--cfg-options', *options]
-    say(f'{label}: {" ".join(cmd[1:])}')
-    log_path = osp.join(work_dir, 'console.log')
-    os.makedirs(work_dir, exist_ok=True)
-    start = time.time()
-    reported = ''
-    env = dict(
-        os.environ, PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1', **env or {})
-    with open(log_path, 'w') as log, subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
-            env=env) as proc:
-        for line in proc.stdout:
-            log.write(line)
-            match = _PROGRESS.search(line)
-            if match and (match.group(1) == 'val' and 'accuracy' in line
-                          or 'mIoU' in line or match.group(1) == 'train'):
-                metrics = line[match.end():].strip()
-                keep = re.findall(
-                    r'(loss\w*|accuracy/top1|mIoU|aAcc): (-?[\d.]+)', metrics)
-                text = '  '.join(f'{k} {v}' for k, v in keep)
-                print(
-                    f'  {label} {match.group(1)} '
-                    f'[{match.group(2)}/{match.group(3)}] {text} '
-                    f'({time.time() - start:.0f}s)',
-                    flush=True)
-            elif line.startswith('error:'):
-                reported = line[len('error:'):].strip().rstrip('.')
-        proc.wait()
-    if proc.returncode != 0:
-        why = reported or f'exit status {proc.returncode}'
-        raise ToolFailed(
-            f'{label}: tools/train.py failed: {why} (its output is in '
-            f'{log_path})', proc.returncode)
-    return time.time() - start
-
-
-def metric_history(work_dir: str, key: str, all_runs: bool = False):
-    """(step, value) of ``key`` logged in ``work_dir``, sorted by step.
-
-    Each run writes ``<timestamp>/vis_data/scalars.json``. By default only
-    the newest run counts; with ``all_runs`` (a run resumed in the same work
-    dir) every run counts, and a later run's record replaces an earlier
-    one's at the same step.
-    """
-    runs = sorted(
-        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    values = {}
-    for path in runs if all_runs else runs[-1:]:
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if key in record:
-                    values[int(record['step'])] = float(record[key])
-    return sorted(values.items())
+#: The demos' log prefix, ``[demo] ...``.
+TOOL = 'demo'
 
 
 def last_checkpoint(work_dir: str) -> str:
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
-
-
-def table(rows, headers) -> str:
-    widths = [
-        max(len(str(r[i])) for r in rows + [headers])
-        for i in range(len(headers))
-    ]
-
-    def fmt(row):
-        return '| ' + ' | '.join(str(c).ljust(w)
-                                 for c, w in zip(row, widths)) + ' |'
-
-    sep = '|' + '|'.join('-' * (w + 2) for w in widths) + '|'
-    return '\n'.join([fmt(headers), sep] + [fmt(r) for r in rows])
 
 
 def run_comparison(configs: dict,
@@ -134,19 +37,25 @@ def run_comparison(configs: dict,
     seconds = {}
     if retrain_teacher or not osp.isfile(
             osp.join(work['teacher'], 'last_checkpoint')):
-        say('1/3 training the teacher on the in-domain task (supervised)')
+        say(TOOL,
+            '1/3 training the teacher on the in-domain task (supervised)')
         seconds['teacher'] = train(
-            configs['teacher'], work['teacher'], label='teacher')
+            configs['teacher'], work['teacher'], tool=TOOL, label='teacher')
     else:
-        say(f'1/3 reusing the teacher in {work["teacher"]} '
+        say(
+            TOOL, f'1/3 reusing the teacher in {work["teacher"]} '
             '(--retrain-teacher to train it again)')
     option = [f'model.teacher_ckpt={last_checkpoint(work["teacher"])}']
-    say('2/3 KD on the out-of-domain images (baseline)')
+    say(TOOL, '2/3 KD on the out-of-domain images (baseline)')
     seconds['kd_ood'] = train(
-        configs['kd_ood'], work['kd_ood'], option, label='kd-ood')
-    say('3/3 MosaicKD with the same out-of-domain images')
+        configs['kd_ood'], work['kd_ood'], option, tool=TOOL, label='kd-ood')
+    say(TOOL, '3/3 MosaicKD with the same out-of-domain images')
     seconds['mosaickd'] = train(
-        configs['mosaickd'], work['mosaickd'], option, label='mosaickd')
+        configs['mosaickd'],
+        work['mosaickd'],
+        option,
+        tool=TOOL,
+        label='mosaickd')
 
     names = dict(
         teacher='Teacher (in-domain, supervised)',

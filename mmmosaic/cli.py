@@ -31,11 +31,15 @@ import tempfile
 import traceback
 from typing import Callable, Optional
 
+from mmengine.config import DictAction as _MMDictAction
+
+from mmmosaic.dist import LAUNCHERS
 from mmmosaic.errors import MosaicError
 
 __all__ = [
     'ArgumentParser', 'tool_main', 'note', 'output_dir', 'ToolFailed',
-    'DEBUG_ENV'
+    'DEBUG_ENV', 'DictAction', 'parse_cfg_options', 'add_cfg_options',
+    'add_common_args', 'parse_tool_args'
 ]
 
 #: Environment variable that turns on full tracebacks, like ``--debug``.
@@ -73,6 +77,56 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):
         message = str(message).rstrip('.')
         self.exit(USER_ERROR, f'error: {message}; see {self.prog} --help.\n')
+
+
+class DictAction(_MMDictAction):
+    """mmengine's ``--cfg-options`` parser; an item without ``=`` is an
+    argument error (one line) instead of a ValueError traceback."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item:
+                raise argparse.ArgumentError(
+                    self, f'{item!r} is not KEY=VALUE; write e.g. '
+                    'train_cfg.max_iters=1000')
+        super().__call__(parser, namespace, values, option_string)
+
+
+def parse_cfg_options(items) -> dict:
+    """``['key=value', ...]`` as ``--cfg-options`` parses them."""
+    options = {}
+    for item in items:
+        if '=' not in item:
+            raise MosaicError(f'--cfg-options item {item!r} is not KEY=VALUE; '
+                              'write e.g. train_cfg.max_iters=1000.')
+        key, value = item.split('=', 1)
+        options[key] = _MMDictAction._parse_iterable(value)
+    return options
+
+
+def add_cfg_options(parser) -> None:
+    """``--cfg-options KEY=VALUE ...``, for tools that read a config."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. model.teacher_ckpt=PATH')
+
+
+def add_common_args(parser) -> None:
+    """Arguments every training/testing tool shares: --cfg-options,
+    --launcher, rank."""
+    add_cfg_options(parser)
+    parser.add_argument(
+        '--launcher', choices=LAUNCHERS, default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(parser):
+    """Parse, and expose ``--local-rank`` as torch.distributed expects."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def note(work_dir: Optional[str] = None,

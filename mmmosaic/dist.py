@@ -1,16 +1,15 @@
-"""Launchers for multi-process training: torchrun, Slurm and MPI.
+"""Process groups for multi-process training: torchrun, Slurm and MPI.
 
 mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for every launcher
 and defaults to nccl, so ``--launcher pytorch|slurm|mpi`` fails on a machine
 without a GPU. :func:`init_distributed` initialises the process group itself
-there, from the launcher's environment variables and with gloo; on GPUs it
-leaves everything to mmengine (nccl, one device per process).
+there, from the launcher's environment variables (:func:`launcher_env`) and
+with gloo (:func:`usable_backend`); on GPUs it leaves everything to mmengine
+(nccl, one device per process). :func:`finish_distributed` ends a group
+cleanly after a successful run.
 
-:func:`configure_distributed` makes the config fit the launch: a MosaicKD
-game is wrapped with ``MMSeparateDistributedDataParallel`` (one DDP per
-trainable player; the frozen teacher stays bare), each process draws its own
-noise (``randomness.diff_rank_seed``), and on CPU the DDP wrappers get no
-``device_ids``.
+How a config is fitted to a multi-process launch (the DDP wrappers, noise
+per process) is :func:`mmmosaic.runtime.configure_distributed`.
 """
 import datetime
 import os
@@ -19,75 +18,28 @@ from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 
 from mmmosaic.errors import MosaicError
 
 __all__ = [
-    'configure_distributed', 'init_distributed', 'finish_distributed',
-    'is_game_config', 'launcher_env'
+    'LAUNCHERS', 'init_distributed', 'finish_distributed', 'launcher_env',
+    'usable_backend'
 ]
 
+#: The ``--launcher`` choices of every tool.
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 DEFAULT_PORT = 29500
 
 
-def is_game_config(model_cfg) -> bool:
-    """Whether ``model_cfg`` builds a :class:`MosaicKD` (or a subclass)."""
-    from mmmosaic.models import MosaicKD
-    from mmmosaic.registry import MODELS
-    model_type = model_cfg.get('type') if isinstance(model_cfg, dict) else None
-    if isinstance(model_type, type):
-        return issubclass(model_type, MosaicKD)
-    if not isinstance(model_type, str):
-        return False
-    scope = model_cfg.get('_scope_')
-    key = model_type if '.' in model_type or not scope else (
-        f'{scope}.{model_type}')
-    try:
-        cls = MODELS.get(key)
-    except KeyError:
-        cls = None
-    return isinstance(cls, type) and issubclass(cls, MosaicKD)
-
-
-def configure_distributed(cfg: Config, launcher: str) -> Config:
-    """Adapt ``cfg`` to a multi-process launch (a no-op for ``none``)."""
-    if launcher not in LAUNCHERS:
-        raise MosaicError(f'--launcher must be one of {", ".join(LAUNCHERS)}'
-                          f', got {launcher!r}.')
-    if launcher == 'none':
-        return cfg
-    game = is_game_config(cfg.get('model', {}))
-    on_gpu = torch.cuda.is_available()
-    if not on_gpu and (cfg.get('sync_bn') or
-                       (game and cfg.model.get('sync_bn_players'))):
-        raise MosaicError(
-            'SyncBN (sync_bn / model.sync_bn_players) needs CUDA GPUs: '
-            "torch's SyncBatchNorm has no CPU implementation; drop it for "
-            'CPU training.')
-    wrapper = cfg.get('model_wrapper_cfg')
-    if wrapper is None and (game or not on_gpu):
-        # mmengine's default wraps the whole model in one DDP whose
-        # train_step runs forward(mode='loss') once: the game needs one DDP
-        # per player and its own train_step.
-        wrapper = ConfigDict(
-            type=('MMSeparateDistributedDataParallel'
-                  if game else 'MMDistributedDataParallel'),
-            broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False))
-    if wrapper is not None and not on_gpu:
-        # DDP refuses device_ids for CPU modules; mmengine passes
-        # [LOCAL_RANK] unless the config says otherwise.
-        wrapper['device_ids'] = None
-    if wrapper is not None:
-        cfg.model_wrapper_cfg = wrapper
-    if game:
-        # Every process must draw its own noise z (and augmentations);
-        # samplers still shuffle alike and shard the OOD set by rank.
-        cfg.setdefault('randomness', ConfigDict(seed=0))
-        cfg.randomness.setdefault('diff_rank_seed', True)
-    return cfg
+def usable_backend(backend: Optional[str] = None) -> str:
+    """``backend`` (``env_cfg.dist_cfg.backend``), or what this machine can
+    run instead: nccl needs CUDA, and without it gloo runs the same
+    collectives on CPU. No backend given means nccl with CUDA, else gloo.
+    """
+    if torch.cuda.is_available():
+        return backend or 'nccl'
+    return 'gloo' if backend in (None, 'nccl') else backend
 
 
 def _first_host(nodelist: str) -> str:
@@ -177,9 +129,7 @@ def init_distributed(cfg: Config) -> bool:
     if torch.cuda.is_available():
         return False
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    backend = dist_cfg.pop('backend', 'gloo')
-    if backend == 'nccl':
-        backend = 'gloo'  # nccl needs CUDA; gloo has the same collectives
+    backend = usable_backend(dist_cfg.pop('backend', None))
     port = dist_cfg.pop('port', None)
     dist_cfg.pop('init_backend', None)
     timeout = dist_cfg.pop('timeout', None)

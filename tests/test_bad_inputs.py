@@ -278,6 +278,11 @@ CASES = [
     # tools/dataset_converters
     ('fetch-out-dir-is-a-file', 'tools/dataset_converters/fetch_mnist.py',
      ['--out-dir', '{text_pth}'], ['--out-dir', 'text.pth']),
+    ('canvas-out-dir-is-a-file', 'tools/dataset_converters/mnist_canvas.py',
+     ['--out-dir', '{text_pth}'], ['--out-dir', 'text.pth']),
+    ('canvas-idx-files-missing', 'tools/dataset_converters/mnist_canvas.py',
+     ['--out-dir', '{d}/canvas', '--mnist-root', '{d}/no_mnist'],
+     ['no_mnist', 'fetch_mnist.py']),
     ('nyu-source-missing', 'tools/dataset_converters/nyu.py',
      ['{d}/no_nyu', '{d}/nyu_out'], ['no_nyu']),
     ('nyu-destination-is-a-file', 'tools/dataset_converters/nyu.py',
@@ -332,6 +337,26 @@ def test_bad_input_is_one_sentence(tool, argv, needles, f, monkeypatch,
     status = module.main()
     _one_error_line(status, capsys.readouterr().err, needles)
     assert not osp.exists(f.marker), 'a checkpoint ran code while loading'
+
+
+def test_speed_refuses_a_method_it_cannot_time(monkeypatch, capsys):
+    """benchmarks/speed.py times named methods of the model; one that is
+    missing (renamed, or another model) is one sentence naming it and the
+    methods there are, checked before anything is timed."""
+    monkeypatch.syspath_prepend(osp.join(ROOT, 'benchmarks'))
+    speed = _tool(SP)
+    init_default_scope('mmmosaic')
+    model = MODELS.build(mosaickd())
+    loop = SimpleNamespace(runner=SimpleNamespace(model=model, _hooks=[]))
+    speed.check_phases(speed.ours_phases(loop))  # MosaicKD has them all
+    monkeypatch.delattr(type(model), 'discriminator_step')
+    status = cli.tool_main(
+        lambda: speed.check_phases(speed.ours_phases(loop)))()
+    _one_error_line(status,
+                    capsys.readouterr().err, [
+                        'MosaicKD.discriminator_step', 'does not have',
+                        'generator_step', 'student_step'
+                    ])
 
 
 # ------------------------------------------- the real scripts, end to end
@@ -481,6 +506,7 @@ def test_every_tool_takes_debug():
     scripts = [
         T, TE, EX, SEL, Q, SP, 'benchmarks/ablations.py',
         'benchmarks/summary.py', 'tools/dataset_converters/fetch_mnist.py',
+        'tools/dataset_converters/mnist_canvas.py',
         'tools/dataset_converters/nyu.py',
         'tools/dataset_converters/places365.py', 'demo/mnist_fashion_demo.py',
         'demo/canvas_segmentation_demo.py'

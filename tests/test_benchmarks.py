@@ -163,6 +163,30 @@ def test_quality_benchmark_needs_the_cifar_folder(tmp_path):
     assert 'has no train/ folder' in result.stderr
 
 
+def test_quality_benchmark_refuses_a_foreign_run_before_training(tmp_path):
+    """A run dir made with other settings is refused before anything
+    trains (the teacher included), not when its turn in the pool comes."""
+    root = _cifar_folder(tmp_path / 'cifar10', per_class=1)
+    work = tmp_path / 'work'
+    foreign = work / 'mosaickd' / 'seed1'
+    os.makedirs(foreign)
+    (foreign / 'benchmark_run.json').write_text(
+        json.dumps(
+            dict(
+                config='configs/benchmarks/mosaickd_cifar10_animals.py',
+                options=['randomness.seed=7'])))
+    result = _benchmark('quality.py', [
+        'cifar10_animals', '--data-root', root, '--work-dir',
+        str(work), '--teacher-cfg-options', 'train_cfg.max_iters=1',
+        'train_cfg.val_interval=1', 'train_dataloader.batch_size=4',
+        '--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1'
+    ])
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert f'{foreign} holds a run of' in result.stderr
+    assert 'tools/train.py' not in result.stdout
+    assert not osp.exists(work / 'teacher')
+
+
 def test_long_settings_share_the_teacher_and_dfad_runs(tmp_path):
     """cifar10_ships_long trains its teacher in cifar10_animals/ and its
     DFAD runs (data-free, so identical) in cifar10_animals_long/; the

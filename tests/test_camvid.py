@@ -13,12 +13,12 @@ from mmengine.runner import Runner
 from mmengine.structures import PixelData
 from PIL import Image
 
-from mmmosaic.apis import check_data_paths
 from mmmosaic.datasets.camvid import (CAMVID_CLASSES, CAMVID_PALETTE,
                                       CamVidDataset)
 from mmmosaic.engine import ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import MODELS
+from mmmosaic.runtime import check_data_paths
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {

@@ -238,7 +238,7 @@ def _game_cfg(**model):
 
 
 def test_configure_distributed_wraps_each_player_on_cpu():
-    from mmmosaic.dist import configure_distributed
+    from mmmosaic.runtime import configure_distributed
     cfg = configure_distributed(_game_cfg(), 'pytorch')
     wrapper = cfg.model_wrapper_cfg
     assert wrapper.type == 'MMSeparateDistributedDataParallel'

@@ -213,7 +213,7 @@ def test_teacher_config_matches_mosaickd_teacher():
 
 
 def test_missing_data_and_teacher_are_one_sentence(tmp_path, monkeypatch):
-    from mmmosaic.apis import check_data_paths
+    from mmmosaic.runtime import check_data_paths
     monkeypatch.chdir(tmp_path)
     cfg = Config.fromfile(MOSAICKD_NYU)
     with pytest.raises(MosaicError, match='data/ood_images'):

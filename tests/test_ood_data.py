@@ -135,8 +135,7 @@ def test_high_entropy_subset_tool(tmp_path):
     import torch
     from _tiny import mosaickd, ood_dataset, write_runner_config
 
-    from mmmosaic.datasets.ood_subset import (select_high_entropy,
-                                              teacher_entropies)
+    from mmmosaic.analysis import select_high_entropy, teacher_entropies
     from mmmosaic.registry import MODELS
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

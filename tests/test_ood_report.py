@@ -13,9 +13,8 @@ from PIL import Image
 from torch.utils.data import Subset
 
 from mmmosaic.analysis import (OODTeacherStats, RealViews, class_coverage,
-                               spread_sample, verdict)
+                               select_high_entropy, spread_sample, verdict)
 from mmmosaic.analysis.ood_report import CONFIDENT_PROB, RARE_SHARE
-from mmmosaic.datasets.ood_subset import select_high_entropy
 from mmmosaic.registry import DATASETS, MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

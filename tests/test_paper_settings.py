@@ -30,11 +30,11 @@ from mmengine.dataset import BaseDataset
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from mmmosaic.apis import check_data_paths
-from mmmosaic.datasets.ood_subset import select_high_entropy, teacher_entropies
+from mmmosaic.analysis import select_high_entropy, teacher_entropies
 from mmmosaic.engine import ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS, MODELS
+from mmmosaic.runtime import check_data_paths
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = paper_setting_configs(osp.join(ROOT, 'configs'))

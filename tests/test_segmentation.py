@@ -1,6 +1,7 @@
 """MosaicKD on dense predictions: losses, the game on mmseg models, the
 segmentation demo's data and configs."""
 import copy
+import importlib.util
 import math
 import os
 import os.path as osp
@@ -15,7 +16,7 @@ from mmengine.structures import PixelData
 from mmseg.evaluation import IoUMetric
 from mmseg.structures import SegDataSample
 
-import mmmosaic.datasets.mnist_canvas as canvas
+from mmmosaic.datasets import MNISTCanvasDataset
 from mmmosaic.engine import PlayerOptimWrapperConstructor
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.algorithms.task_logits import match_student_to_teacher
@@ -26,6 +27,18 @@ from mmmosaic.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 LN3 = math.log(3.0)
+
+
+def _converter(name):
+    """Import ``tools/dataset_converters/<name>.py`` as a module."""
+    path = osp.join(REPO, 'tools', 'dataset_converters', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'{name}_converter', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+canvas = _converter('mnist_canvas')
 
 
 # ---------------------------------------------------------------- losses
@@ -432,8 +445,71 @@ def test_canvas_builder(fake_mnist, tmp_path):
 
 def test_canvas_dataset_missing_folder(tmp_path):
     init_default_scope('mmmosaic')
-    with pytest.raises(MosaicError, match='build_canvas_dataset'):
-        canvas.MNISTCanvasDataset(data_root=str(tmp_path / 'none'))
+    with pytest.raises(MosaicError, match='dataset_converters/mnist_canvas'):
+        MNISTCanvasDataset(data_root=str(tmp_path / 'none'))
+
+
+def _file_bytes(folder):
+    """Every file under ``folder``: relative path -> its bytes."""
+    found = {}
+    for parent, _, files in os.walk(folder):
+        for name in files:
+            path = osp.join(parent, name)
+            with open(path, 'rb') as f:
+                found[osp.relpath(path, folder)] = f.read()
+    return found
+
+
+def test_canvas_converter_command_line(fake_mnist, tmp_path):
+    """The script writes what build_canvas_dataset writes with the same
+    parameters, and refuses an --out-dir that is a file."""
+    roots = dict(
+        mnist_root=str(fake_mnist / 'mnist'),
+        fashion_root=str(fake_mnist / 'fashion_mnist'))
+    canvas.build_canvas_dataset(
+        str(tmp_path / 'call'),
+        num_train=3,
+        num_test=2,
+        num_ood=4,
+        size=36,
+        seed=5,
+        digits=(2, 2),
+        threshold=100,
+        verbose=False,
+        **roots)
+    assert canvas.main([
+        '--out-dir',
+        str(tmp_path / 'cli'), '--mnist-root', roots['mnist_root'],
+        '--fashion-root', roots['fashion_root'], '--num-train', '3',
+        '--num-test', '2', '--num-ood', '4', '--size', '36', '--seed', '5',
+        '--digits', '2', '2', '--threshold', '100'
+    ]) == 0
+    made = _file_bytes(tmp_path / 'cli')
+    assert len(made) == 3 * 2 + 2 * 2 + 4 + 1
+    assert made == _file_bytes(tmp_path / 'call')
+    (tmp_path / 'file').write_text('x')
+    assert canvas.main(['--out-dir', str(tmp_path / 'file')]) == 2
+
+
+def test_idx_reader_rejects_broken_files(fake_mnist, tmp_path):
+    """One IDX header reader serves fetch_mnist.py's check and the
+    canvases' loader; both reject a truncated or non-uint8 file."""
+    fetch = _converter('fetch_mnist')
+    good = fake_mnist / 'mnist' / 'train-images-idx3-ubyte'
+    assert fetch.read_idx(str(good)).shape == (20, 28, 28)
+    assert fetch.idx_problem(good, 20) is None
+    assert fetch.idx_problem(good, 60000) == 'holds 20 items, not 60000'
+    cut = tmp_path / 'train-images-idx3-ubyte'
+    cut.write_bytes(good.read_bytes()[:-5])
+    with pytest.raises(MosaicError, match='truncated'):
+        fetch.read_idx(str(cut))
+    assert fetch.idx_problem(cut, 20).startswith('is 15691 bytes')
+    for data in (b'\x00\x00', b'\x00\x00\x0d\x01' + bytes(12)):
+        cut.write_bytes(data)
+        with pytest.raises(MosaicError, match='not an uncompressed uint8'):
+            fetch.read_idx(str(cut))
+    problem = fetch.idx_problem(cut, 20)
+    assert problem == 'has the wrong magic number 0x00000d01'
 
 
 def _tiny_demo_cfg(path, canvas_root, work_dir):

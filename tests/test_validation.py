@@ -187,7 +187,7 @@ def test_missing_config_is_one_sentence():
 def test_class_count_disagreement_is_caught_before_training():
     from mmengine.registry import init_default_scope
 
-    from mmmosaic.apis import check_class_counts, load_config
+    from mmmosaic.runtime import check_class_counts, load_config
     init_default_scope('mmmosaic')
     good = load_config(ROOT + '/configs/demo/mosaickd_mnist_fashion.py')
     check_class_counts(good)

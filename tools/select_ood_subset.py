@@ -19,9 +19,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
 from mmmosaic.analysis.ood_report import check_ood_config
-from mmmosaic.apis import (DictAction, MosaicError, check_data_paths,
-                           check_teacher_ckpt, load_config)
-from mmmosaic.cli import ArgumentParser, tool_main
+from mmmosaic.cli import ArgumentParser, add_cfg_options, tool_main
+from mmmosaic.errors import MosaicError
+from mmmosaic.runtime import check_data_paths, check_teacher_ckpt, load_config
 # isort: on
 
 
@@ -32,7 +32,7 @@ def main():
     parser.add_argument('--num', type=int, required=True)
     parser.add_argument('--out', required=True)
     parser.add_argument('--batch-size', type=int, default=256)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options(parser)
     args = parser.parse_args()
     if args.num < 1:
         raise MosaicError(f'--num must be >= 1, got {args.num}; give how many '
@@ -54,8 +54,7 @@ def main():
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     from mmengine.registry import init_default_scope
 
-    from mmmosaic.datasets.ood_subset import (select_high_entropy,
-                                              teacher_entropies)
+    from mmmosaic.analysis import select_high_entropy, teacher_entropies
     from mmmosaic.registry import DATASETS, MODELS
     init_default_scope(cfg.get('default_scope', 'mmmosaic'))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)

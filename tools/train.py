@@ -10,9 +10,10 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (add_common_args, check_checkpoint_fits, load_config,
-                           parse_tool_args, prepare_runtime, resume_hint)
-from mmmosaic.cli import ArgumentParser, note, tool_main
+from mmmosaic.cli import (ArgumentParser, add_common_args, note,
+                          parse_tool_args, tool_main)
+from mmmosaic.runtime import (check_checkpoint_fits, load_config,
+                              prepare_runtime, resume_hint)
 # isort: on
 
 

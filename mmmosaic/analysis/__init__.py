@@ -1,11 +1,15 @@
-"""Measures of how a teacher sees out-of-domain and generated images."""
+"""Measures of how a teacher sees out-of-domain and generated images, and
+the high-entropy OOD subset chosen from them."""
 from .coverage import (class_coverage, spread_sample, synthetic_coverage,
                        teacher_coverage)
 from .ood_report import (OODTeacherStats, RealViews, check_ood_config,
                          rare_classes, verdict)
+from .ood_subset import (select_high_entropy, teacher_entropies,
+                         teacher_logit_batches)
 
 __all__ = [
     'class_coverage', 'spread_sample', 'synthetic_coverage',
     'teacher_coverage', 'OODTeacherStats', 'RealViews', 'check_ood_config',
-    'rare_classes', 'verdict'
+    'rare_classes', 'verdict', 'select_high_entropy', 'teacher_entropies',
+    'teacher_logit_batches'
 ]

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Subset
 
+from .ood_subset import teacher_logit_batches
+
 
 def spread_sample(total: int, num: Optional[int], seed: int = 0) -> List[int]:
     """``num`` of ``range(total)``, one drawn from each of ``num`` equal
@@ -106,7 +108,6 @@ def teacher_coverage(
     dataset (:func:`spread_sample`). Dense (segmentation) outputs count
     every pixel.
     """
-    from mmmosaic.datasets.ood_subset import teacher_logit_batches
     if max_images is not None and max_images < len(dataset):
         dataset = Subset(dataset, spread_sample(len(dataset), max_images))
 

@@ -19,6 +19,7 @@ from mmengine.logging import print_log
 
 from mmmosaic.errors import MosaicError
 from .coverage import class_coverage, spread_sample
+from .ood_subset import select_high_entropy
 
 __all__ = [
     'CONFIDENT_PROB', 'RARE_SHARE', 'NARROW_COVERAGE', 'BROAD_COVERAGE',
@@ -286,7 +287,6 @@ class OODTeacherStats:
             needs to be kept) and ``coverage`` (:func:`class_coverage` of
             them, plus ``num_images``).
         """
-        from mmmosaic.datasets.ood_subset import select_high_entropy
         if self.subset_size is None or size > self.subset_size:
             raise ValueError(f'subset({size}) needs subset_size >= {size}')
         items, entropies = self.item_entropies()

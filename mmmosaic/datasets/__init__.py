@@ -1,7 +1,7 @@
 from .class_folders import ClassFolderSubset
 from .cub import CUB200
 from .downsampled_imagenet import DownsampledImageNet
-from .mnist_canvas import MNISTCanvasDataset, build_canvas_dataset
+from .mnist_canvas import MNISTCanvasDataset
 from .nyu import NYUv2Dataset
 from .ood_dataset import NoImagesDataset, OODDataset, UnlabeledImageFolder
 from .stanford_dogs import StanfordDogs
@@ -9,6 +9,6 @@ from .svhn import SVHN
 
 __all__ = [
     'UnlabeledImageFolder', 'OODDataset', 'NoImagesDataset', 'NYUv2Dataset',
-    'MNISTCanvasDataset', 'build_canvas_dataset', 'ClassFolderSubset',
-    'CUB200', 'StanfordDogs', 'DownsampledImageNet', 'SVHN'
+    'MNISTCanvasDataset', 'ClassFolderSubset', 'CUB200', 'StanfordDogs',
+    'DownsampledImageNet', 'SVHN'
 ]

@@ -17,7 +17,7 @@ from mmseg.datasets import BaseSegDataset
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
-from .seg_pairs import image_label_pairs
+from .seg_pairs import image_label_pairs, split_prefix
 
 NYU13_CLASSES = ('bed', 'books', 'ceiling', 'chair', 'floor', 'furniture',
                  'objects', 'picture', 'sofa', 'table', 'tv', 'wall', 'window')
@@ -59,8 +59,7 @@ class NYUv2Dataset(BaseSegDataset):
         if isinstance(img_suffix, str):
             img_suffix = (img_suffix, )
         if data_prefix is None:
-            data_prefix = dict(
-                img_path='images/train', seg_map_path='annotations/train')
+            data_prefix = split_prefix('train')
         super().__init__(
             data_root=data_root,
             data_prefix=data_prefix,

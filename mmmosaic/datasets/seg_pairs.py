@@ -1,6 +1,7 @@
-"""Pairing segmentation images with their label maps by file name."""
+"""Segmentation images and label maps in mmseg's folder layout:
+``images/<split>/NAME`` paired with ``annotations/<split>/NAME``."""
 import os.path as osp
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 from mmengine import fileio
 
@@ -32,3 +33,10 @@ def image_label_pairs(dataset, img_dir: str, ann_dir: str,
                 reduce_zero_label=False,
                 seg_fields=[]))
     return data_list
+
+
+def split_prefix(split: str = 'train') -> Dict[str, str]:
+    """``data_prefix`` of one split: ``images/<split>`` and
+    ``annotations/<split>`` under ``data_root``."""
+    return dict(
+        img_path=f'images/{split}', seg_map_path=f'annotations/{split}')

@@ -1,8 +1,10 @@
 from .checkpoint import (check_checkpoint_file, check_state_dict_fits,
                          load_checkpoint_safely, load_model_weights,
                          load_state_dict_file, state_dict_of)
+from .wrappers import unwrap_model
 
 __all__ = [
     'load_model_weights', 'load_state_dict_file', 'check_checkpoint_file',
-    'load_checkpoint_safely', 'check_state_dict_fits', 'state_dict_of'
+    'load_checkpoint_safely', 'check_state_dict_fits', 'state_dict_of',
+    'unwrap_model'
 ]

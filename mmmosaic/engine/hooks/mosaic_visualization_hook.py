@@ -7,9 +7,9 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmmosaic.registry import HOOKS
+from mmmosaic.utils import unwrap_model
 
 
 def _palette(num_classes: int) -> np.ndarray:
@@ -102,19 +102,16 @@ class MosaicVisualizationHook(Hook):
 
     @torch.no_grad()
     def draw(self, runner, step: int) -> Optional[str]:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         if getattr(model, 'generator', None) is None:
             return None
-        generator = model.generator
-        generator = generator.module if is_model_wrapper(
-            generator) else generator
+        generator = unwrap_model(model.generator)
         device = next(generator.parameters()).device
+        # Drawn on CPU from its own RNG: the same noise on every device.
         rng = torch.Generator(device='cpu').manual_seed(self.seed)
-        z = torch.randn(
-            self.num_samples, generator.latent_dim, generator=rng).to(device)
+        z = generator.sample_noise(self.num_samples, generator=rng).to(device)
         images = copy.deepcopy(generator).train()(z)
-        logits = model._teacher_logits(model.normalize(images))
+        logits = model.teacher_logits(model.normalize(images))
         grid = mosaic_grid(images, logits, self.per_class)
         folder = osp.join(runner.work_dir, 'mosaics')
         os.makedirs(folder, exist_ok=True)

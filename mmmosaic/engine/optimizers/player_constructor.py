@@ -1,11 +1,11 @@
 from typing import Optional
 
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmmosaic.utils import unwrap_model
 
 PLAYERS = ('generator', 'discriminator', 'student')
 
@@ -33,8 +33,7 @@ class PlayerOptimWrapperConstructor:
         self.optim_wrapper_cfg = dict(optim_wrapper_cfg)
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        if is_model_wrapper(model):
-            model = model.module
+        model = unwrap_model(model)
         players = {
             name: getattr(model, name)
             for name in PLAYERS if getattr(model, name, None) is not None

@@ -31,7 +31,7 @@ from mmmosaic.models.losses import (AdversarialDisagreementLoss,
                                     EntropyLoss, PatchAdversarialLoss,
                                     batchnorm_layers)
 from mmmosaic.registry import MODELS
-from mmmosaic.utils import load_model_weights
+from mmmosaic.utils import load_model_weights, unwrap_model
 from .task_logits import (logits_of, match_student_to_teacher,
                           stack_for_preprocessor)
 
@@ -41,10 +41,6 @@ GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance', 'bn')
 #: ``bn`` (teacher BatchNorm statistics) is not part of MosaicKD: it serves
 #: the DFQ baseline only.
 PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0, bn=0.0)
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
 
 
 class _GatherBatch(torch.autograd.Function):
@@ -307,11 +303,15 @@ class MosaicKD(BaseModel):
 
     # ------------------------------------------------------------- helpers
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
-        """Map generator output in [0, 1] into the preprocessor's space."""
+        """Map generator output in [0, 1] into the preprocessor's space:
+        ``(255 x - mean) / std``, or ``255 x`` for a preprocessor without
+        ``mean`` / ``std`` (mmengine registers them only when it
+        normalises)."""
         pixels = images * 255.0
-        preprocessor = self.data_preprocessor
-        if getattr(preprocessor, '_enable_normalize', False):
-            return (pixels - preprocessor.mean) / preprocessor.std
+        mean = getattr(self.data_preprocessor, 'mean', None)
+        std = getattr(self.data_preprocessor, 'std', None)
+        if mean is not None and std is not None:
+            return (pixels - mean) / std
         return pixels
 
     def synthesize(self, batch_size: int, wrapped: bool = True):
@@ -321,7 +321,7 @@ class MosaicKD(BaseModel):
         batch, so the processes' noise differs even where their random
         states coincide (e.g. a state restored from rank 0's checkpoint).
         """
-        generator = _unwrap(self.generator)
+        generator = unwrap_model(self.generator)
         device = next(generator.parameters()).device
         if is_model_wrapper(self.generator):
             rank = dist.get_rank()
@@ -332,8 +332,21 @@ class MosaicKD(BaseModel):
             z = generator.sample_noise(batch_size, device=device)
         return self.normalize((self.generator if wrapped else generator)(z))
 
-    def _teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+    def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The frozen teacher's logits for preprocessed ``inputs``:
+        ``[N, K]`` for a classifier, ``[N, K, h, w]`` for a segmentor."""
         return logits_of(self.teacher, inputs)
+
+    @staticmethod
+    def _check_same_shape(fake: torch.Tensor, ood: torch.Tensor,
+                          view: str) -> None:
+        """Generated and OOD images must have the same ``[C, H, W]``."""
+        if fake.shape[1:] != ood.shape[1:]:
+            raise MosaicError(
+                f'The generator makes images of shape {tuple(fake.shape[1:])}'
+                f' but the OOD {view} view has {tuple(ood.shape[1:])}; make '
+                'model.generator.img_size/out_channels match the data '
+                'pipeline.')
 
     def _split_batch(self, data: dict):
         """Return D's real images and the k OOD chunks of the S steps."""
@@ -425,13 +438,29 @@ class MosaicKD(BaseModel):
 
     def discriminator_step(self, fake: torch.Tensor, real: torch.Tensor,
                            optim_wrapper) -> Dict[str, torch.Tensor]:
-        """Patch D learns OOD patches as real and generated ones as fake."""
-        if fake.shape[1:] != real.shape[1:]:
-            raise MosaicError(
-                f'The generator makes images of shape {tuple(fake.shape[1:])}'
-                f' but the OOD real view has {tuple(real.shape[1:])}; make '
-                'model.generator.img_size/out_channels match the data '
-                'pipeline.')
+        r"""One update of the patch discriminator D.
+
+        D learns OOD patches as real and generated patches as fake:
+
+        .. math::
+
+            L_D = \tfrac12 \big[\mathrm{BCE}(D(G(z)), 0)
+                  + \mathrm{BCE}(D(x_{ood}), 1)\big]
+
+        where ``BCE`` is summed over every patch logit and divided by the
+        batch size (:class:`PatchAdversarialLoss`).
+
+        Args:
+            fake (Tensor): Normalised generated images ``[B, C, H, W]``,
+                detached from G.
+            real (Tensor): Preprocessed OOD images (the ``real`` view),
+                same shape.
+            optim_wrapper (OptimWrapper): D's optimiser wrapper.
+
+        Returns:
+            dict[str, Tensor]: ``loss_d``, detached.
+        """
+        self._check_same_shape(fake, real, 'real')
         with optim_wrapper.optim_context(self.discriminator):
             loss_fake = self.patch_loss(self.discriminator(fake), False)
             loss_real = self.patch_loss(self.discriminator(real), True)
@@ -441,12 +470,51 @@ class MosaicKD(BaseModel):
 
     def generator_step(self, fake: torch.Tensor,
                        optim_wrapper) -> Dict[str, torch.Tensor]:
-        """G: fool D on every patch, make T confident and class-balanced,
-        and maximise the T/S disagreement (and, with a ``bn`` weight, match
-        T's BatchNorm statistics)."""
-        student = _unwrap(self.student)
-        discriminator = _unwrap(self.discriminator) if (self.discriminator
-                                                        is not None) else None
+        r"""One update of the generator G.
+
+        G fools D on every patch, makes T confident and class-balanced, and
+        maximises the teacher/student disagreement; with a ``bn`` weight it
+        also matches T's BatchNorm statistics (the DFQ baseline):
+
+        .. math::
+
+            L_G = w_{adv} L_{adv} + w_{align} L_{align}
+                + w_{balance} L_{balance} + w_{local} L_{local}
+                + w_{bn} L_{bn}
+
+        with, for teacher and student logits :math:`t = T(G(z))`,
+        :math:`s = S(G(z))`:
+
+        - :math:`L_{adv} = -\mathrm{KL}(\sigma(t) \| \sigma(s))`, averaged
+          over the batch (:class:`AdversarialDisagreementLoss`);
+        - :math:`L_{align} = H(\sigma(t))`, the mean entropy of T's
+          prediction (:class:`EntropyLoss`);
+        - :math:`L_{balance} = \sum_c \bar p_c \log_2 \bar p_c` with
+          :math:`\bar p = \overline{\sigma(t)}` the batch-mean prediction,
+          i.e. minus its entropy in bits (:class:`ClassBalanceLoss`; under
+          DDP it sees the global batch);
+        - :math:`L_{local} = \mathrm{BCE}(D(G(z)), 1)`, only with a
+          discriminator (:class:`PatchAdversarialLoss`);
+        - :math:`L_{bn}`, only when ``w_bn > 0``: the distance of the mean
+          and variance of each teacher BatchNorm layer's input to its
+          running statistics (:class:`BNStatisticsLoss`).
+
+        For segmentation the per-pixel terms average over pixels too. D's
+        and S's weights get no gradients; gradients flow through them to G.
+
+        Args:
+            fake (Tensor): Normalised generated images ``[B, C, H, W]``,
+                attached to G's graph.
+            optim_wrapper (OptimWrapper): G's optimiser wrapper.
+
+        Returns:
+            dict[str, Tensor]: ``loss_g`` and each term (``loss_adv``,
+            ``loss_align``, ``loss_balance``, and ``loss_local`` /
+            ``loss_bn`` when used), detached.
+        """
+        student = unwrap_model(self.student)
+        discriminator = unwrap_model(
+            self.discriminator) if (self.discriminator is not None) else None
         w = self.loss_weights
         # Hooks on T's BatchNorm layers, only for this forward; each process
         # matches the statistics of its own batch.
@@ -455,7 +523,7 @@ class MosaicKD(BaseModel):
         with optim_wrapper.optim_context(self.generator), \
                 _no_param_grads(student, discriminator):
             with recorder as bn_stats:
-                t_logits = self._teacher_logits(fake)
+                t_logits = self.teacher_logits(fake)
             s_logits = match_student_to_teacher(
                 logits_of(student, fake), t_logits)
             # The balance term is not a mean over samples: under DDP it
@@ -485,20 +553,37 @@ class MosaicKD(BaseModel):
 
     def student_step(self, ood: Optional[torch.Tensor],
                      optim_wrapper) -> torch.Tensor:
-        """S imitates T on fresh mosaics plus augmented OOD images."""
+        r"""One update of the student S.
+
+        S imitates T on a batch of fresh mosaics (``B`` images from G,
+        without gradients to G) followed by augmented OOD images:
+
+        .. math::
+
+            L_S = \mathrm{KD}\big(S(x), T(x)\big),\quad
+            x = [\,G(z);\ x_{ood}\,]
+
+        where KD is ``student_loss`` (by default the KL divergence of the
+        softened predictions, :class:`KLDivergenceLoss`; per pixel for
+        segmentation, after resizing S's logits to T's).
+
+        Args:
+            ood (Tensor, optional): This step's chunk of the OOD ``student``
+                view, ``[N, C, H, W]``; None when the batch has no OOD
+                images (data-free baselines).
+            optim_wrapper (OptimWrapper): S's optimiser wrapper.
+
+        Returns:
+            Tensor: The student loss, detached.
+        """
         with torch.no_grad():
             parts = []
             if self.generator is not None:
                 parts.append(
                     self.synthesize(self.synthetic_batch_size, wrapped=False))
             if ood is not None:
-                if parts and parts[0].shape[1:] != ood.shape[1:]:
-                    raise MosaicError(
-                        'The generator makes images of shape '
-                        f'{tuple(parts[0].shape[1:])} but the OOD student '
-                        f'view has {tuple(ood.shape[1:])}; make '
-                        'model.generator.img_size/out_channels match the '
-                        'data pipeline.')
+                if parts:
+                    self._check_same_shape(parts[0], ood, 'student')
                 parts.append(ood)
             if not parts:
                 raise MosaicError(
@@ -506,7 +591,7 @@ class MosaicKD(BaseModel):
                     'train the student on; set model.generator or give the '
                     'train_dataloader an OODDataset.')
             inputs = torch.cat(parts)
-            t_logits = self._teacher_logits(inputs)
+            t_logits = self.teacher_logits(inputs)
         with optim_wrapper.optim_context(self.student):
             s_logits = match_student_to_teacher(
                 logits_of(self.student, inputs), t_logits)

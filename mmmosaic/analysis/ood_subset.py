@@ -1,5 +1,7 @@
-"""The optional OOD subset of MosaicKD: keep the images the teacher is
-least sure about (highest prediction entropy)."""
+"""The teacher's pass over out-of-domain images, and the optional OOD
+subset of MosaicKD built on it: the images the teacher is least sure about
+(highest prediction entropy), which ``tools/select_ood_subset.py`` writes
+and ``OODDataset(subset_file=...)`` reads."""
 from typing import Callable, List, Optional
 
 import torch

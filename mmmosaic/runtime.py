@@ -1,0 +1,411 @@
+"""Turning a config and the command line into a run this machine can do.
+
+What tools/train.py, tools/test.py and the benchmarks share before a Runner
+is built: :func:`load_config` reads a config and merges ``--cfg-options``;
+:func:`prepare_runtime` applies the usual OpenMMLab command-line choices
+(work dir, ``--resume``, ``--amp``, ``--launcher``) and checks, before any
+training starts, that the data, the teacher checkpoint and the class counts
+are there and agree; :func:`configure_distributed` fits the config to a
+multi-process launch.
+
+Mistakes a user can make (a missing config, data folder or checkpoint, a
+flag this machine cannot honour) raise :class:`MosaicError` with one
+sentence; the tools print it instead of a traceback.
+"""
+import glob
+import os.path as osp
+import traceback
+from typing import Iterator, Optional, Tuple
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+from mmmosaic.dist import LAUNCHERS, init_distributed
+from mmmosaic.errors import MosaicError
+from mmmosaic.utils import (check_checkpoint_file, check_state_dict_fits,
+                            load_checkpoint_safely, state_dict_of,
+                            unwrap_model)
+
+__all__ = [
+    'load_config', 'prepare_runtime', 'check_data_paths', 'check_class_counts',
+    'check_teacher_ckpt', 'check_checkpoint_fits', 'resume_hint',
+    'configure_distributed', 'is_game_config'
+]
+
+_DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+_PATH_KEYS = ('data_root', 'data_prefix', 'ann_file', 'subset_file')
+
+
+def load_config(path: str, options: Optional[dict] = None) -> Config:
+    """Read ``path`` and merge ``--cfg-options``.
+
+    A value of the wrong kind for a key the config already sets (text where
+    the config has a number or a flag, a value where it has a section) is
+    refused here, naming the key, instead of deep inside mmengine.
+    """
+    if osp.isdir(path):
+        raise MosaicError(
+            f'Config {path!r} is a folder; give a config file such as '
+            'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
+    if not osp.isfile(path):
+        raise MosaicError(
+            f'Config file {path!r} does not exist; give a path such as '
+            'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as exc:  # the file's own code can raise anything
+        raise MosaicError(
+            f'Config file {path!r} could not be read ({_describe(exc)}); fix '
+            'the file or its _base_ entries.') from None
+    if options:
+        for key, value in options.items():
+            _check_option(cfg, key, value, path)
+        try:
+            cfg.merge_from_dict(options)
+        except Exception as exc:
+            raise MosaicError(
+                f'--cfg-options could not be applied to {path!r} '
+                f'({_describe(exc)}); check the keys.') from None
+    return cfg
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: first line`` of an exception, with the config file line
+    that raised it when the traceback passes through one."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = type(exc).__name__ + (f': {lines[0][:300]}' if lines else '')
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if 'site-packages' not in f.filename and not f.filename.startswith(
+            ('<', osp.dirname(osp.abspath(__file__))))
+    ]
+    if frames and not isinstance(exc, SyntaxError):
+        text += f' at {frames[-1].filename}:{frames[-1].lineno}'
+    return text
+
+
+_MISSING = object()
+
+
+def _lookup(cfg, key: str):
+    """The value at a dotted ``--cfg-options`` key, or ``_MISSING``."""
+    node = cfg
+    for part in key.split('.'):
+        if isinstance(node, (dict, Config)) and part in node:
+            node = node[part]
+        elif (isinstance(node, (list, tuple)) and part.isdigit()
+              and int(part) < len(node)):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+#: Keys whose value may be a number or a word (``loss_scale='dynamic'``).
+_NUMBER_OR_WORD = ('loss_scale', )
+
+
+def _check_option(cfg, key: str, value, path: str) -> None:
+    """Refuse a ``--cfg-options`` value of the wrong kind for ``key``: a
+    word where the config has a number or True/False, a single value for a
+    whole top-level section. Anything else the config may legitimately
+    change (a number for a list, a list for a section) is left alone."""
+    old = _lookup(cfg, key)
+    if old is _MISSING or old is None or value is None:
+        return
+    shown = f'{key}={value}'
+    where = osp.basename(path)
+    if isinstance(old, bool):
+        if isinstance(value, str):
+            raise MosaicError(
+                f'--cfg-options {shown} is not True or False, but {where} '
+                f'has {key}={old}; give {key}=True or {key}=False.')
+    elif isinstance(old, (int, float)):
+        word = isinstance(value, (str, bool))
+        if word and key.split('.')[-1] not in _NUMBER_OR_WORD:
+            raise MosaicError(
+                f'--cfg-options {shown} is not a number, but {where} has '
+                f'{key}={old}; give a number, e.g. {key}={old}.')
+    elif isinstance(old, dict) and '.' not in key and isinstance(
+            value, (str, int, float, bool)):
+        raise MosaicError(
+            f'--cfg-options {shown} replaces the section {key} of {where} by '
+            f'a value; set one of its entries instead, e.g. '
+            f'{key}.{next(iter(old), "KEY")}=VALUE.')
+
+
+def _dataset_paths(node, where: str) -> Iterator[Tuple[str, str]]:
+    """(config key, path) of every data path a dataset config names."""
+    if isinstance(node, (list, tuple)):
+        for i, item in enumerate(node):
+            yield from _dataset_paths(item, f'{where}[{i}]')
+        return
+    if not isinstance(node, dict):
+        return
+    root = node.get('data_root')
+    for key in _PATH_KEYS:
+        value = node.get(key)
+        if isinstance(value, str) and value:
+            if key != 'data_root' and root and not osp.isabs(value):
+                value = osp.join(root, value)
+            yield f'{where}.{key}', value
+    for key in ('dataset', 'datasets', 'source'):
+        if key in node:
+            yield from _dataset_paths(node[key], f'{where}.{key}')
+
+
+def check_teacher_ckpt(cfg: Config) -> None:
+    """Stop early if ``model.teacher_ckpt`` names a missing file."""
+    model = cfg.get('model')
+    ckpt = model.get('teacher_ckpt') if isinstance(model, dict) else None
+    if isinstance(ckpt, str) and not osp.isfile(ckpt):
+        hint = cfg.get('data_preparation', {}).get('teacher_ckpt')
+        todo = (f'train it with `{hint}`'
+                if hint else 'train a teacher with configs/teachers/')
+        raise MosaicError(
+            f'model.teacher_ckpt {ckpt!r} does not exist; {todo} or pass '
+            '--cfg-options model.teacher_ckpt=PATH.')
+
+
+def check_data_paths(cfg: Config, which=_DATALOADERS) -> None:
+    """Stop early, with the config key, if a dataset path does not exist."""
+    for name in which:
+        loader = cfg.get(name)
+        if not isinstance(loader, dict):
+            continue
+        for key, path in _dataset_paths(
+                loader.get('dataset'), f'{name}.dataset'):
+            if not osp.exists(path):
+                hint = cfg.get('data_preparation', {}).get(name)
+                todo = (f'prepare it with `{hint}`' if hint else
+                        'prepare the data there (see README, "Data")')
+                raise MosaicError(
+                    f'{key} {path!r} does not exist; {todo} or pass '
+                    f'--cfg-options {key}=PATH.')
+
+
+def _num_classes(model_cfg) -> Optional[int]:
+    """``num_classes`` of a classifier/segmentor config, if it says."""
+    for head in ('head', 'decode_head'):
+        value = (model_cfg.get(head) or {}).get('num_classes')
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _dataset_classes(dataset_cfg) -> Optional[int]:
+    """Number of classes a dataset config declares, if known statically."""
+    if not isinstance(dataset_cfg, dict):
+        return None
+    metainfo = dataset_cfg.get('metainfo') or {}
+    if 'classes' in metainfo:
+        return len(metainfo['classes'])
+    from mmmosaic.registry import DATASETS
+    name = dataset_cfg.get('type')
+    if not isinstance(name, str):
+        return None
+    try:
+        with DATASETS.switch_scope_and_registry(
+                dataset_cfg.get('_scope_')) as registry:
+            cls = registry.get(name)
+    except Exception:  # an unknown dataset is reported when it is built
+        return None
+    classes = getattr(cls, 'METAINFO', {}).get('classes')
+    return len(classes) if classes else None
+
+
+def check_class_counts(cfg: Config) -> None:
+    """Teacher, student and evaluation data must agree on the classes."""
+    model = cfg.get('model') or {}
+    if 'teacher' not in model or 'student' not in model:
+        return
+    counts = dict(
+        teacher=_num_classes(model.teacher),
+        student=_num_classes(model.student))
+    loader = cfg.get('val_dataloader') or cfg.get('test_dataloader') or {}
+    counts['dataset'] = _dataset_classes(loader.get('dataset'))
+    known = {k: v for k, v in counts.items() if v is not None}
+    if len(set(known.values())) > 1:
+        said = ', '.join(f'{k} {v}' for k, v in known.items())
+        raise MosaicError(
+            f'Class counts disagree ({said}); set model.teacher/student '
+            'head num_classes to the classes of the teacher\'s task.')
+
+
+#: What a config needs for each dataloader the tool will use.
+_SECTIONS = dict(
+    train_dataloader=('model', 'train_dataloader', 'train_cfg',
+                      'optim_wrapper'),
+    test_dataloader=('model', 'test_dataloader', 'test_cfg', 'test_evaluator'))
+
+
+def _check_sections(cfg: Config, path: str, which) -> None:
+    """Training (``train_dataloader`` in ``which``) or testing needs these
+    sections; say which are missing before mmengine fails on them."""
+    name = next((n for n in _SECTIONS if n in which), None)
+    missing = [k for k in _SECTIONS.get(name, ()) if not cfg.get(k)]
+    if missing:
+        what = 'train' if name == 'train_dataloader' else 'evaluate'
+        raise MosaicError(
+            f'Config {path!r} sets no {", ".join(missing)}; add '
+            f'{"it" if len(missing) == 1 else "them"} to {what} with it '
+            '(configs/demo/ has complete examples).')
+
+
+def _checkpoint_files(work_dir: str) -> list:
+    """Checkpoints (and the last_checkpoint pointer) in ``work_dir``."""
+    found = sorted(
+        glob.glob(osp.join(work_dir, 'iter_*.pth')) +
+        glob.glob(osp.join(work_dir, 'epoch_*.pth')))
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    return found + ([pointer] if osp.isfile(pointer) else [])
+
+
+def check_checkpoint_fits(model,
+                          path: str,
+                          resume: bool = False,
+                          what: str = 'Checkpoint') -> None:
+    """Stop if ``path`` does not load safely or does not fit ``model``.
+
+    For a resume it must also be a training checkpoint (iteration counter
+    and optimiser state), not a bare weights file.
+    """
+    from mmengine.runner.checkpoint import get_state_dict
+    checkpoint = load_checkpoint_safely(path, what)
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    if resume and not (isinstance(meta, dict) and 'iter' in meta
+                       and 'optimizer' in checkpoint):
+        raise MosaicError(
+            f'{what} {path!r} holds weights only, not a training state '
+            '(iteration, optimiser); resume from a checkpoint tools/train.py '
+            f'wrote, or start from these weights with --cfg-options '
+            f'load_from={path}.')
+    check_state_dict_fits(
+        get_state_dict(unwrap_model(model)), state_dict_of(checkpoint, path),
+        path, 'model')
+
+
+def resume_hint(work_dir: str) -> Optional[str]:
+    """After a failed run: the checkpoint ``--resume`` would continue from."""
+    from mmmosaic.engine import find_resumable_checkpoint
+    ckpt = find_resumable_checkpoint(work_dir)
+    if ckpt is None:
+        return None
+    return (f'the last checkpoint, {ckpt}, is intact: add --resume to '
+            'continue from it')
+
+
+def _set_amp(cfg: Config) -> None:
+    if not torch.cuda.is_available():
+        raise MosaicError(
+            '--amp needs a CUDA GPU and none is available; drop --amp.')
+    wrapper = cfg.optim_wrapper
+    players = ([wrapper] if 'optimizer' in wrapper else
+               [v for k, v in wrapper.items() if isinstance(v, dict)])
+    for player in players:
+        player['type'] = 'AmpOptimWrapper'
+        player.setdefault('loss_scale', 'dynamic')
+
+
+def prepare_runtime(cfg: Config,
+                    config_path: str,
+                    work_dir: Optional[str] = None,
+                    launcher: str = 'none',
+                    amp: bool = False,
+                    resume: Optional[str] = None,
+                    check_data=_DATALOADERS) -> Config:
+    """Apply the usual OpenMMLab command-line choices to ``cfg``."""
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        name = osp.splitext(osp.basename(config_path))[0]
+        cfg.work_dir = osp.join('./work_dirs', name)
+    if amp:
+        _set_amp(cfg)
+    _check_sections(cfg, config_path, check_data)
+    if resume == 'auto':
+        # The newest intact checkpoint, not blindly the one last_checkpoint
+        # names: a run killed while writing must still resume.
+        from mmmosaic.engine import find_resumable_checkpoint
+        cfg.resume = True
+        cfg.load_from = find_resumable_checkpoint(cfg.work_dir)
+        leftovers = _checkpoint_files(cfg.work_dir)
+        if cfg.load_from is None and leftovers:
+            raise MosaicError(
+                f'--resume found no intact checkpoint in {cfg.work_dir!r}, '
+                f'only damaged ones such as {leftovers[0]!r}; delete them to '
+                'start afresh or give --resume PATH of an intact one.')
+    elif resume is not None:
+        check_checkpoint_file(
+            resume, '--resume checkpoint',
+            'give an intact checkpoint, or --resume alone to continue from '
+            'the newest intact one of the work dir')
+        cfg.resume, cfg.load_from = True, resume
+    configure_distributed(cfg, launcher)
+    check_data_paths(cfg, check_data)
+    check_teacher_ckpt(cfg)
+    check_class_counts(cfg)
+    # Multi-process launches on CPU: gloo, no set_device (mmengine's
+    # init_dist assumes GPUs); with CUDA the Runner initialises as usual.
+    init_distributed(cfg)
+    return cfg
+
+
+# ------------------------------------------------ multi-process launches
+def is_game_config(model_cfg) -> bool:
+    """Whether ``model_cfg`` builds a :class:`MosaicKD` (or a subclass)."""
+    from mmmosaic.models import MosaicKD
+    from mmmosaic.registry import MODELS
+    model_type = model_cfg.get('type') if isinstance(model_cfg, dict) else None
+    if isinstance(model_type, type):
+        return issubclass(model_type, MosaicKD)
+    if not isinstance(model_type, str):
+        return False
+    scope = model_cfg.get('_scope_')
+    key = model_type if '.' in model_type or not scope else (
+        f'{scope}.{model_type}')
+    try:
+        cls = MODELS.get(key)
+    except KeyError:
+        cls = None
+    return isinstance(cls, type) and issubclass(cls, MosaicKD)
+
+
+def configure_distributed(cfg: Config, launcher: str) -> Config:
+    """Adapt ``cfg`` to a multi-process launch (a no-op for ``none``)."""
+    if launcher not in LAUNCHERS:
+        raise MosaicError(f'--launcher must be one of {", ".join(LAUNCHERS)}'
+                          f', got {launcher!r}.')
+    if launcher == 'none':
+        return cfg
+    game = is_game_config(cfg.get('model', {}))
+    on_gpu = torch.cuda.is_available()
+    if not on_gpu and (cfg.get('sync_bn') or
+                       (game and cfg.model.get('sync_bn_players'))):
+        raise MosaicError(
+            'SyncBN (sync_bn / model.sync_bn_players) needs CUDA GPUs: '
+            "torch's SyncBatchNorm has no CPU implementation; drop it for "
+            'CPU training.')
+    wrapper = cfg.get('model_wrapper_cfg')
+    if wrapper is None and (game or not on_gpu):
+        # mmengine's default wraps the whole model in one DDP whose
+        # train_step runs forward(mode='loss') once: the game needs one DDP
+        # per player and its own train_step.
+        wrapper = ConfigDict(
+            type=('MMSeparateDistributedDataParallel'
+                  if game else 'MMDistributedDataParallel'),
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if wrapper is not None and not on_gpu:
+        # DDP refuses device_ids for CPU modules; mmengine passes
+        # [LOCAL_RANK] unless the config says otherwise.
+        wrapper['device_ids'] = None
+    if wrapper is not None:
+        cfg.model_wrapper_cfg = wrapper
+    if game:
+        # Every process must draw its own noise z (and augmentations);
+        # samplers still shuffle alike and shard the OOD set by rank.
+        cfg.setdefault('randomness', ConfigDict(seed=0))
+        cfg.randomness.setdefault('diff_rank_seed', True)
+    return cfg
