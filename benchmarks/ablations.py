@@ -268,7 +268,8 @@ def run(args):
                     options=opts,
                     max_iters=quality._max_iters(configs['mosaickd'], opts)))
     quality._check_signatures(
-        (r['run_dir'], configs['mosaickd'], r['options']) for r in runs)
+        ((r['run_dir'], configs['mosaickd'], r['options']) for r in runs),
+        remedy='delete that folder or pass another --work-dir')
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [
             pool.submit(

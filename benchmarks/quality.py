@@ -311,12 +311,15 @@ def _finished(work_dir: str, max_iters: int, metric: str) -> bool:
         for step, _ in metric_history(work_dir, metric, all_runs=True))
 
 
-def _check_signatures(runs) -> None:
+def _check_signatures(runs,
+                      remedy: str = 'pass --fresh or another --work-dir'
+                      ) -> None:
     """Refuse to reuse or resume a run made with other settings.
 
     ``runs`` holds (work dir, config, options) of every run a call may
     train; checked before the first one starts, so that a refusal comes
-    at once, not after hours of training of the others.
+    at once, not after hours of training of the others. ``remedy`` is what
+    the message tells the user to do (the calling tool's options).
     """
     for work_dir, config, options in runs:
         path = osp.join(work_dir, 'benchmark_run.json')
@@ -326,12 +329,14 @@ def _check_signatures(runs) -> None:
             theirs = json.load(f)
         if theirs != dict(config=config, options=list(options)):
             _fail(f'{work_dir} holds a run of {theirs["config"]} with options '
-                  f'{theirs["options"]}, not this one; pass --fresh or '
-                  'another --work-dir.')
+                  f'{theirs["options"]}, not this one; {remedy}.')
 
 
 def _record_signature(work_dir: str, config: str, options) -> None:
-    """Write the settings of a run (``_check_signatures`` reads them)."""
+    """Write the settings of a run (``_check_signatures`` reads them);
+    refuse a folder that holds another run, should a caller not have
+    checked it up front."""
+    _check_signatures([(work_dir, config, options)])
     path = osp.join(work_dir, 'benchmark_run.json')
     if not osp.isfile(path):
         os.makedirs(work_dir, exist_ok=True)

@@ -24,6 +24,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmmosaic.registry import HOOKS
+from mmmosaic.utils import unwrap_model
 
 PLAYERS = ('generator', 'discriminator', 'student')
 SLOW_SECONDS = 0.5
@@ -35,13 +36,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _bare(module):
-    return module.module if is_model_wrapper(module) else module
-
-
 def param_hash(module) -> str:
     digest = hashlib.sha1()
-    for name, param in _bare(module).named_parameters():
+    for name, param in unwrap_model(module).named_parameters():
         digest.update(name.encode())
         digest.update(param.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
@@ -64,7 +61,7 @@ class RankRecorderHook(Hook):
         folder = osp.join(runner.work_dir, 'ranks')
         os.makedirs(folder, exist_ok=True)
         self.path = osp.join(folder, f'rank{get_rank()}.jsonl')
-        generator = _bare(_bare(runner.model).generator)
+        generator = unwrap_model(unwrap_model(runner.model).generator)
         draw = generator.sample_noise
 
         def recorded(*args, **kwargs):
@@ -106,7 +103,7 @@ class RankRecorderHook(Hook):
             time.sleep(SLOW_SECONDS)
 
     def after_train(self, runner):
-        model = _bare(runner.model)
+        model = unwrap_model(runner.model)
         self._write(
             runner,
             event='end',
@@ -201,7 +198,7 @@ def _optim(model):
 
 
 def _feed_noise(model, draws):
-    generator = _bare(model.generator)
+    generator = unwrap_model(model.generator)
     queue = list(draws)
 
     def sample_noise(batch_size, device=None, generator=None):
@@ -269,7 +266,7 @@ def equivalence_worker(rank, world, port, out_dir):
 
     result = dict(rank=rank, diff={}, changed={}, hashes={}, logs={})
     for player in PLAYERS:
-        mine_p = dict(_bare(getattr(model, player)).named_parameters())
+        mine_p = dict(unwrap_model(getattr(model, player)).named_parameters())
         ref_p = dict(getattr(ref, player).named_parameters())
         result['diff'][player] = max(
             float((mine_p[k].detach() - ref_p[k].detach()).abs().max())

@@ -309,6 +309,9 @@ CASES = [
     ('speed-iters-zero', SP, ['--iters', '0'], ['--iters']),
     ('speed-config-missing', SP, ['--config', '{d}/nope.py'], ['nope.py']),
     ('speed-out-is-a-file', SP, ['--out', '{text_pth}'], ['--out']),
+    ('speed-not-the-game', SP,
+     ['--config', 'configs/demo/kd_ood_mnist_fashion.py', '--out', '{d}/sp'],
+     ['kd_ood_mnist_fashion.py', 'generator and a discriminator']),
     ('ablations-without-quality-runs', 'benchmarks/ablations.py',
      ['mnist_fashion', '--quality-dir', '{d}/no_quality',
       '--work-dir', '{d}/abl'], ['no_quality', 'quality.py']),
@@ -341,7 +344,7 @@ def test_bad_input_is_one_sentence(tool, argv, needles, f, monkeypatch,
 
 def test_speed_refuses_a_method_it_cannot_time(monkeypatch, capsys):
     """benchmarks/speed.py times named methods of the model; one that is
-    missing (renamed, or another model) is one sentence naming it and the
+    missing (renamed) is one sentence naming it and the
     methods there are, checked before anything is timed."""
     monkeypatch.syspath_prepend(osp.join(ROOT, 'benchmarks'))
     speed = _tool(SP)

@@ -142,6 +142,13 @@ def test_data_free_baseline_runs_without_images():
     assert 'loss_local' not in logs and 'loss_adv' in logs
 
 
+def test_discriminator_without_ood_images_is_one_sentence():
+    model, optim = _setup()
+    with pytest.raises(MosaicError, match='needs OOD images') as info:
+        model.train_step({}, optim)
+    assert '\n' not in str(info.value)
+
+
 @pytest.mark.parametrize('overrides,match', [
     (dict(student_steps=0), 'student_steps'),
     (dict(loss_weights=dict(adv=-1)), 'loss_weights.adv'),

@@ -15,8 +15,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 # mmmosaic first: its mmcv-lite compat must precede any mmseg import.
 from mmmosaic.cli import (ArgumentParser, add_common_args, note,
                           parse_tool_args, tool_main)
-from mmmosaic.runtime import (check_checkpoint_fits, load_config,
-                              prepare_runtime)
+from mmmosaic.runtime import (check_checkpoint_fits, is_game_config,
+                              load_config, prepare_runtime)
 from mmmosaic.utils import check_checkpoint_file
 # isort: on
 
@@ -36,8 +36,7 @@ def main():
     cfg = load_config(args.config, args.cfg_options)
     check_checkpoint_file(args.checkpoint, 'Checkpoint',
                           'give a .pth file written by tools/train.py')
-    model_type = (cfg.get('model') or {}).get('type')
-    if model_type in ('MosaicKD', 'mmmosaic.MosaicKD'):
+    if is_game_config(cfg.get('model') or {}):
         # The checkpoint carries the teacher; nothing to load before.
         cfg.model.teacher_ckpt = None
         cfg.model.allow_random_teacher = True

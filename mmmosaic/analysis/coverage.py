@@ -133,7 +133,6 @@ def synthetic_coverage(model, num_images: int = 512) -> dict:
     batch. Draws from torch's global random generator; the model's weights
     are not changed, its batch-norm running statistics may be.
     """
-    from mmmosaic.models.algorithms import logits_of
     if getattr(model, 'generator', None) is None:
         raise ValueError('synthetic_coverage needs a MosaicKD with a '
                          'generator.')
@@ -146,7 +145,7 @@ def synthetic_coverage(model, num_images: int = 512) -> dict:
         while left > 0:
             images = model.synthesize(batch, wrapped=False)[:left]
             left -= len(images)
-            yield logits_of(model.teacher, images)
+            yield model.teacher_logits(images)
 
     try:
         return _coverage_of(batches())

@@ -17,7 +17,6 @@ def teacher_logit_batches(model,
                           num_workers: int = 0):
     """Yield ``model.teacher``'s logits on the ``real`` view of the items of
     an :class:`OODDataset`, batch by batch, in dataset order."""
-    from mmmosaic.models.algorithms import logits_of
     loader = DataLoader(
         dataset,
         batch_size=batch_size,
@@ -27,7 +26,7 @@ def teacher_logit_batches(model,
     model.eval()
     for batch in loader:
         inputs = model.data_preprocessor(batch['real'], False)['inputs']
-        yield logits_of(model.teacher, inputs)
+        yield model.teacher_logits(inputs)
 
 
 def teacher_entropies(

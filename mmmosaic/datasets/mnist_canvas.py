@@ -64,16 +64,17 @@ class MNISTCanvasDataset(BaseSegDataset):
             **kwargs)
 
     def load_data_list(self) -> list[dict]:
+        build = f'{self.PREPARE_CMD} --out-dir {self.data_root}'
         for key in ('img_path', 'seg_map_path'):
             folder = self.data_prefix.get(key)
             if folder and not osp.isdir(folder):
                 raise MosaicError(
                     f'MNIST canvas folder {folder!r} does not exist; build '
-                    f'it with `{self.PREPARE_CMD}`.')
+                    f'it with `{build}`.')
         data_list = super().load_data_list()
         if not data_list:
             raise MosaicError(
                 f'MNIST canvas folder {self.data_prefix["img_path"]!r} holds '
                 f'no {self.img_suffix} image; rebuild it with '
-                f'`{self.PREPARE_CMD}`.')
+                f'`{build}`.')
         return data_list

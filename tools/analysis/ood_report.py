@@ -258,7 +258,6 @@ def _example_cells(model, views, items, batch_size):
     import torch.nn.functional as F
     from mmengine.dataset import pseudo_collate
 
-    from mmmosaic.models.algorithms import logits_of
     cells = {}
     model.eval()
     for start in range(0, len(items), batch_size):
@@ -266,7 +265,7 @@ def _example_cells(model, views, items, batch_size):
         batch = pseudo_collate([views.view(j) for j in chunk])
         with torch.no_grad():
             inputs = model.data_preprocessor(batch, False)['inputs']
-            logits = logits_of(model.teacher, inputs)
+            logits = model.teacher_logits(inputs)
         masks = None
         if logits.dim() == 4:
             masks = F.interpolate(

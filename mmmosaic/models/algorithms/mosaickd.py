@@ -352,6 +352,11 @@ class MosaicKD(BaseModel):
         """Return D's real images and the k OOD chunks of the S steps."""
         num = len(data['real']['inputs']) if data and 'real' in data else 0
         with_d = self.discriminator is not None
+        if with_d and not num:
+            raise MosaicError(
+                'model.discriminator needs OOD images for its real patches '
+                'but the train_dataloader gives none; give it an OODDataset '
+                'or set model.discriminator=None (data-free).')
         num_real = self.synthetic_batch_size if with_d and num else 0
         rest = num - num_real
         if num and (rest <= 0 or rest % self.student_steps):
@@ -495,9 +500,16 @@ class MosaicKD(BaseModel):
           DDP it sees the global batch);
         - :math:`L_{local} = \mathrm{BCE}(D(G(z)), 1)`, only with a
           discriminator (:class:`PatchAdversarialLoss`);
-        - :math:`L_{bn}`, only when ``w_bn > 0``: the distance of the mean
-          and variance of each teacher BatchNorm layer's input to its
-          running statistics (:class:`BNStatisticsLoss`).
+        - :math:`L_{bn}`, only when ``w_bn > 0``: over every call of a
+          teacher BatchNorm layer, the Euclidean norms (not squared) of the
+          differences between the per-channel mean and biased variance of
+          its input and its running mean and variance, summed
+          (:class:`BNStatisticsLoss`).
+
+        :math:`L_{align}` is in nats, :math:`L_{balance}` in bits. Here and
+        below :math:`G(z)` stands for the generated images mapped into the
+        preprocessor's space (:meth:`normalize`), which is what T, S and D
+        see.
 
         For segmentation the per-pixel terms average over pixels too. D's
         and S's weights get no gradients; gradients flow through them to G.
@@ -564,7 +576,7 @@ class MosaicKD(BaseModel):
             x = [\,G(z);\ x_{ood}\,]
 
         where KD is ``student_loss`` (by default the KL divergence of the
-        softened predictions, :class:`KLDivergenceLoss`; per pixel for
+        predictions at temperature 1, :class:`KLDivergenceLoss`; per pixel for
         segmentation, after resizing S's logits to T's).
 
         Args:
