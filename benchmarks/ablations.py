@@ -284,7 +284,14 @@ def run(args):
                 tool=TOOL) for r in runs
         ]
         for future in concurrent.futures.as_completed(futures):
-            future.result()
+            try:
+                future.result()
+            except BaseException:
+                # Queued runs must not start after one failed; the running
+                # ones finish (they keep their checkpoints either way).
+                for other in futures:
+                    other.cancel()
+                raise
 
     # Every finished ablation of this work dir, this call's and earlier
     # ones, each with the seeds it has.
