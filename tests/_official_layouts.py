@@ -178,13 +178,9 @@ def paper_setting_configs(config_root):
 def write_all(root):
     """Every release above under ``root``, and the Places365 folders the
     converter writes from it; returns the folders by name."""
-    import importlib.util
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    spec = importlib.util.spec_from_file_location(
-        'places365_converter',
-        osp.join(repo, 'tools', 'dataset_converters', 'places365.py'))
-    converter = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(converter)
+    from _tiny import load_script
+    converter = load_script('tools/dataset_converters/places365.py',
+                            'places365_converter')
     root = str(root)
     folders = dict(
         cub200=write_cub(osp.join(root, 'CUB_200_2011')),

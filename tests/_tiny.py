@@ -1,11 +1,29 @@
 """Tiny models and in-memory data shared by the tests."""
 import copy
+import importlib.util
+import os.path as osp
 
 import numpy as np
+import torch
 from mmengine.dataset import BaseDataset
 from mmengine.hooks import Hook
+from mmengine.optim import build_optim_wrapper
 
-from mmmosaic.registry import DATASETS, HOOKS
+from mmmosaic.registry import DATASETS, HOOKS, MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def load_script(rel_path: str, name: str = None):
+    """A script of the repository (``tools/...py``, ``benchmarks/...py``)
+    imported as a module, under ``name`` (default: its file name)."""
+    path = osp.join(ROOT, rel_path)
+    name = name or osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 PREPROCESSOR = dict(
     _scope_='mmpretrain',
@@ -57,6 +75,46 @@ def optim_wrapper_cfg(players=('generator', 'discriminator', 'student')):
             optimizer=dict(
                 type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
     return {k: cfgs[k] for k in players}
+
+
+def build_game(model_overrides=None, players=None, seed=0):
+    """A tiny :func:`mosaickd` model in training mode and the optimiser
+    wrappers of its players (by default every player it has)."""
+    torch.manual_seed(seed)
+    model = MODELS.build(mosaickd(**(model_overrides or {})))
+    players = players or [
+        p for p in ('generator', 'discriminator', 'student')
+        if getattr(model, p) is not None
+    ]
+    optim = build_optim_wrapper(
+        model,
+        dict(
+            constructor='PlayerOptimWrapperConstructor',
+            **optim_wrapper_cfg(players)))
+    model.train()
+    return model, optim
+
+
+@DATASETS.register_module(force=True)
+class RandomUint8Images(BaseDataset):
+    """Labelled random uint8 images of one shape, held in memory.
+
+    Stands in for CIFAR-100 in teacher training (hence the labels) and for
+    the OOD source (CIFAR-10, Fashion-MNIST, ...) of distillations.
+    """
+
+    def __init__(self, shape=(32, 32, 3), num_images: int = 16, **kwargs):
+        self.shape = tuple(shape)
+        self.num_images = num_images
+        super().__init__(serialize_data=False, **kwargs)
+
+    def load_data_list(self):
+        rng = np.random.default_rng(0)
+        return [
+            dict(
+                img=rng.integers(0, 256, self.shape, dtype=np.uint8),
+                gt_label=i % 10) for i in range(self.num_images)
+        ]
 
 
 @DATASETS.register_module(force=True)

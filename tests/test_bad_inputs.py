@@ -6,7 +6,6 @@ Most cases call a tool's ``main`` in this process with a patched
 ``sys.argv`` (they fail before any training); the measured gaps and the
 failure during training run the real scripts.
 """
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -17,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from _tiny import classifier, mosaickd, write_runner_config
+from _tiny import classifier, load_script, mosaickd, write_runner_config
 from mmengine.registry import init_default_scope
 
 from mmmosaic import cli
@@ -111,12 +110,8 @@ def f(tmp_path_factory):
 def _tool(rel: str):
     """A tool script imported as a module (once)."""
     if rel not in _TOOLS:
-        name = 'bad_inputs_' + rel.replace('/', '_')[:-3]
-        spec = importlib.util.spec_from_file_location(name,
-                                                      osp.join(ROOT, rel))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _TOOLS[rel] = module
+        _TOOLS[rel] = load_script(rel,
+                                  'bad_inputs_' + rel.replace('/', '_')[:-3])
     return _TOOLS[rel]
 
 

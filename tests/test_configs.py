@@ -16,18 +16,17 @@ import glob
 import math
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 from _official_layouts import paper_setting_configs
+from _tiny import RandomUint8Images
 from mmengine.config import Config
-from mmengine.dataset import BaseDataset
 from mmengine.registry import HOOKS, DefaultScope
 from mmengine.runner import Runner
 
 from mmmosaic.engine import GUARANTEE_HOOKS, ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
-from mmmosaic.registry import DATASETS, MODELS
+from mmmosaic.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_BATCH = 2
@@ -83,28 +82,6 @@ def _image_shape(cfg: Config):
 def _num_classes(network_cfg) -> int:
     head = network_cfg.get('head') or network_cfg.get('decode_head')
     return head.num_classes
-
-
-@DATASETS.register_module(force=True)
-class RandomUint8Images(BaseDataset):
-    """Labelled random uint8 images of one shape, held in memory.
-
-    Stands in for CIFAR-100 in teacher training (hence the labels) and for
-    the OOD source (CIFAR-10, Fashion-MNIST, ...) of distillations.
-    """
-
-    def __init__(self, shape=(32, 32, 3), num_images: int = 16, **kwargs):
-        self.shape = tuple(shape)
-        self.num_images = num_images
-        super().__init__(serialize_data=False, **kwargs)
-
-    def load_data_list(self):
-        rng = np.random.default_rng(0)
-        return [
-            dict(
-                img=rng.integers(0, 256, self.shape, dtype=np.uint8),
-                gt_label=i % 10) for i in range(self.num_images)
-        ]
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -198,7 +175,7 @@ def _shrink(cfg: Config, work_dir: str) -> Config:
     loader = cfg.train_dataloader
     if loader.dataset.type == 'OODDataset':
         loader.dataset.source = dict(
-            type='RandomUint8Images', shape=_image_shape(cfg))
+            type=RandomUint8Images.__name__, shape=_image_shape(cfg))
         # D's real images (with a discriminator), then one chunk per S step.
         chunks = model.student_steps + (1 if model.discriminator else 0)
         loader.batch_size = TINY_BATCH * chunks
@@ -244,7 +221,7 @@ def test_teacher_config_trains_and_feeds_mosaickd(path, tmp_path):
     cfg.train_dataloader.batch_size = TINY_BATCH
     cfg.train_dataloader.dataset = dict(
         _scope_='mmpretrain',
-        type='mmmosaic.RandomUint8Images',
+        type='mmmosaic.' + RandomUint8Images.__name__,
         num_images=2 * TINY_BATCH,
         pipeline=cfg.train_dataloader.dataset.pipeline)
     cfg.train_cfg.max_epochs = 1

@@ -1,20 +1,15 @@
 """The DFQ baseline: the BatchNorm-statistics loss, its generator term and
 the quality benchmark's DFQ method."""
-import importlib.util
 import math
-import os.path as osp
 
 import pytest
 import torch
 import torch.nn as nn
-from _tiny import mosaickd, optim_wrapper_cfg
-from mmengine.optim import build_optim_wrapper
+from _tiny import build_game, load_script, mosaickd
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.losses import BNStatisticsLoss
 from mmmosaic.registry import MODELS
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 class TwoBN(nn.Module):
@@ -85,18 +80,10 @@ def test_bn_weight_needs_a_teacher_with_batchnorm(monkeypatch):
 
 
 def _model(**weights):
-    torch.manual_seed(0)
-    model = MODELS.build(
-        mosaickd(
+    return build_game(
+        dict(
             discriminator=None, loss_weights=dict(align=0, local=0,
                                                   **weights)))
-    optim = build_optim_wrapper(
-        model,
-        dict(
-            constructor='PlayerOptimWrapperConstructor',
-            **optim_wrapper_cfg(('generator', 'student'))))
-    model.train()
-    return model, optim
 
 
 def test_generator_bn_term_is_the_loss_on_the_teacher():
@@ -131,10 +118,7 @@ def test_bn_term_is_off_by_default():
 
 
 def test_quality_benchmark_has_a_dfq_method_for_every_setting():
-    spec = importlib.util.spec_from_file_location(
-        'quality', osp.join(ROOT, 'benchmarks', 'quality.py'))
-    quality = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality)
+    quality = load_script('benchmarks/quality.py')
     assert quality.parse_args(['mnist_fashion'
                                ]).methods == list(quality.DEFAULT_METHODS)
     assert quality.parse_args(['camvid', '--methods',

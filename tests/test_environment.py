@@ -4,13 +4,13 @@ The first test fails whenever this interpreter's packages differ from the
 lock; MMMOSAIC_UNLOCKED relaxes it (README, "Installation notes").
 """
 import configparser
-import importlib.util
 import os
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
+from _tiny import load_script
 from packaging.requirements import Requirement
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -20,15 +20,7 @@ REQUIREMENTS = [
     for name in ('runtime.txt', 'mmcv.txt', 'tests.txt')
 ]
 
-
-def _load_check_env():
-    spec = importlib.util.spec_from_file_location('check_env', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-check_env = _load_check_env()
+check_env = load_script('tools/check_env.py')
 
 
 def _run(*args, unlocked=None):

@@ -3,28 +3,12 @@ import copy
 
 import pytest
 import torch
-from _tiny import mosaickd, ood_dataset, optim_wrapper_cfg
+from _tiny import build_game, mosaickd, ood_dataset, optim_wrapper_cfg
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS, MODELS
-
-
-def _setup(model_overrides=None, players=None, seed=0):
-    torch.manual_seed(seed)
-    model = MODELS.build(mosaickd(**(model_overrides or {})))
-    players = players or [
-        p for p in ('generator', 'discriminator', 'student')
-        if getattr(model, p) is not None
-    ]
-    optim = build_optim_wrapper(
-        model,
-        dict(
-            constructor='PlayerOptimWrapperConstructor',
-            **optim_wrapper_cfg(players)))
-    model.train()
-    return model, optim
 
 
 def _batch(model, seed=0):
@@ -42,7 +26,7 @@ def _state(module):
 
 
 def test_teacher_is_frozen_in_eval_and_bit_identical_after_training():
-    model, optim = _setup()
+    model, optim = build_game()
     before = _state(model.teacher)
     for i in range(3):
         model.train_step(_batch(model, i), optim)
@@ -55,7 +39,7 @@ def test_teacher_is_frozen_in_eval_and_bit_identical_after_training():
 
 
 def test_every_trainable_player_changes():
-    model, optim = _setup()
+    model, optim = build_game()
     before = {
         p: _state(getattr(model, p))
         for p in ('generator', 'discriminator', 'student')
@@ -74,7 +58,7 @@ def test_every_trainable_player_changes():
 
 
 def test_no_gradient_leaks_between_players():
-    model, optim = _setup()
+    model, optim = build_game()
     model.train_step(_batch(model), optim)
     # update_params zeroes after each step; the G step must not leave
     # gradients on D or S (their weights are kept out of its autograd).
@@ -85,7 +69,7 @@ def test_no_gradient_leaks_between_players():
 
 def test_student_update_equals_update_without_other_players():
     """The first S update of the game equals plain SGD on the same inputs."""
-    model, optim = _setup(dict(student_steps=1))
+    model, optim = build_game(dict(student_steps=1))
     reference = copy.deepcopy(model.student)
     captured = []
 
@@ -118,7 +102,7 @@ def test_student_update_equals_update_without_other_players():
 
 
 def test_generator_output_is_in_the_preprocessor_space():
-    model, _ = _setup()
+    model, _ = build_game()
     img = torch.full((1, 1, 16, 16), 0.5)
     out = model.normalize(img)
     expected = (0.5 * 255 - 127.5) / 64.0
@@ -126,7 +110,7 @@ def test_generator_output_is_in_the_preprocessor_space():
 
 
 def test_kd_on_ood_baseline_trains_only_the_student():
-    model, optim = _setup(dict(generator=None, discriminator=None))
+    model, optim = build_game(dict(generator=None, discriminator=None))
     before = _state(model.student)
     logs = model.train_step(_batch(model), optim)
     assert set(logs) == {'loss_student'}
@@ -136,14 +120,14 @@ def test_kd_on_ood_baseline_trains_only_the_student():
 
 
 def test_data_free_baseline_runs_without_images():
-    model, optim = _setup(
+    model, optim = build_game(
         dict(discriminator=None, loss_weights=dict(align=0, balance=0)))
     logs = model.train_step({}, optim)
     assert 'loss_local' not in logs and 'loss_adv' in logs
 
 
 def test_discriminator_without_ood_images_is_one_sentence():
-    model, optim = _setup()
+    model, optim = build_game()
     with pytest.raises(MosaicError, match='needs OOD images') as info:
         model.train_step({}, optim)
     assert '\n' not in str(info.value)
@@ -165,7 +149,7 @@ def test_config_mistakes_are_one_sentence(overrides, match):
 
 
 def test_batch_size_mismatch_is_explained():
-    model, optim = _setup()
+    model, optim = build_game()
     data = _batch(model)
     data = {k: {kk: vv[:-1] for kk, vv in v.items()} for k, v in data.items()}
     with pytest.raises(MosaicError, match='batch_size'):
@@ -173,7 +157,7 @@ def test_batch_size_mismatch_is_explained():
 
 
 def test_image_size_mismatch_is_explained():
-    model, optim = _setup(
+    model, optim = build_game(
         dict(
             generator=dict(
                 type='DCGANGenerator',
@@ -187,7 +171,7 @@ def test_image_size_mismatch_is_explained():
 
 def test_class_count_mismatch_is_explained():
     from _tiny import classifier
-    model, optim = _setup(dict(student=classifier((4, 8), num_classes=7)))
+    model, optim = build_game(dict(student=classifier((4, 8), num_classes=7)))
     with pytest.raises(MosaicError, match='num_classes'):
         model.train_step(_batch(model), optim)
 
@@ -208,7 +192,7 @@ def test_batched_preprocessing_equals_per_image():
     from mmseg.models import SegDataPreProcessor
 
     from mmmosaic.models.algorithms.task_logits import stack_for_preprocessor
-    model, _ = _setup()
+    model, _ = build_game()
     data = _batch(model)
     view = data['student']
     batched = model._preprocess(view, slice(0, 12))

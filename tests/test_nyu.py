@@ -1,11 +1,11 @@
 """NYUv2: the converter, the dataset, and the deeplabv3_nyu configs."""
-import importlib.util
 import os
 import os.path as osp
 
 import numpy as np
 import pytest
 import torch
+from _tiny import load_script
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
@@ -19,16 +19,7 @@ PREPARE = 'python tools/dataset_converters/nyu.py SRC data/nyuv2'
 MOSAICKD_NYU = osp.join(REPO, 'configs/mosaickd/deeplabv3_nyu.py')
 TEACHER_NYU = osp.join(REPO, 'configs/teachers/deeplabv3_r50-d8_nyu13.py')
 
-
-def _load_converter():
-    path = osp.join(REPO, 'tools/dataset_converters/nyu.py')
-    spec = importlib.util.spec_from_file_location('nyu_converter', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-converter = _load_converter()
+converter = load_script('tools/dataset_converters/nyu.py', 'nyu_converter')
 H, W = 6, 8
 
 

@@ -1,5 +1,4 @@
 """tools/analysis/ood_report.py and its measures (mmmosaic.analysis)."""
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -7,7 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from _tiny import mosaickd, ood_dataset, write_runner_config
+from _tiny import load_script, mosaickd, ood_dataset, write_runner_config
 from mmengine.config import Config
 from PIL import Image
 from torch.utils.data import Subset
@@ -174,12 +173,7 @@ def test_real_views_repeat_their_random_crops_and_skip_bad_images(tmp_path):
 
 # ------------------------------------------------------ the tool
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'ood_report_tool', osp.join(ROOT, 'tools', 'analysis',
-                                    'ood_report.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis/ood_report.py', 'ood_report_tool')
 
 
 def _teacher_ckpt(model_cfg, path):

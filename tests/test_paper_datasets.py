@@ -1,7 +1,6 @@
 """The data sets of the paper's settings, read from their official layouts,
 and the one-sentence errors for files that are missing or laid out
 differently."""
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 from _official_layouts import (CUB_CLASSES, DOG_SYNSETS, downsampled_batch,
                                write_places365)
+from _tiny import load_script
 from PIL import Image
 
 from mmmosaic.datasets import (CUB200, SVHN, DownsampledImageNet, StanfordDogs,
@@ -212,16 +212,9 @@ def test_svhn_names_what_is_missing_or_wrong(svhn, tmp_path):
 
 
 # --------------------------------------------- Places365 converter
-def _places_converter():
-    path = osp.join(REPO, 'tools/dataset_converters/places365.py')
-    spec = importlib.util.spec_from_file_location('places365_converter', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_places365_converter_writes_what_the_ood_folder_reads(tmp_path):
-    converter = _places_converter()
+    converter = load_script('tools/dataset_converters/places365.py',
+                            'places365_converter')
     src = write_places365(tmp_path / 'places365')
     dst = tmp_path / 'places365_64'
     counts = converter.convert(osp.join(src, 'data_256'), str(dst), 64)

@@ -14,19 +14,17 @@ image size at a fraction of their width.
 """
 import copy
 import functools
-import importlib.util
 import json
 import math
 import os
 import os.path as osp
 import sys
 
-import numpy as np
 import pytest
 import torch
 from _official_layouts import paper_setting_configs
+from _tiny import RandomUint8Images, load_script
 from mmengine.config import Config
-from mmengine.dataset import BaseDataset
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
@@ -58,32 +56,6 @@ def _load(path):
 
 def _task(path):
     return next((t for t in TASKS if _name(path).endswith(f'_{t}.py')), None)
-
-
-@DATASETS.register_module(force=True)
-class RandomRGB(BaseDataset):
-    """Stands in for mmpretrain's CIFAR-10/100 (RGB uint8 arrays)."""
-
-    def __init__(self, num=8, **kwargs):
-        self.num = num
-        super().__init__(serialize_data=False, **kwargs)
-
-    def load_data_list(self):
-        rng = np.random.default_rng(0)
-        return [
-            dict(
-                img=rng.integers(0, 256, (32, 32, 3), np.uint8),
-                gt_label=i % 10) for i in range(self.num)
-        ]
-
-
-def _tool(name):
-    path = osp.join(ROOT, 'tools', name)
-    spec = importlib.util.spec_from_file_location(
-        osp.basename(name)[:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -155,7 +127,8 @@ def _distil(path, data, work_dir, teacher_ckpt=None):
     if dataset.type == 'OODDataset':
         root = _ood_root(cfg, data)
         if root is None:
-            dataset.source = dict(type='RandomRGB')
+            dataset.source = dict(
+                type=RandomUint8Images.__name__, num_images=8)
         else:
             dataset.source.data_root = root
         chunks = model.student_steps + (1 if model.discriminator else 0)
@@ -363,7 +336,7 @@ def test_select_ood_subset_ranks_an_imagenet_folder(data, tmp_path,
         str(out), '--cfg-options', f'model.teacher_ckpt={ckpt}',
         f'train_dataloader.dataset.source.data_root={data["imagenet"]}'
     ])
-    assert _tool('select_ood_subset.py').main() == 0
+    assert load_script('tools/select_ood_subset.py').main() == 0
     subset = json.loads(out.read_text())
     assert len(subset) == 3 and subset == sorted(set(subset))
     assert all(0 <= i < 7 for i in subset)

@@ -1,7 +1,6 @@
 """MosaicKD on dense predictions: losses, the game on mmseg models, the
 segmentation demo's data and configs."""
 import copy
-import importlib.util
 import math
 import os
 import os.path as osp
@@ -9,6 +8,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from _tiny import load_script
 from mmengine.config import Config, ConfigDict
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
@@ -31,11 +31,8 @@ LN3 = math.log(3.0)
 
 def _converter(name):
     """Import ``tools/dataset_converters/<name>.py`` as a module."""
-    path = osp.join(REPO, 'tools', 'dataset_converters', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'{name}_converter', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/dataset_converters/{name}.py',
+                       f'{name}_converter')
 
 
 canvas = _converter('mnist_canvas')

@@ -131,8 +131,9 @@ def test_architecture_mismatch_is_summarised(teacher, tmp_path):
 
 # ------------------------------------------------------------- non-finite
 def test_non_finite_student_loss_skips_the_update_then_stops(monkeypatch):
-    from test_mosaickd import _batch, _setup
-    model, optim = _setup(dict(max_nonfinite_streak=2))
+    from _tiny import build_game
+    from test_mosaickd import _batch
+    model, optim = build_game(dict(max_nonfinite_streak=2))
     before = {k: v.clone() for k, v in model.student.state_dict().items()}
     monkeypatch.setattr(model.student_loss, 'forward', lambda s, t:
                         (s * float('nan')).sum())
