@@ -171,6 +171,19 @@ SETTINGS = {
         margin_target=3.0,
         dfad_target=True),
 }
+# CamVid at three times the budget (900 student updates): the teacher is
+# the camvid setting's (same config and seed), trained once.
+SETTINGS['camvid_long'] = dict(
+    SETTINGS['camvid'],
+    title='CamVid teacher (11 classes), general photographs as OOD data, '
+    '180 outer iterations; CamVid val mIoU (%)',
+    configs=dict(
+        teacher='configs/benchmarks/teacher_camvid.py',
+        kd_ood='configs/benchmarks/kd_ood_camvid_long.py',
+        dfad='configs/benchmarks/dfad_camvid_long.py',
+        dfq='configs/benchmarks/dfq_camvid_long.py',
+        mosaickd='configs/benchmarks/mosaickd_camvid_long.py'),
+    shared=dict(teacher='camvid'))
 # The MNIST setting at the demo's budget (400 outer iterations).
 SETTINGS['mnist_fashion_400'] = dict(
     SETTINGS['mnist_fashion'],
