@@ -59,6 +59,18 @@ def _synthetic_quarter(cfg):
     ]
 
 
+def _no_synthetic(cfg):
+    synthetic = cfg.model.synthetic_batch_size
+    steps = cfg.model.student_steps
+    ood = (cfg.train_dataloader.batch_size - synthetic) // steps
+    return [
+        f'train_dataloader.batch_size={ood * steps}',
+        f'model.student_steps={steps}',
+        'model.student_loss.temperature='
+        f'{float(cfg.model.student_loss.temperature)}'
+    ]
+
+
 def _wide_players(cfg):
     return [
         'model.generator.base_channels='
@@ -69,7 +81,9 @@ def _wide_players(cfg):
 
 
 #: name -> what it changes, why it is a candidate cause, and the
-#: ``--cfg-options`` it needs (a function of the setting's MosaicKD config).
+#: ``--cfg-options`` it needs (a function of the setting's MosaicKD config),
+#: given to the setting's MosaicKD config, or to the config of ``method``
+#: where an entry names one.
 ABLATIONS = {
     'local_mean':
     dict(
@@ -96,6 +110,15 @@ ABLATIONS = {
         why='immature or off-distribution mosaics take half of every '
         'student update from the OOD images',
         options=_synthetic_quarter),
+    'no_synthetic':
+    dict(
+        change='only the OOD half of MosaicKD\'s student batch: no '
+        'generator, no discriminator, the same OOD images, temperature '
+        'and updates',
+        why='measures what the synthetic half of every student update adds '
+        'or costs, apart from the OOD images it displaces',
+        method='kd_ood',
+        options=_no_synthetic),
     'student_tau5':
     dict(
         change='student KD temperature 5 (KD on OOD\'s) instead of 1',
@@ -259,22 +282,24 @@ def run(args):
     runs = []
     for name in args.ablations:
         change = ABLATIONS[name]['options'](cfg)
+        config = configs[ABLATIONS[name].get('method', 'mosaickd')]
         for seed in args.seeds:
             opts = base + change + [f'randomness.seed={seed}']
             runs.append(
                 dict(
                     label=f'{name}/seed{seed}',
                     run_dir=osp.join(work_dir, name, f'seed{seed}'),
+                    config=config,
                     options=opts,
-                    max_iters=quality._max_iters(configs['mosaickd'], opts)))
+                    max_iters=quality._max_iters(config, opts)))
     quality._check_signatures(
-        ((r['run_dir'], configs['mosaickd'], r['options']) for r in runs),
+        ((r['run_dir'], r['config'], r['options']) for r in runs),
         remedy='delete that folder or pass another --work-dir')
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [
             pool.submit(
                 quality._run,
-                configs['mosaickd'],
+                r['config'],
                 r['run_dir'],
                 r['options'],
                 r['label'],
@@ -298,7 +323,8 @@ def run(args):
     ablations = {}
     for name, spec in ABLATIONS.items():
         change = spec['options'](cfg)
-        iters = quality._max_iters(configs['mosaickd'], base + change)
+        iters = quality._max_iters(configs[spec.get('method', 'mosaickd')],
+                                   base + change)
         seeds = _finished_seeds(osp.join(work_dir, name), iters, metric)
         if not seeds:
             continue
