@@ -15,6 +15,8 @@ import pytest
 from mmengine.registry import init_default_scope
 from PIL import Image
 
+from _tiny import load_script
+
 from mmmosaic.datasets import ClassFolderSubset
 from mmmosaic.errors import MosaicError
 
@@ -243,3 +245,49 @@ def test_quality_benchmark_camvid_needs_both_folders(tmp_path):
     assert result.returncode == 2
     assert "--ood-root '" in result.stderr and 'is not a folder' in (
         result.stderr)
+
+
+def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
+    """The ``no_synthetic`` ablation trains the KD-on-OOD config with what
+    MosaicKD's student sees besides the mosaics: the same OOD images per
+    update, the same temperature, updates and schedule, no G and no D."""
+    ablations = load_script('benchmarks/ablations.py')
+    quality = ablations.quality
+    spec = ablations.ABLATIONS['no_synthetic']
+    assert spec['method'] == 'kd_ood'
+    for name, setting in quality.SETTINGS.items():
+        options = setting['options']('mosaickd', '/data', '/ood')
+        mosaickd = quality._load(setting['configs']['mosaickd'], options)
+        cfg = quality._load(setting['configs'][spec['method']],
+                            options + spec['options'](mosaickd))
+        steps = mosaickd.model.student_steps
+        ood = (mosaickd.train_dataloader.batch_size -
+               mosaickd.model.synthetic_batch_size) // steps
+        assert cfg.model.generator is None, name
+        assert cfg.model.get('discriminator') is None, name
+        assert cfg.model.student_steps == steps, name
+        assert cfg.train_dataloader.batch_size == ood * steps, name
+        assert (cfg.model.student_loss.temperature ==
+                mosaickd.model.student_loss.temperature), name
+        assert cfg.train_cfg.max_iters == mosaickd.train_cfg.max_iters, name
+        assert (cfg.param_scheduler.student ==
+                mosaickd.param_scheduler.student), name
+        assert (cfg.optim_wrapper.student == mosaickd.optim_wrapper.student
+                ), name
+
+
+def test_camvid_long_shares_the_camvid_teacher():
+    quality = load_script('benchmarks/quality.py')
+    short, long = quality.SETTINGS['camvid'], quality.SETTINGS['camvid_long']
+    assert long['shared'] == dict(teacher='camvid')
+    assert long['configs']['teacher'] == short['configs']['teacher']
+    for method in ('kd_ood', 'dfad', 'dfq', 'mosaickd'):
+        options = long['options'](method, '/data', '/ood')
+        cfg = quality._load(long['configs'][method], options)
+        ref = quality._load(short['configs'][method], options)
+        assert cfg.train_cfg.max_iters == 3 * ref.train_cfg.max_iters
+        for player, schedule in cfg.param_scheduler.items():
+            assert schedule[0]['T_max'] == cfg.train_cfg.max_iters, player
+        # Only the budget differs.
+        for key in ('model', 'train_dataloader', 'val_dataloader'):
+            assert cfg[key] == ref[key], (method, key)
