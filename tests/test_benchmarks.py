@@ -12,10 +12,9 @@ import sys
 
 import numpy as np
 import pytest
+from _tiny import load_script
 from mmengine.registry import init_default_scope
 from PIL import Image
-
-from _tiny import load_script
 
 from mmmosaic.datasets import ClassFolderSubset
 from mmmosaic.errors import MosaicError
