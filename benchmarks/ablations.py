@@ -63,11 +63,11 @@ def _no_synthetic(cfg):
     synthetic = cfg.model.synthetic_batch_size
     steps = cfg.model.student_steps
     ood = (cfg.train_dataloader.batch_size - synthetic) // steps
+    tau = float(cfg.model.student_loss.temperature)
     return [
         f'train_dataloader.batch_size={ood * steps}',
         f'model.student_steps={steps}',
-        'model.student_loss.temperature='
-        f'{float(cfg.model.student_loss.temperature)}'
+        f'model.student_loss.temperature={tau}',
     ]
 
 

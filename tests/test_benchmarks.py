@@ -269,10 +269,8 @@ def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
         assert (cfg.model.student_loss.temperature ==
                 mosaickd.model.student_loss.temperature), name
         assert cfg.train_cfg.max_iters == mosaickd.train_cfg.max_iters, name
-        assert (cfg.param_scheduler.student ==
-                mosaickd.param_scheduler.student), name
-        assert (cfg.optim_wrapper.student == mosaickd.optim_wrapper.student
-                ), name
+        for key in ('param_scheduler', 'optim_wrapper'):
+            assert cfg[key].student == mosaickd[key].student, (name, key)
 
 
 def test_camvid_long_shares_the_camvid_teacher():
