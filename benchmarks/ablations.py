@@ -104,6 +104,15 @@ ABLATIONS = {
         'real class frequencies (buildings and trees cover most of a '
         'street)',
         options=lambda cfg: ['model.loss_weights.balance=1']),
+    'balance_presence':
+    dict(
+        change='class balance counts each class once per image (its '
+        'largest probability) instead of per pixel',
+        why='per pixel, a uniform class balance asks mosaics to cover as '
+        'many pixels with poles as with buildings, which real scenes never '
+        'do; per image it only asks every class to appear as often '
+        '(segmentation only: for one label per image both are the same)',
+        options=lambda cfg: ['model.balance_loss.dense=presence']),
     'synthetic_quarter':
     dict(
         change='a quarter of the student batch synthetic instead of half',

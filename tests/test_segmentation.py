@@ -128,6 +128,31 @@ def test_class_balance_pools_batch_and_pixels():
         -math.log2(3), abs=1e-12)
 
 
+def test_class_balance_presence_counts_each_class_once_per_image():
+    # T_PIX: class 0 peaks at .75 (pixel 3), class 1 at .75 (pixel 1).
+    assert ClassBalanceLoss('presence')(_dense(T_PIX)).item() == pytest.approx(
+        -1.0, abs=1e-12)
+    # Image A: class 0 everywhere but one pixel of class 1; image B: all
+    # class 0. Pixels: class 1 is 1/8 of the batch; presence: class 0 is in
+    # both images (1 + 1), class 1 in one (1 + 0), so a = (2/3, 1/3).
+    big = 20.0
+    a = _dense([[big, -big]] * 3 + [[-big, big]])
+    b = _dense([[big, -big]] * 4)
+    batch = torch.cat([a, b])
+    pixels = [7 / 8, 1 / 8]
+    presence = [2 / 3, 1 / 3]
+    assert ClassBalanceLoss()(batch).item() == pytest.approx(
+        sum(x * math.log2(x) for x in pixels), abs=1e-9)
+    assert ClassBalanceLoss('presence')(batch).item() == pytest.approx(
+        sum(x * math.log2(x) for x in presence), abs=1e-9)
+    # One label per image: the same term as the paper's.
+    logits = torch.randn(6, 5, dtype=torch.float64)
+    assert ClassBalanceLoss('presence')(logits).item() == pytest.approx(
+        ClassBalanceLoss()(logits).item(), abs=1e-12)
+    with pytest.raises(ValueError, match="'pixels', 'presence'"):
+        ClassBalanceLoss('area')
+
+
 def test_patch_adversarial_sums_patches_averages_batch():
     logits = torch.tensor(
         [[[[0.0, LN3], [-LN3, 0.0]]], [[[0.0, 0.0], [0.0, 0.0]]]],
@@ -222,7 +247,11 @@ def tiny_deeplab():
         test_cfg=dict(mode='whole'))
 
 
-def build_game(generator=True, discriminator=True, batch=2, steps=2):
+def build_game(generator=True,
+               discriminator=True,
+               batch=2,
+               steps=2,
+               **model_args):
     init_default_scope('mmmosaic')
     # ConfigDict, as from a config file: mmseg reads test_cfg.mode.
     cfg = dict(
@@ -231,7 +260,8 @@ def build_game(generator=True, discriminator=True, batch=2, steps=2):
         student=ConfigDict(tiny_deeplab()),
         allow_random_teacher=True,
         student_steps=steps,
-        synthetic_batch_size=batch)
+        synthetic_batch_size=batch,
+        **model_args)
     if generator:
         cfg['generator'] = dict(
             type='DCGANGenerator',
@@ -318,6 +348,24 @@ def test_game_on_mmseg_encoder_decoders():
     for name in ('student', 'generator', 'discriminator'):
         for p in getattr(model, name).parameters():
             assert p.grad is None or not p.grad.any(), name
+
+
+def test_game_with_presence_balance():
+    """``balance_loss=dict(dense='presence')`` (no type needed, as from
+    ``--cfg-options``) gives the generator the presence term."""
+    torch.manual_seed(0)
+    model, wrappers = build_game(balance_loss=dict(dense='presence'))
+    assert model.balance_loss.dense == 'presence'
+    assert build_game()[0].balance_loss.dense == 'pixels'
+    z = model.generator.sample_noise(2)
+    with torch.no_grad():
+        t_logits = model.teacher_logits(model.normalize(model.generator(z)))
+    assert model.balance_loss(t_logits).item() == pytest.approx(
+        ClassBalanceLoss('presence')(t_logits).item())
+    n = 2 * (2 + 1)
+    data = dict(real=ood_view(n, seed=1), student=ood_view(n, seed=2))
+    log_vars = model.train_step(data, wrappers)
+    assert -math.log2(NUM_CLASSES) - 1e-6 <= log_vars['loss_balance'] <= 0
 
 
 def test_kd_on_ood_images_dense():

@@ -27,9 +27,8 @@ from mmengine.optim import OptimWrapperDict
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.losses import (AdversarialDisagreementLoss,
-                                    BNStatisticsLoss, ClassBalanceLoss,
-                                    EntropyLoss, PatchAdversarialLoss,
-                                    batchnorm_layers)
+                                    BNStatisticsLoss, EntropyLoss,
+                                    PatchAdversarialLoss, batchnorm_layers)
 from mmmosaic.registry import MODELS
 from mmmosaic.utils import load_model_weights, unwrap_model
 from .task_logits import (logits_of, match_student_to_teacher,
@@ -147,6 +146,11 @@ class MosaicKD(BaseModel):
             :class:`~mmmosaic.models.losses.BNStatisticsLoss`; 0 unless
             given, used by the DFQ baseline).
         student_loss (dict): Student distillation loss config.
+        balance_loss (dict): The class-balance term's config,
+            :class:`~mmmosaic.models.losses.ClassBalanceLoss`; its ``dense``
+            option says how a segmentation batch is pooled (``'pixels'``,
+            the paper's term, or ``'presence'``, each class once per
+            image). Weighted by ``loss_weights['balance']``.
         data_preprocessor (dict, optional): Defaults to the student's.
         max_nonfinite_streak (int): A player's update whose loss is NaN/inf
             is skipped (and counted in ``skipped_updates``); after this many
@@ -178,6 +182,7 @@ class MosaicKD(BaseModel):
                  loss_weights: Optional[dict] = None,
                  student_loss: dict = dict(
                      type='KLDivergenceLoss', temperature=1.0),
+                 balance_loss: dict = dict(type='ClassBalanceLoss'),
                  data_preprocessor: Optional[dict] = None,
                  max_nonfinite_streak: int = 20,
                  allow_random_teacher: bool = False,
@@ -255,7 +260,9 @@ class MosaicKD(BaseModel):
         self.student_loss = MODELS.build(student_loss)
         self.adv_loss = AdversarialDisagreementLoss()
         self.align_loss = EntropyLoss()
-        self.balance_loss = ClassBalanceLoss()
+        # ``--cfg-options model.balance_loss.dense=presence`` needs no type.
+        self.balance_loss = MODELS.build(
+            dict(dict(type='ClassBalanceLoss'), **balance_loss))
         self.patch_loss = PatchAdversarialLoss()
         self.bn_loss = BNStatisticsLoss()
 
@@ -497,7 +504,9 @@ class MosaicKD(BaseModel):
         - :math:`L_{balance} = \sum_c \bar p_c \log_2 \bar p_c` with
           :math:`\bar p = \overline{\sigma(t)}` the batch-mean prediction,
           i.e. minus its entropy in bits (:class:`ClassBalanceLoss`; under
-          DDP it sees the global batch);
+          DDP it sees the global batch; with ``dense='presence'`` a
+          segmentation batch counts each class once per image, by its
+          largest probability);
         - :math:`L_{local} = \mathrm{BCE}(D(G(z)), 1)`, only with a
           discriminator (:class:`PatchAdversarialLoss`);
         - :math:`L_{bn}`, only when ``w_bn > 0``: over every call of a

@@ -49,18 +49,49 @@ class ClassBalanceLoss(nn.Module):
     .. math:: \bar p_c = \frac{1}{N}\sum_n p_{n,c}, \qquad
               L_{balance} = \sum_c \bar p_c \log_2 \bar p_c
 
-    where ``n`` runs over the batch and, for dense logits, the pixels too.
-    Its minimum, ``-log2(C)``, is reached when the teacher predicts every
-    class equally often over the batch.
+    where ``n`` runs over the batch and, for dense logits with
+    ``dense='pixels'`` (the default), the pixels too. Its minimum,
+    ``-log2(C)``, is reached when the teacher predicts every class equally
+    often over the batch.
+
+    With ``dense='presence'`` a dense prediction counts each class once per
+    image, by the largest probability it has at any pixel, and the entropy
+    is that of the normalised batch mean of these presences:
+
+    .. math:: a_{n,c} = \max_{i,j} p_{n,c,i,j}, \qquad
+              \bar a_c = \frac{\sum_n a_{n,c}}{\sum_{n,c'} a_{n,c'}}, \qquad
+              L_{balance} = \sum_c \bar a_c \log_2 \bar a_c
+
+    It asks for every class to appear in as many images as the others,
+    whatever area it covers, instead of asking every class to cover the same
+    number of pixels (which, where one class fills most of every in-domain
+    image, pushes the generator towards images that are mostly other
+    classes). For ``[N, C]`` logits both modes are the same term.
+
+    Args:
+        dense (str): ``'pixels'`` or ``'presence'``. Defaults to
+            ``'pixels'``.
+        loss_weight (float): Multiplier of the loss. Defaults to 1.
     """
 
-    def __init__(self, loss_weight: float = 1.0):
+    DENSE = ('pixels', 'presence')
+
+    def __init__(self, dense: str = 'pixels', loss_weight: float = 1.0):
         super().__init__()
+        if dense not in self.DENSE:
+            raise ValueError(
+                f'ClassBalanceLoss dense must be one of {self.DENSE}, got '
+                f'{dense!r}.')
+        self.dense = dense
         self.loss_weight = loss_weight
 
     def forward(self, logits: torch.Tensor) -> torch.Tensor:
-        probs = F.softmax(logits, dim=1).transpose(0, 1).flatten(1)
-        mean_prob = probs.mean(dim=1)
+        probs = F.softmax(logits, dim=1)
+        if self.dense == 'presence' and probs.dim() > 2:
+            presence = probs.flatten(2).amax(dim=2).mean(dim=0)
+            mean_prob = presence / presence.sum()
+        else:
+            mean_prob = probs.transpose(0, 1).flatten(1).mean(dim=1)
         # clamp: 0 * log 0 = 0 without producing NaN gradients.
         log2 = torch.log(mean_prob.clamp(min=1e-12)) / math.log(2)
         return self.loss_weight * (mean_prob * log2).sum()
