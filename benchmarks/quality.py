@@ -617,11 +617,20 @@ def _markdown(report: dict) -> str:
     for method, name in report['mosaics'].items():
         lines += [
             '', f'{NAMES[method]}: the generator\'s last grid (seed '
-            f'{report["seeds"][0]}), one row per class the teacher predicts, '
-            'class 0 at the top; an empty row is a class the teacher never '
-            'predicted.', '', f'![{name}]({name})'
+            f'{report["seeds"][0]}), one row per class, class 0 at the top; ' +
+            _GRID_ROWS[report['metric'] == 'mIoU'], '', f'![{name}]({name})'
         ]
     return '\n'.join(lines) + '\n'
+
+
+#: How the mosaic grids' rows are chosen, for classification and for
+#: segmentation (``mosaic_grid``).
+_GRID_ROWS = (
+    'each image in the row of the class the teacher predicts; an empty row '
+    'is a class the teacher never predicted.',
+    'each image, followed by the teacher\'s mask, in the row of the class '
+    'it shows most relative to the other images; an empty row is a class '
+    'no image shows more of than the others.')
 
 
 def _verdicts(report: dict, setting: dict):

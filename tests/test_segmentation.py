@@ -643,3 +643,27 @@ def test_demo_teacher_config_builds(fake_mnist, tmp_path):
     with torch.no_grad():
         assert teacher(x, mode='tensor').shape == (2, 11, 48, 48)
         assert student(x, mode='tensor').shape == (2, 11, 48, 48)
+
+
+def test_mosaic_grid_rows_segmented_images_by_their_characteristic_class():
+    """Background fills most of every canvas; an image goes to the row of
+    the class it shows more of than the others do, not to background."""
+    from mmmosaic.engine.hooks import mosaic_grid
+    from mmmosaic.engine.hooks.mosaic_visualization_hook import \
+        characteristic_class
+    masks = torch.zeros(3, 4, 4, dtype=torch.long)
+    masks[0, 0, :2] = 3  # 2 of 16 pixels digit 3
+    masks[1, :2, :] = 5  # 8 of 16 pixels digit 5
+    # Image 2 is all background: its only class, and under-represented
+    # nowhere, so it stays in row 0.
+    assert characteristic_class(masks, 11).tolist() == [3, 5, 0]
+    logits = torch.nn.functional.one_hot(masks, 11).permute(0, 3, 1, 2)
+    images = torch.rand(3, 1, 4, 4)
+    grid = mosaic_grid(images, 10.0 * logits.float(), per_class=2)
+    # 11 rows of 4-pixel-high cells, 2 cells of image | mask per row.
+    assert grid.shape == (11 * 4, 2 * 8, 3)
+    for row, image in ((3, 0), (5, 1), (0, 2)):
+        cell = grid[4 * row:4 * row + 4, :4, 0]
+        expected = (images[image, 0] * 255).round().to(torch.uint8).numpy()
+        assert (cell == expected).all(), row
+    assert not grid[4:4 * 3].any()  # rows 1 and 2: no image

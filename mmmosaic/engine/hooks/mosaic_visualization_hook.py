@@ -19,10 +19,27 @@ def _palette(num_classes: int) -> np.ndarray:
     return colors
 
 
+def characteristic_class(masks: torch.Tensor,
+                         num_classes: int) -> torch.Tensor:
+    """For ``[N, h, w]`` class masks, each image's class with the largest
+    ratio of its pixel share in the image to its share over all images."""
+    share = torch.nn.functional.one_hot(masks.flatten(1),
+                                        num_classes).float().mean(1)
+    overall = share.mean(0, keepdim=True)
+    return (share / overall.clamp(min=1e-12)).argmax(1)
+
+
 def mosaic_grid(images: torch.Tensor,
                 teacher_logits: torch.Tensor,
                 per_class: int = 8) -> np.ndarray:
     """An RGB uint8 grid: one row per teacher-predicted class.
+
+    A classified image goes to the row of its predicted class. A segmented
+    image goes to the row of the class it shows most *relative to the
+    other images*: the class whose share of its pixels is the largest
+    multiple of that class's share over all images. (By plain majority,
+    a class that fills most of every image, such as the background of
+    digit canvases, would take every image into one row.)
 
     Args:
         images: Generator output in [0, 1], ``[N, C, H, W]``.
@@ -43,7 +60,7 @@ def mosaic_grid(images: torch.Tensor,
             logits, size=(h, w), mode='nearest').argmax(1)
         colors = torch.from_numpy(_palette(logits.shape[1])).float() / 255
         tiles.append(colors[masks].permute(0, 3, 1, 2))
-        labels = masks.flatten(1).mode(1).values
+        labels = characteristic_class(masks, logits.shape[1])
     else:
         labels = logits.argmax(1)
     cells = torch.cat(tiles, dim=3)  # image | mask side by side
