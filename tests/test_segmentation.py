@@ -130,8 +130,9 @@ def test_class_balance_pools_batch_and_pixels():
 
 def test_class_balance_presence_counts_each_class_once_per_image():
     # T_PIX: class 0 peaks at .75 (pixel 3), class 1 at .75 (pixel 1).
-    assert ClassBalanceLoss('presence')(_dense(T_PIX)).item() == pytest.approx(
-        -1.0, abs=1e-12)
+    assert ClassBalanceLoss(dense='presence')(
+        _dense(T_PIX)).item() == pytest.approx(
+            -1.0, abs=1e-12)
     # Image A: class 0 everywhere but one pixel of class 1; image B: all
     # class 0. Pixels: class 1 is 1/8 of the batch; presence: class 0 is in
     # both images (1 + 1), class 1 in one (1 + 0), so a = (2/3, 1/3).
@@ -143,14 +144,14 @@ def test_class_balance_presence_counts_each_class_once_per_image():
     presence = [2 / 3, 1 / 3]
     assert ClassBalanceLoss()(batch).item() == pytest.approx(
         sum(x * math.log2(x) for x in pixels), abs=1e-9)
-    assert ClassBalanceLoss('presence')(batch).item() == pytest.approx(
+    assert ClassBalanceLoss(dense='presence')(batch).item() == pytest.approx(
         sum(x * math.log2(x) for x in presence), abs=1e-9)
     # One label per image: the same term as the paper's.
     logits = torch.randn(6, 5, dtype=torch.float64)
-    assert ClassBalanceLoss('presence')(logits).item() == pytest.approx(
+    assert ClassBalanceLoss(dense='presence')(logits).item() == pytest.approx(
         ClassBalanceLoss()(logits).item(), abs=1e-12)
-    with pytest.raises(ValueError, match="'pixels', 'presence'"):
-        ClassBalanceLoss('area')
+    with pytest.raises(MosaicError, match="dense option .* is 'area'; set"):
+        ClassBalanceLoss(dense='area')
 
 
 def test_patch_adversarial_sums_patches_averages_batch():
@@ -361,7 +362,7 @@ def test_game_with_presence_balance():
     with torch.no_grad():
         t_logits = model.teacher_logits(model.normalize(model.generator(z)))
     assert model.balance_loss(t_logits).item() == pytest.approx(
-        ClassBalanceLoss('presence')(t_logits).item())
+        ClassBalanceLoss(dense='presence')(t_logits).item())
     n = 2 * (2 + 1)
     data = dict(real=ood_view(n, seed=1), student=ood_view(n, seed=2))
     log_vars = model.train_step(data, wrappers)

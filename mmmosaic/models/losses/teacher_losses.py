@@ -4,6 +4,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmmosaic.errors import MosaicError
 from mmmosaic.registry import MODELS
 
 
@@ -69,19 +70,20 @@ class ClassBalanceLoss(nn.Module):
     classes). For ``[N, C]`` logits both modes are the same term.
 
     Args:
+        loss_weight (float): Multiplier of the loss. Defaults to 1.
         dense (str): ``'pixels'`` or ``'presence'``. Defaults to
             ``'pixels'``.
-        loss_weight (float): Multiplier of the loss. Defaults to 1.
     """
 
     DENSE = ('pixels', 'presence')
 
-    def __init__(self, dense: str = 'pixels', loss_weight: float = 1.0):
+    def __init__(self, loss_weight: float = 1.0, dense: str = 'pixels'):
         super().__init__()
         if dense not in self.DENSE:
-            raise ValueError(
-                f'ClassBalanceLoss dense must be one of {self.DENSE}, got '
-                f'{dense!r}.')
+            raise MosaicError(
+                f"The class balance's dense option (model.balance_loss.dense)"
+                f" is {dense!r}; set it to 'pixels' (per pixel, the paper's "
+                "pooling) or 'presence' (each class once per image).")
         self.dense = dense
         self.loss_weight = loss_weight
 
