@@ -31,6 +31,7 @@ import re
 import shutil
 import statistics
 import sys
+import textwrap
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -449,7 +450,8 @@ def _plot(results: dict, teacher_acc: float, title: str, ylabel: str,
     ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=NAMES['teacher'])
     ax.set_xlabel('student updates')
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
+    # Long titles wrap instead of running off the figure.
+    ax.set_title(textwrap.fill(title, 90), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc='lower right')
     fig.tight_layout()
