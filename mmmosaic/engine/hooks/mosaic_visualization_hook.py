@@ -83,8 +83,9 @@ class MosaicVisualizationHook(Hook):
 
     The same noise is used each time (a private RNG, so training's random
     stream is untouched), images are sorted into rows by the teacher's
-    predicted class (for segmentation, :func:`mosaic_grid` says which), and the grid goes to ``<work_dir>/mosaics/`` and to
-    the visualiser's backends (TensorBoard, if the config enables it).
+    predicted class (for segmentation, :func:`mosaic_grid` says which), and
+    the grid goes to ``<work_dir>/mosaics/`` and to the visualiser's
+    backends (TensorBoard, if the config enables it).
     Generation runs on a copy of the generator, so its BN statistics are
     not disturbed.
 
