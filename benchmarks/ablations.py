@@ -46,10 +46,17 @@ def _local_mean(cfg):
     return [f'model.loss_weights.local={weight:.6g}']
 
 
-def _synthetic_quarter(cfg):
+def _student_batch(cfg):
+    """MosaicKD's B synthetic images, k student steps and N OOD images per
+    step (``train_dataloader.batch_size`` is B + k x N)."""
     synthetic = cfg.model.synthetic_batch_size
     steps = cfg.model.student_steps
-    ood = (cfg.train_dataloader.batch_size - synthetic) // steps
+    return synthetic, steps, (cfg.train_dataloader.batch_size -
+                              synthetic) // steps
+
+
+def _synthetic_quarter(cfg):
+    synthetic, steps, ood = _student_batch(cfg)
     per_update = synthetic + ood
     quarter = max(1, per_update // 4)
     batch = quarter + steps * (per_update - quarter)
@@ -60,9 +67,7 @@ def _synthetic_quarter(cfg):
 
 
 def _no_synthetic(cfg):
-    synthetic = cfg.model.synthetic_batch_size
-    steps = cfg.model.student_steps
-    ood = (cfg.train_dataloader.batch_size - synthetic) // steps
+    _, steps, ood = _student_batch(cfg)
     tau = float(cfg.model.student_loss.temperature)
     return [
         f'train_dataloader.batch_size={ood * steps}',
@@ -140,6 +145,11 @@ ABLATIONS = {
         why='our G and D are narrower than the paper\'s to fit the CPU',
         options=_wide_players),
 }
+
+
+def _config(configs: dict, spec: dict) -> str:
+    """The setting's config an ablation starts from."""
+    return configs[spec.get('method', 'mosaickd')]
 
 
 def parse_args(argv=None):
@@ -291,7 +301,7 @@ def run(args):
     runs = []
     for name in args.ablations:
         change = ABLATIONS[name]['options'](cfg)
-        config = configs[ABLATIONS[name].get('method', 'mosaickd')]
+        config = _config(configs, ABLATIONS[name])
         for seed in args.seeds:
             opts = base + change + [f'randomness.seed={seed}']
             runs.append(
@@ -332,8 +342,7 @@ def run(args):
     ablations = {}
     for name, spec in ABLATIONS.items():
         change = spec['options'](cfg)
-        iters = quality._max_iters(configs[spec.get('method', 'mosaickd')],
-                                   base + change)
+        iters = quality._max_iters(_config(configs, spec), base + change)
         seeds = _finished_seeds(osp.join(work_dir, name), iters, metric)
         if not seeds:
             continue
