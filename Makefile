@@ -57,15 +57,22 @@ demo-seg: data
 benchmark-speed: data
 	$(PY) benchmarks/speed.py --iters 10 --repeats 5 --threads 1
 
-# The two MNIST settings, then CIFAR-10 if CIFAR10_ROOT names a CIFAR-10
-# image folder (train/<class>/*.jpg, test/<class>/*.jpg).
+# The two MNIST settings, then the CIFAR-10 ones if CIFAR10_ROOT names a
+# CIFAR-10 image folder (train/<class>/*.jpg, test/<class>/*.jpg), with the
+# photo setting if PHOTOS_ROOT names a folder of unlabeled photographs.
 benchmark-quality: data
 	$(PY) benchmarks/quality.py mnist_fashion --jobs 2
 	$(PY) benchmarks/quality.py fashion_mnist --jobs 2
 	@if [ -n "$(CIFAR10_ROOT)" ]; then \
-	  $(PY) benchmarks/quality.py cifar10_animals --jobs 2 --data-root "$(CIFAR10_ROOT)"; \
+	  $(PY) benchmarks/quality.py cifar10_animals --jobs 2 --data-root "$(CIFAR10_ROOT)" && \
+	  $(PY) benchmarks/quality.py cifar10_digits --jobs 2 --data-root "$(CIFAR10_ROOT)"; \
 	else \
-	  echo "cifar10_animals skipped: make benchmark-quality CIFAR10_ROOT=DIR runs it"; \
+	  echo "cifar10_animals, cifar10_digits skipped: make benchmark-quality CIFAR10_ROOT=DIR runs them"; \
+	fi
+	@if [ -n "$(CIFAR10_ROOT)" ] && [ -n "$(PHOTOS_ROOT)" ]; then \
+	  $(PY) benchmarks/quality.py cifar10_photos --jobs 2 --data-root "$(CIFAR10_ROOT)" --ood-root "$(PHOTOS_ROOT)"; \
+	else \
+	  echo "cifar10_photos skipped: make benchmark-quality CIFAR10_ROOT=DIR PHOTOS_ROOT=DIR runs it"; \
 	fi
 
 lint: install

@@ -47,14 +47,17 @@ from mmmosaic.utils.runs import metric_history, say, table, train  # noqa: E402
 #: This script's log prefix, ``[quality] ...``.
 TOOL = 'quality'
 
-METHODS = ('kd_ood', 'dfad', 'dfq', 'mosaickd')
+METHODS = ('kd_indomain', 'kd_ood', 'dfad', 'dfq', 'mosaickd')
 #: What runs without --methods. DFQ costs as much as DFAD (a second
 #: data-free run per seed), so it runs only when asked for.
 DEFAULT_METHODS = ('kd_ood', 'dfad', 'mosaickd')
 #: Methods that read no OOD image.
 DATA_FREE = ('dfad', 'dfq')
+#: Methods without a generator (no mosaics to show or measure).
+NO_GENERATOR = ('kd_ood', 'kd_indomain')
 NAMES = dict(
     teacher='Teacher (in-domain, supervised)',
+    kd_indomain='KD on in-domain images (bound)',
     kd_ood='KD on OOD images',
     dfad='DFAD (data-free, adversarial)',
     dfq='DFQ (data-free, BN statistics)',
@@ -70,9 +73,23 @@ def _folder_options(method: str, root: str, ood_root: str = None):
     if method == 'teacher':
         keys.append('train_dataloader.dataset')
     options = [f'{key}.data_root={root}' for key in keys]
-    if method != 'teacher' and method not in DATA_FREE:
+    if method == 'kd_indomain':
+        options.append(f'train_dataloader.dataset.source.data_root={root}')
+    elif method != 'teacher' and method not in DATA_FREE:
         options.append('train_dataloader.dataset.source.data_root='
                        f'{ood_root or root}')
+    return options
+
+
+def _digits_options(method: str, root: str, ood_root: str = None):
+    """CIFAR-10 in-domain folder as ``_folder_options``; the OOD digits
+    come from ``data/mnist`` (``make data``; the configs name it), or from
+    ``ood_root``, a folder of MNIST's IDX files, where one is given."""
+    if method not in ('kd_ood', 'mosaickd'):
+        return _folder_options(method, root)
+    options = _folder_options('dfad', root)
+    if ood_root:
+        options.append(f'train_dataloader.dataset.source.data_root={ood_root}')
     return options
 
 
@@ -172,6 +189,46 @@ SETTINGS = {
         margin_target=3.0,
         dfad_target=True),
 }
+# The ten-class CIFAR-10 settings: a teacher of all ten classes (trained
+# once, in cifar10_photos) and OOD images from far domains, where plain KD
+# ends far below the teacher. DFAD, DFQ and KD on the in-domain images read
+# no OOD image, so the two settings share their runs too.
+_CIFAR10_FAR = dict(
+    teacher='configs/benchmarks/teacher_cifar10.py',
+    kd_indomain='configs/benchmarks/kd_indomain_cifar10.py',
+    dfad='configs/benchmarks/dfad_cifar10.py',
+    dfq='configs/benchmarks/dfq_cifar10.py')
+SETTINGS['cifar10_photos'] = dict(
+    title='CIFAR-10 teacher (10 classes), random crops of 680 general '
+    'photographs as OOD data, 1,000 outer iterations; CIFAR-10 test '
+    'accuracy (%)',
+    configs=dict(
+        _CIFAR10_FAR,
+        kd_ood='configs/benchmarks/kd_ood_cifar10_photos.py',
+        mosaickd='configs/benchmarks/mosaickd_cifar10_photos.py'),
+    needs_data_root=True,
+    needs_ood_root=True,
+    options=_folder_options,
+    default_methods=('kd_indomain', 'kd_ood', 'dfad', 'dfq', 'mosaickd'),
+    headroom_target=85.0,
+    dfq_target=True,
+    per_class_accuracy=True)
+SETTINGS['cifar10_digits'] = dict(
+    SETTINGS['cifar10_photos'],
+    title='CIFAR-10 teacher (10 classes), MNIST digits as 3-channel 32x32 '
+    'OOD data, 1,000 outer iterations; CIFAR-10 test accuracy (%)',
+    configs=dict(
+        _CIFAR10_FAR,
+        kd_ood='configs/benchmarks/kd_ood_cifar10_digits.py',
+        mosaickd='configs/benchmarks/mosaickd_cifar10_digits.py'),
+    needs_ood_root=False,
+    data=('data/mnist', ),
+    options=_digits_options,
+    shared=dict(
+        teacher='cifar10_photos',
+        kd_indomain='cifar10_photos',
+        dfad='cifar10_photos',
+        dfq='cifar10_photos'))
 # CamVid at three times the budget (900 student updates): the teacher is
 # the camvid setting's (same config and seed), trained once.
 SETTINGS['camvid_long'] = dict(
@@ -216,14 +273,16 @@ def parse_args(argv=None):
     parser.add_argument(
         '--ood-root',
         help='folder of unlabeled OOD images (any tree of image files); '
-        'needed by camvid')
+        'needed by camvid and cifar10_photos; for cifar10_digits, a folder '
+        'of MNIST\'s IDX files instead of data/mnist')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument(
         '--methods',
         nargs='+',
         choices=METHODS,
-        default=list(DEFAULT_METHODS),
-        help=f'default: {" ".join(DEFAULT_METHODS)}')
+        help=f'default: {" ".join(DEFAULT_METHODS)}; the cifar10_photos and '
+        'cifar10_digits settings add dfq and kd_indomain (KD on the '
+        'in-domain training images, the upper bound)')
     parser.add_argument(
         '--work-dir', help='default: work_dirs/benchmarks/quality/SETTING')
     parser.add_argument(
@@ -254,6 +313,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs must be at least 1, got {args.jobs}.')
+    if args.methods is None:
+        args.methods = list(SETTINGS[args.setting].get('default_methods',
+                                                       DEFAULT_METHODS))
     return args
 
 
@@ -267,19 +329,22 @@ def _check_data(setting: dict, args) -> None:
                 _fail(f'--data-root {args.data_root!r} has no {split}/ '
                       f'folder; give {layout}.')
         args.data_root = osp.abspath(args.data_root)
-    if setting.get('needs_ood_root'):
-        if not args.ood_root:
-            _fail(f'{args.setting} needs --ood-root: a folder of unlabeled '
-                  'images (the out-of-domain data).')
+    if setting.get('needs_ood_root') and not args.ood_root:
+        _fail(f'{args.setting} needs --ood-root: a folder of unlabeled '
+              'images (the out-of-domain data).')
+    if args.ood_root:
         if not osp.isdir(args.ood_root):
             _fail(f'--ood-root {args.ood_root!r} is not a folder; give the '
                   'folder of unlabeled OOD images.')
         args.ood_root = osp.abspath(args.ood_root)
 
 
-def _check_prepared_data(setting: dict) -> None:
+def _check_prepared_data(setting: dict, args=None) -> None:
     """The data folders ``make data`` writes, checked after the arguments
-    (so a bad option is reported first, data or not)."""
+    (so a bad option is reported first, data or not); a setting whose OOD
+    data can come from --ood-root instead needs them only without it."""
+    if args is not None and getattr(args, 'ood_root', None):
+        return
     for folder in setting.get('data', ()):
         if not osp.isdir(osp.join(ROOT, folder)):
             _fail(f'{folder} is missing; run `make data` (or python '
@@ -532,6 +597,8 @@ def _per_class_markdown(report: dict) -> list:
     mosaics = report['methods'].get('mosaickd', {}).get('mosaic_coverage')
     mosaic_shares = dict(zip(mosaics['classes'],
                              mosaics['top_class_share'])) if mosaics else {}
+    dense = report['metric'] == 'mIoU'
+    units, score = ('pixels', 'IoU') if dense else ('images', 'accuracy')
     rows = []
     for name in per_class[methods[0]]:
         row = [name]
@@ -553,13 +620,13 @@ def _per_class_markdown(report: dict) -> list:
     if both:
         headers.append('MosaicKD - KD')
     if shares:
-        headers.append('OOD pixels (teacher)')
+        headers.append(f'OOD {units} (teacher)')
     if mosaic_shares:
-        headers.append('MosaicKD mosaic pixels (teacher)')
+        headers.append(f'MosaicKD mosaic {units} (teacher)')
     return [
-        'Per-class IoU of the final students (mean over seeds, last '
-        'evaluation), beside the share of OOD pixels the teacher assigns to '
-        'each class' +
+        f'Per-class {score} of the final students (mean over seeds, last '
+        f'checkpoint), beside the share of OOD {units} the teacher assigns '
+        'to each class' +
         (' and the same share on the final MosaicKD '
          'generator\'s images (first seed)' if mosaic_shares else '') + ':',
         '',
@@ -597,7 +664,8 @@ def _markdown(report: dict) -> str:
         f'({budget["outer_iterations"]} outer iterations). Images per '
         'student update: ' + '; '.join(
             f'{NAMES[m]} {r["budget"]["synthetic_per_update"]} synthetic + '
-            f'{r["budget"]["ood_per_update"]} OOD'
+            f'{r["budget"]["ood_per_update"]} '
+            f'{"in-domain" if m == "kd_indomain" else "OOD"}'
             for m, r in report['methods'].items()) + '.')
     lines.append('')
     if report.get('coverage'):
@@ -659,9 +727,20 @@ def _verdicts(report: dict, setting: dict):
         gap = methods['mosaickd']['last']['mean'] - methods[free]['last'][
             'mean']
         target = (': target >= 0: ' + ('met' if gap >= 0 else 'NOT met')
-                  if free == 'dfad' and setting.get('dfad_target') else '')
+                  if setting.get(f'{free}_target') else '')
         verdicts.append(f'MosaicKD - {free.upper()}: {gap:+.2f} points '
                         f'(last, mean){target}.')
+    headroom = setting.get('headroom_target')
+    if 'kd_ood' in methods and headroom:
+        share = 100 * methods['kd_ood']['last']['mean'] / teacher
+        met = 'met' if share <= headroom else 'NOT met'
+        verdicts.append(
+            f'KD on OOD data ends at {share:.1f}% of the teacher; headroom '
+            f'target <= {headroom:.0f}% (room for MosaicKD to win): {met}.')
+    if 'kd_indomain' in methods:
+        share = 100 * methods['kd_indomain']['last']['mean'] / teacher
+        verdicts.append(f'KD on the in-domain images (the upper bound) ends '
+                        f'at {share:.1f}% of the teacher.')
     share_target = setting.get('teacher_share_target')
     if 'mosaickd' in methods and share_target:
         share = 100 * methods['mosaickd']['last']['mean'] / teacher
@@ -744,6 +823,43 @@ def _mosaic_coverage(config: str, options, run_dir: str, max_iters: int,
     return coverage
 
 
+def _class_accuracies(config: str,
+                      options,
+                      run_dir: str,
+                      max_iters: int,
+                      student: bool = True) -> dict:
+    """Per-class test accuracy (%) of a run's final student (or, with
+    ``student=False``, of the supervised model it trained), measured on the
+    config's validation data (cached in ``run_dir/per_class.json``)."""
+    ckpt = osp.join(run_dir, f'iter_{max_iters}.pth')
+    path = osp.join(run_dir, 'per_class.json')
+    signature = dict(checkpoint_mtime=osp.getmtime(ckpt))
+    cached = _cached_coverage(path, signature)
+    if cached is not None:
+        return cached
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    import mmmosaic.datasets  # noqa: F401  (registers the datasets)
+    import mmmosaic.models  # noqa: F401
+    from mmmosaic.analysis import per_class_accuracy
+    from mmmosaic.registry import MODELS
+    from mmmosaic.utils.checkpoint import load_model_weights
+    say(TOOL, f'measuring the per-class accuracy of {run_dir}')
+    torch.set_num_threads(os.cpu_count() or 1)
+    cfg = _load(config, options)
+    init_default_scope('mmmosaic')
+    model = MODELS.build(cfg.model)
+    load_model_weights(model, ckpt, 'run')
+    dataloader = Runner.build_dataloader(cfg.val_dataloader)
+    classes = dataloader.dataset.metainfo['classes']
+    accuracy = per_class_accuracy(model.student if student else model,
+                                  dataloader, classes)
+    _cache_coverage(path, signature, accuracy)
+    return accuracy
+
+
 def _mean_per_class(run_dirs):
     """Per-class IoU (``_per_class_iou``) averaged over runs, or None unless
     every run printed a table."""
@@ -815,7 +931,7 @@ def run(args):
           options('teacher') + list(args.teacher_cfg_options))
     for method in args.methods:
         _load(configs[method], options(method) + list(args.cfg_options))
-    _check_prepared_data(setting)
+    _check_prepared_data(setting, args)
 
     threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
 
@@ -903,7 +1019,13 @@ def run(args):
             config=configs['teacher'],
             checkpoint=teacher_ckpt,
             score=teacher_history[-1][1],
-            per_class=_per_class_iou(teacher_dir),
+            per_class=(_class_accuracies(
+                configs['teacher'],
+                teacher_options,
+                teacher_dir,
+                teacher_iters,
+                student=False) if setting.get('per_class_accuracy') else
+                       _per_class_iou(teacher_dir)),
             minutes=teacher_seconds / 60),
         methods={},
         mosaics={})
@@ -924,15 +1046,28 @@ def run(args):
             best=_stats([max(v for _, v in c) for c in curves]),
             curves=curves,
             minutes=sum(seconds[(method, s)] for s in args.seeds) / 60)
-        per_class = _mean_per_class(run_dirs)
+        if setting.get('per_class_accuracy'):
+            max_iters = _max_iters(configs[method], opts)
+            tables = [
+                _class_accuracies(
+                    configs[method],
+                    next(r['options'] for r in runs
+                         if r['run_dir'] == d), d, max_iters) for d in run_dirs
+            ]
+            per_class = {
+                name: statistics.fmean(t[name] for t in tables)
+                for name in tables[0]
+            }
+        else:
+            per_class = _mean_per_class(run_dirs)
         if per_class:
             report['methods'][method]['per_class'] = per_class
-        if method != 'kd_ood' and report.get('coverage'):
+        if method not in NO_GENERATOR and report.get('coverage'):
             report['methods'][method]['mosaic_coverage'] = _mosaic_coverage(
                 configs[method], opts, run_dirs[0],
                 _max_iters(configs[method], opts),
                 report['coverage']['classes'])
-        if method != 'kd_ood':
+        if method not in NO_GENERATOR:
             name = _copy_mosaic(run_dirs[0],
                                 osp.join(work_dir, f'mosaics_{method}.png'))
             if name:

@@ -234,3 +234,12 @@ class RaiseAtIterHook(Hook):
                          outputs=None):
         if runner.iter + 1 == self.at:
             raise RuntimeError(f'injected failure after iteration {self.at}')
+
+
+def write_idx(path, array) -> None:
+    """Write ``array`` (uint8) as an IDX file, MNIST's format."""
+    array = np.asarray(array, np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + b''.join(
+        int(d).to_bytes(4, 'big') for d in array.shape)
+    with open(path, 'wb') as f:
+        f.write(header + array.tobytes())

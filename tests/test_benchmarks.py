@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from _tiny import load_script
+from _tiny import load_script, write_idx
 from mmengine.registry import init_default_scope
 from PIL import Image
 
@@ -216,6 +216,77 @@ def test_long_settings_share_the_teacher_and_dfad_runs(tmp_path):
     assert vehicles.returncode == 0, vehicles.stderr[-3000:]
     assert vehicles.stdout.count('reusing the finished run') == 2
     assert 'tools/train.py' not in vehicles.stdout
+
+
+def _photo_folder(root, count=3):
+    rng = np.random.default_rng(1)
+    os.makedirs(root)
+    for i in range(count):
+        img = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+        Image.fromarray(img).save(osp.join(root, f'photo{i}.jpg'))
+    return str(root)
+
+
+def _mnist_folder(root, count=20):
+    os.makedirs(root)
+    labels = np.arange(count) % 10
+    digits = np.zeros((count, 28, 28), np.uint8)
+    for i, label in enumerate(labels):
+        digits[i, 4:10 + label, 8:14] = 255
+    write_idx(osp.join(root, 'train-images-idx3-ubyte'), digits)
+    write_idx(osp.join(root, 'train-labels-idx1-ubyte'), labels)
+    return str(root)
+
+
+def test_far_ood_settings_report_bounds_and_share_runs(tmp_path):
+    """cifar10_photos trains the ten-class teacher and the runs that read
+    no OOD image (KD on the in-domain images, DFQ); cifar10_digits reuses
+    them and trains only its own KD and MosaicKD on (1-channel) digits.
+    Both reports give per-class accuracy and the headroom verdict."""
+    root = _cifar_folder(tmp_path / 'cifar10', per_class=2)
+    quality = tmp_path / 'quality'
+    tiny = [
+        '--data-root', root, '--seeds', '0', '--methods', 'kd_indomain',
+        'kd_ood', 'dfq', 'mosaickd', '--teacher-cfg-options',
+        'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
+        'train_dataloader.batch_size=4', '--cfg-options',
+        'train_cfg.max_iters=1', 'train_cfg.val_interval=1'
+    ]
+    photos = _benchmark('quality.py', [
+        'cifar10_photos', '--ood-root',
+        _photo_folder(tmp_path / 'photos'), '--work-dir',
+        str(quality / 'cifar10_photos')
+    ] + tiny)
+    assert photos.returncode == 0, photos.stdout[-3000:] + photos.stderr
+    digits = _benchmark('quality.py', [
+        'cifar10_digits', '--ood-root',
+        _mnist_folder(tmp_path / 'mnist'), '--work-dir',
+        str(quality / 'cifar10_digits')
+    ] + tiny)
+    assert digits.returncode == 0, digits.stdout[-3000:] + digits.stderr
+    # The teacher, in-domain KD and DFQ runs are cifar10_photos'.
+    assert digits.stdout.count('reusing the finished run') == 3
+    assert not osp.exists(quality / 'cifar10_digits' / 'dfq')
+    assert osp.isfile(quality / 'cifar10_digits' / 'mosaickd' / 'seed0' /
+                      'iter_1.pth')
+    for setting in ('cifar10_photos', 'cifar10_digits'):
+        with open(quality / setting / 'results.json') as f:
+            report = json.load(f)
+        assert set(
+            report['methods']) == {'kd_indomain', 'kd_ood', 'dfq', 'mosaickd'}
+        assert report['coverage']['num_classes'] == 10
+        assert report['methods']['kd_indomain']['budget'][
+            'ood_per_update'] == 128
+        for res in [report['teacher']] + list(report['methods'].values()):
+            assert list(res['per_class']) == list(CIFAR10)
+            # Two test images a class: 0, 50 or 100 %.
+            assert set(res['per_class'].values()) <= {0.0, 50.0, 100.0}
+        with open(quality / setting / 'results.md') as f:
+            markdown = f.read()
+        assert 'Per-class accuracy of the final students' in markdown
+        assert 'headroom target <= 85%' in markdown
+        assert 'MosaicKD - DFQ' in markdown and 'target >= 0' in markdown
+        assert '| KD on in-domain images (bound)' in markdown
 
 
 def test_quality_benchmark_camvid_needs_both_folders(tmp_path):

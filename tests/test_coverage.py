@@ -56,3 +56,31 @@ def test_teacher_coverage_matches_the_teachers_outputs():
 
     sampled = teacher_coverage(model, dataset, max_images=10)
     assert sampled['num_images'] == 10
+
+
+def test_per_class_accuracy_counts_each_class_apart():
+    from mmpretrain.structures import DataSample
+
+    from mmmosaic.analysis import per_class_accuracy
+
+    class Predicts(torch.nn.Module):
+        """Predicts the label of each sample given in the batch's
+        ``pred`` list."""
+
+        def test_step(self, batch):
+            return [
+                DataSample().set_gt_label(gt).set_pred_label(pred)
+                for gt, pred in zip(batch['gt'], batch['pred'])
+            ]
+
+    batches = [
+        dict(gt=[0, 0, 1, 2], pred=[0, 1, 1, 0]),
+        dict(gt=[0, 1], pred=[0, 0])
+    ]
+    model = Predicts().train()
+    accuracy = per_class_accuracy(model, batches, ('a', 'b', 'c', 'd'))
+    assert accuracy['a'] == pytest.approx(200 / 3)
+    assert accuracy['b'] == pytest.approx(50.0)
+    assert accuracy['c'] == 0.0
+    assert accuracy['d'] != accuracy['d']  # no image: nan
+    assert model.training  # the mode is restored

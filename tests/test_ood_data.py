@@ -164,3 +164,42 @@ def test_high_entropy_subset_tool(tmp_path):
         torch.topk(entropy, 10).indices.tolist())
     subset = DATASETS.build(ood_dataset() | dict(subset_file=str(out)))
     assert len(subset) == 10
+
+
+def test_decoded_cache_gives_the_same_views_and_reads_each_file_once(
+        tmp_path, monkeypatch):
+    import mmcv
+    import torch
+    _write_mixed(tmp_path)
+    plain, cached = _dataset(tmp_path), _dataset(tmp_path, cache_decoded=True)
+    reads = []
+    imfrombytes = mmcv.imfrombytes
+    monkeypatch.setattr(
+        mmcv, 'imfrombytes',
+        lambda *a, **k: reads.append(1) or imfrombytes(*a, **k))
+    for dataset in (plain, cached):
+        reads.clear()
+        views = []
+        for rounds in range(3):
+            np.random.seed(rounds)
+            views += [dataset[i] for i in range(len(dataset))]
+        dataset.views = views
+        dataset.reads = len(reads)
+    assert plain.reads == 3 * len(plain)
+    assert cached.reads == len(cached)
+    for a, b in zip(plain.views, cached.views):
+        for view in ('real', 'student'):
+            assert torch.equal(a[view]['inputs'], b[view]['inputs'])
+
+
+def test_gray_to_color_repeats_one_channel():
+    from mmmosaic.datasets import GrayToColor
+    gray = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    out = GrayToColor()(dict(img=gray))['img']
+    assert out.shape == (3, 4, 3) and out.flags['C_CONTIGUOUS']
+    for c in range(3):
+        assert np.array_equal(out[..., c], gray)
+    colour = np.zeros((3, 4, 3), np.uint8)
+    assert GrayToColor()(dict(img=colour))['img'] is colour
+    with pytest.raises(ValueError, match='one-channel image'):
+        GrayToColor()(dict(img=np.zeros((3, 4, 2), np.uint8)))

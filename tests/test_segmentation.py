@@ -8,7 +8,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from _tiny import load_script
+from _tiny import load_script, write_idx
 from mmengine.config import Config, ConfigDict
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
@@ -422,14 +422,6 @@ def test_validation_runs_the_student_and_iou_metric_ignores_255():
 
 
 # ------------------------------------------------------- demo data set
-def _write_idx(path, array):
-    array = np.asarray(array, np.uint8)
-    header = bytes([0, 0, 8, array.ndim]) + b''.join(
-        int(d).to_bytes(4, 'big') for d in array.shape)
-    with open(path, 'wb') as f:
-        f.write(header + array.tobytes())
-
-
 @pytest.fixture(scope='module')
 def fake_mnist(tmp_path_factory):
     """Tiny IDX files in the layout of fetch_mnist.py: 20 items a split,
@@ -445,8 +437,8 @@ def fake_mnist(tmp_path_factory):
                 side = 6 + label
                 items[i, 4:4 + side, 4:4 + side] = 200
                 items[i, 3, 4:4 + side] = 60  # a faint edge: background
-            _write_idx(folder / f'{split}-images-idx3-ubyte', items)
-            _write_idx(folder / f'{split}-labels-idx1-ubyte', labels)
+            write_idx(folder / f'{split}-images-idx3-ubyte', items)
+            write_idx(folder / f'{split}-labels-idx1-ubyte', labels)
     return root
 
 

@@ -1,5 +1,6 @@
 """Measures of how a teacher sees out-of-domain and generated images, and
 the high-entropy OOD subset chosen from them."""
+from .accuracy import per_class_accuracy
 from .coverage import (class_coverage, spread_sample, synthetic_coverage,
                        teacher_coverage)
 from .ood_report import (OODTeacherStats, RealViews, check_ood_config,
@@ -8,8 +9,8 @@ from .ood_subset import (select_high_entropy, teacher_entropies,
                          teacher_logit_batches)
 
 __all__ = [
-    'class_coverage', 'spread_sample', 'synthetic_coverage',
-    'teacher_coverage', 'OODTeacherStats', 'RealViews', 'check_ood_config',
-    'rare_classes', 'verdict', 'select_high_entropy', 'teacher_entropies',
-    'teacher_logit_batches'
+    'per_class_accuracy', 'class_coverage', 'spread_sample',
+    'synthetic_coverage', 'teacher_coverage', 'OODTeacherStats', 'RealViews',
+    'check_ood_config', 'rare_classes', 'verdict', 'select_high_entropy',
+    'teacher_entropies', 'teacher_logit_batches'
 ]

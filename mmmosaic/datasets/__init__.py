@@ -6,9 +6,10 @@ from .nyu import NYUv2Dataset
 from .ood_dataset import NoImagesDataset, OODDataset, UnlabeledImageFolder
 from .stanford_dogs import StanfordDogs
 from .svhn import SVHN
+from .transforms import GrayToColor
 
 __all__ = [
     'UnlabeledImageFolder', 'OODDataset', 'NoImagesDataset', 'NYUv2Dataset',
     'MNISTCanvasDataset', 'ClassFolderSubset', 'CUB200', 'StanfordDogs',
-    'DownsampledImageNet', 'SVHN'
+    'DownsampledImageNet', 'SVHN', 'GrayToColor'
 ]

@@ -1,0 +1,20 @@
+# Baseline: plain KD on the photo crops of mosaickd_cifar10_photos.py
+# (temperature 5), the same student, number of student updates and images
+# per update, no generator and no discriminator.
+_base_ = ['./mosaickd_cifar10_photos.py']
+
+model = dict(
+    generator=None,
+    discriminator=None,
+    student_loss=dict(type='KLDivergenceLoss', temperature=5.0))
+# 2 x 64 OOD images per student step (MosaicKD: 64 synthetic + 64 OOD),
+# 5 student steps an iteration.
+train_dataloader = dict(batch_size=2 * 64 * 5)
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='PlayerOptimWrapperConstructor',
+    student=_base_.optim_wrapper.student)
+param_scheduler = dict(_delete_=True, student=_base_.param_scheduler.student)
+# No generator, so no mosaics (the checkpoint, random-state and SIGTERM
+# hooks are added by tools/train.py for every training run).
+custom_hooks = []
