@@ -57,22 +57,29 @@ def maturity_signal(signal: str, teacher_logits: torch.Tensor,
     value covers every process's images, so all processes agree on it.
 
     - ``'classes'``: the effective number of the teacher's classes,
-      :math:`e^{H(\bar p)}` with :math:`\bar p` the teacher's mean
-      prediction (the measure of :mod:`mmmosaic.analysis.coverage`),
-      rescaled as :math:`(e^{H(\bar p)} - 1) / (C - 1)`: 0 when the
-      teacher sees one class, 1 when it sees all ``C`` equally often.
+      :math:`e^{H(q)}` with :math:`q` the share of images per teacher's
+      top class (``effective_top_classes`` of
+      :mod:`mmmosaic.analysis.coverage`, the number the OOD report's
+      coverage verdict uses), rescaled as :math:`(e^{H(q)} - 1) / (C - 1)`:
+      0 when the teacher calls every image one class, 1 when it calls them
+      all ``C`` classes equally often. Top classes rather than the mean
+      prediction, so that images the teacher is unsure about do not count
+      as covering every class.
     - ``'agreement'``: the share of images where the student's top class
       is the teacher's.
     """
     if signal == 'classes':
         num_classes = teacher_logits.shape[1]
-        probs = teacher_logits.float().softmax(1).transpose(0, 1)
-        mean_prob = all_reduce(
-            probs.reshape(num_classes, -1).mean(1), op='mean')
-        entropy = -(mean_prob * mean_prob.clamp_min(1e-12).log()).sum()
+        counts = torch.bincount(
+            teacher_logits.argmax(1).flatten(), minlength=num_classes).float()
+        all_reduce(counts)  # in place, summed over processes
+        share = counts / counts.sum()
+        entropy = -(share * share.clamp_min(1e-12).log()).sum()
         return (entropy.exp() - 1) / max(num_classes - 1, 1)
-    agree = (student_logits.argmax(1) == teacher_logits.argmax(1)).float()
-    return all_reduce(agree.mean(), op='mean')
+    agreement = (
+        student_logits.argmax(1) == teacher_logits.argmax(1)).float().mean()
+    all_reduce(agreement, op='mean')
+    return agreement
 
 
 class SyntheticWarmup(nn.Module):
@@ -95,7 +102,7 @@ class SyntheticWarmup(nn.Module):
       ``R = ramp x max_iters`` iterations (``r = 1`` when ``R`` is 0).
     - ``'maturity'``: every G step measures :func:`maturity_signal` on G's
       ``B`` images (``signal``: ``'classes'``, the effective number of the
-      teacher's classes in them rescaled to ``[0, 1]``, or
+      teacher's top classes in them rescaled to ``[0, 1]``, or
       ``'agreement'``, the student/teacher top-1 agreement rate on them);
       a running mean :math:`m \leftarrow \mu m + (1 - \mu) x` (``momentum``
       :math:`\mu`, starting at the first value) gives
