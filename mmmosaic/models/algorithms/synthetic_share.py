@@ -118,7 +118,7 @@ class SyntheticWarmup(nn.Module):
     Args:
         schedule (str): ``'linear'`` or ``'maturity'``.
         ramp (float): Linear only: fraction of ``max_iters`` over which
-            ``r`` grows from 0 to 1. Defaults to 0.2.
+            ``r`` grows from 0 to 1. Defaults to 0.5.
         signal (str): Maturity only: ``'classes'`` or ``'agreement'``.
         threshold (float): Maturity only: the running mean at which ``r``
             reaches 1, in ``(0, 1]``. Defaults to 0.5.
@@ -151,7 +151,7 @@ class SyntheticWarmup(nn.Module):
         self.schedule = schedule
         if schedule == 'linear':
             self.ramp = check_fraction('synthetic_warmup.ramp',
-                                       0.2 if ramp is None else ramp)
+                                       0.5 if ramp is None else ramp)
             return
         self.signal = 'classes' if signal is None else signal
         if self.signal not in SIGNALS:
