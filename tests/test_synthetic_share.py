@@ -302,7 +302,9 @@ def test_schedules_by_iteration_need_the_loops_iteration(overrides):
 def test_warmup_needs_the_student_batch_in_every_chunk():
     model, optim = _linear_game()
     _progress(0, max_iters=8)
-    with pytest.raises(MosaicError, match=r'4 \+ 2 x M with M > 4') as info:
+    with pytest.raises(
+            MosaicError,
+            match=r'4 \+ 2 x M OOD images .*, M > 4 being') as info:
         model.train_step(_batch(model, per_step=B), optim)  # paper's N = B
     assert '\n' not in str(info.value)
     assert 'train_dataloader.batch_size is 12' in str(info.value)

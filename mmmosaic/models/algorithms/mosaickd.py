@@ -148,7 +148,24 @@ class MosaicKD(BaseModel):
             BatchNorm statistics on generated images,
             :class:`~mmmosaic.models.losses.BNStatisticsLoss`; 0 unless
             given, used by the DFQ baseline).
-        student_loss (dict): Student distillation loss config.
+        student_loss (dict): Student distillation loss config; its
+            ``temperature`` applies to the whole student batch.
+        balance_loss (dict): The class-balance term's config,
+            :class:`~mmmosaic.models.losses.ClassBalanceLoss`; its ``dense``
+            option says how a segmentation batch is pooled (``'pixels'``,
+            the paper's term, or ``'presence'``, each class once per
+            image). Weighted by ``loss_weights['balance']``.
+        data_preprocessor (dict, optional): Defaults to the student's.
+        max_nonfinite_streak (int): A player's update whose loss is NaN/inf
+            is skipped (and counted in ``skipped_updates``); after this many
+            consecutive skipped outer iterations training stops with an
+            error, leaving the last checkpoint as the last good one.
+        allow_random_teacher (bool): Only for tests and smoke runs.
+        sync_bn_players (Sequence[str]): Players (``generator``,
+            ``discriminator``, ``student``) whose BatchNorm layers become
+            ``torch.nn.SyncBatchNorm``, so that in multi-GPU training their
+            batch statistics cover the global batch. GPU only (torch has no
+            CPU SyncBN); single-process runs revert them to BatchNorm.
         ood_student_loss (dict, optional): The student's loss on the OOD
             images of its batch when it should differ from ``student_loss``,
             which then applies to the synthetic images only; its keys
@@ -171,29 +188,15 @@ class MosaicKD(BaseModel):
             (:meth:`generator_warm_start_step`), with no teacher or
             student term and no student update. Needs a discriminator.
             0 (the paper): the whole game from the first iteration.
-        balance_loss (dict): The class-balance term's config,
-            :class:`~mmmosaic.models.losses.ClassBalanceLoss`; its ``dense``
-            option says how a segmentation batch is pooled (``'pixels'``,
-            the paper's term, or ``'presence'``, each class once per
-            image). Weighted by ``loss_weights['balance']``.
-        data_preprocessor (dict, optional): Defaults to the student's.
-        max_nonfinite_streak (int): A player's update whose loss is NaN/inf
-            is skipped (and counted in ``skipped_updates``); after this many
-            consecutive skipped outer iterations training stops with an
-            error, leaving the last checkpoint as the last good one.
-        allow_random_teacher (bool): Only for tests and smoke runs.
-        sync_bn_players (Sequence[str]): Players (``generator``,
-            ``discriminator``, ``student``) whose BatchNorm layers become
-            ``torch.nn.SyncBatchNorm``, so that in multi-GPU training their
-            batch statistics cover the global batch. GPU only (torch has no
-            CPU SyncBN); single-process runs revert them to BatchNorm.
 
     Training data: each sample of the train dataloader is a dict with a
     ``real`` view (D's real images, not augmented) and a ``student`` view
     (augmented), see :class:`mmmosaic.datasets.OODDataset`. A batch holds
     ``B`` samples whose ``real`` views D sees (when there is a
     discriminator), followed by ``k`` equal chunks whose ``student`` views
-    join the synthetic images of the k student steps.
+    join the synthetic images of the k student steps. Under a
+    ``synthetic_warmup`` each chunk is a student update's whole batch of
+    ``M`` images, of which it uses as many as G's images leave room for.
     """
 
     def __init__(self,
@@ -439,18 +442,21 @@ class MosaicKD(BaseModel):
                      <= self.synthetic_batch_size * self.student_steps)):
             need = (f'{num_real} + {self.student_steps} x N'
                     if with_d else f'{self.student_steps} x N')
+            note = ''
             if warmup:
                 # The chunk of a student step is its whole batch: at the
                 # start of the warm-up it holds no synthetic image.
-                need = need.replace('x N', 'x M') + (
-                    f' with M > {self.synthetic_batch_size}, the student\'s '
-                    'whole batch under model.synthetic_warmup (2 x '
-                    'synthetic_batch_size for the paper\'s half synthetic)')
+                need = need.replace('x N', 'x M')
+                note = (
+                    f', M > {self.synthetic_batch_size} being a student '
+                    'update\'s whole batch under model.synthetic_warmup (M = '
+                    f'{2 * self.synthetic_batch_size} for the paper\'s half '
+                    'synthetic)')
             raise MosaicError(
                 f'train_dataloader.batch_size is {num} but MosaicKD needs '
                 f'{need} OOD images an iteration (synthetic_batch_size '
                 f'{self.synthetic_batch_size}, student_steps '
-                f'{self.student_steps}); set batch_size accordingly.')
+                f'{self.student_steps}){note}; set batch_size accordingly.')
         real = None
         if num_real:
             real = self._preprocess(data['real'], slice(0, num_real))
@@ -525,7 +531,7 @@ class MosaicKD(BaseModel):
             log_vars.update(generator_step(fake, optim_wrapper['generator']))
         if not in_warm_start:
             log_vars.update(
-                self._student_steps(ood_chunks, optim_wrapper['student'],
+                self._train_student(ood_chunks, optim_wrapper['student'],
                                     warm_start))
         self._check_nonfinite_streak()
         if self.skipped_updates:
@@ -533,7 +539,7 @@ class MosaicKD(BaseModel):
                 float(self.skipped_updates))
         return log_vars
 
-    def _student_steps(self, ood_chunks: List[Optional[torch.Tensor]],
+    def _train_student(self, ood_chunks: List[Optional[torch.Tensor]],
                        optim_wrapper, start: int) -> Dict[str, torch.Tensor]:
         """The k student updates of an iteration, each on ``n`` of G's
         images and OOD images: ``n = B`` and the whole chunk in the paper;
