@@ -180,8 +180,8 @@ class SyntheticWarmup(nn.Module):
                                     student_logits.detach())
             value = value.to(self.maturity)
             if self.measurements.item():
-                value = self.momentum * self.maturity + (1 -
-                                                         self.momentum) * value
+                past = self.momentum * self.maturity
+                value = past + (1 - self.momentum) * value
             self.maturity.copy_(value)
             self.measurements.add_(1)
             ratio = (self.maturity / self.threshold).clamp(max=1.0)
@@ -200,8 +200,8 @@ class SyntheticWarmup(nn.Module):
         else:
             iteration, max_iters = training_progress('synthetic_warmup')
             ramp = iterations_of(self.ramp, max_iters)
-            ratio = 1.0 if ramp == 0 else min(1.0,
-                                              max(0, iteration - start) / ramp)
+            done = max(0, iteration - start)
+            ratio = min(1.0, done / ramp) if ramp else 1.0
         return int(math.floor(ratio * batch_size + 0.5))
 
 
@@ -217,8 +217,7 @@ def check_fraction(key: str,
           and (low < value if open_low else low <= value)
           and (value < high if open_high else value <= high))
     if not ok:
-        bounds = ('(' if open_low else
-                  '[') + f'{low:g}, {high:g}' + (')' if open_high else ']')
-        raise MosaicError(f'model.{key} must be a number in {bounds}, got '
-                          f'{value!r}.')
+        left, right = '(' if open_low else '[', ')' if open_high else ']'
+        raise MosaicError(f'model.{key} must be a number in {left}{low:g}, '
+                          f'{high:g}{right}, got {value!r}.')
     return float(value)
