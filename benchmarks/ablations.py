@@ -76,6 +76,22 @@ def _no_synthetic(cfg):
     ]
 
 
+def _synthetic_warmup(**schedule):
+    """Options of a synthetic-share warm-up: the schedule's keys and a
+    loader batch of ``B + k x (B + N)``, so that every student update takes
+    as many images as MosaicKD's (OOD images where mosaics are missing)."""
+
+    def options(cfg):
+        synthetic, steps, ood = _student_batch(cfg)
+        batch = synthetic + steps * (synthetic + ood)
+        return [f'train_dataloader.batch_size={batch}'] + [
+            f'model.synthetic_warmup.{key}={value}'
+            for key, value in schedule.items()
+        ]
+
+    return options
+
+
 def _wide_players(cfg):
     return [
         'model.generator.base_channels='
@@ -139,6 +155,43 @@ ABLATIONS = {
         why='the baseline distils softer targets; the temperature alone may '
         'explain a gap',
         options=lambda cfg: ['model.student_loss.temperature=5.0']),
+    'ood_tau5':
+    dict(
+        change='KD temperature 5 on the OOD images of each student batch '
+        'only, the mosaics at 1',
+        why='KD on OOD distils at 5, MosaicKD at 1; this separates what the '
+        'temperature does on the OOD images, where KD gets its lead, from '
+        'the mosaics, whose targets the align term already makes confident '
+        '(student_tau5 puts the whole batch at 5)',
+        options=lambda cfg: ['model.ood_student_loss.temperature=5.0']),
+    'warmup_linear':
+    dict(
+        change='student batch starts as OOD images only; the mosaics\' '
+        'share grows linearly to the paper\'s half over the first half of '
+        'the iterations (ours; as many images per update)',
+        why='no_synthetic put the early gap on the OOD images that '
+        'immature mosaics displace; a user with a fixed budget pays for it',
+        options=_synthetic_warmup(schedule='linear', ramp=0.5)),
+    'warmup_maturity':
+    dict(
+        change='as warmup_linear, but the share follows the generator\'s '
+        'maturity: the running mean of the effective number of the '
+        'teacher\'s top classes in its images, rescaled to [0, 1], gives the '
+        'full share at 0.5 (ours)',
+        why='lets the mosaics in once they show the teacher\'s classes, '
+        'which is what they can add to the OOD images, on each setting\'s '
+        'own clock instead of a fixed fraction of the budget',
+        options=_synthetic_warmup(
+            schedule='maturity', signal='classes', threshold=0.5)),
+    'warm_start_g':
+    dict(
+        change='G and D first train alone on the OOD images (a patch GAN, '
+        'no teacher or student term) for 10 % of the iterations, which '
+        'make no student update (ours)',
+        why='the student\'s first mosaics then come from a generator that '
+        'already makes OOD-like patches instead of noise; it costs the '
+        'student 10 % of its updates',
+        options=lambda cfg: ['model.generator_warm_start=0.1']),
     'wide_players':
     dict(
         change='generator and discriminator twice as wide',

@@ -155,11 +155,14 @@ def write_runner_config(path,
                         work_dir,
                         max_iters=8,
                         ckpt_interval=2,
-                        extra_hooks=()):
+                        extra_hooks=(),
+                        model_overrides=None,
+                        student_images=4):
     """A complete tiny MosaicKD config file for tools/train.py runs.
 
     Its datasets live in this module, so the run needs ``tests`` on
-    PYTHONPATH (``custom_imports`` names ``_tiny``).
+    PYTHONPATH (``custom_imports`` names ``_tiny``). The loader gives
+    ``student_images`` OOD images per student step besides D's ``B = 4``.
     """
     from mmengine.config import Config
     k, b = 2, 4
@@ -169,9 +172,11 @@ def write_runner_config(path,
         default_scope='mmmosaic',
         work_dir=str(work_dir),
         randomness=dict(seed=0),
-        model=mosaickd(student_steps=k, synthetic_batch_size=b),
+        model=dict(
+            mosaickd(student_steps=k, synthetic_batch_size=b),
+            **(model_overrides or {})),
         train_dataloader=dict(
-            batch_size=b * (k + 1),
+            batch_size=b + k * student_images,
             num_workers=0,
             sampler=dict(type='InfiniteSampler', shuffle=True),
             dataset=ood_dataset()),

@@ -359,3 +359,51 @@ def test_camvid_long_shares_the_camvid_teacher():
         # Only the budget differs.
         for key in ('model', 'train_dataloader', 'val_dataloader'):
             assert cfg[key] == ref[key], (method, key)
+
+
+def test_student_batch_ablations_keep_mosaickds_images_per_update():
+    """The temperature and warm-up ablations change what they name and
+    nothing else, and every student update still takes MosaicKD's B + N
+    images: under a synthetic warm-up the loader gives D's B images and k
+    whole student batches, B + k x (B + N), which the model accepts."""
+    import torch
+
+    from mmmosaic.registry import MODELS
+    ablations = load_script('benchmarks/ablations.py')
+    quality = ablations.quality
+    expected = {
+        'ood_tau5':
+        dict(ood_student_loss=dict(temperature=5.0)),
+        'warmup_linear':
+        dict(synthetic_warmup=dict(schedule='linear', ramp=0.5)),
+        'warmup_maturity':
+        dict(
+            synthetic_warmup=dict(
+                schedule='maturity', signal='classes', threshold=0.5)),
+        'warm_start_g':
+        dict(generator_warm_start=0.1),
+    }
+    for name, setting in quality.SETTINGS.items():
+        options = setting['options']('mosaickd', '/data', '/ood')
+        mosaickd = quality._load(setting['configs']['mosaickd'], options)
+        b = mosaickd.model.synthetic_batch_size
+        k = mosaickd.model.student_steps
+        n = (mosaickd.train_dataloader.batch_size - b) // k
+        for ablation, model_keys in expected.items():
+            spec = ablations.ABLATIONS[ablation]
+            cfg = quality._load(setting['configs']['mosaickd'],
+                                options + spec['options'](mosaickd))
+            warmup = 'synthetic_warmup' in model_keys
+            per_step = b + n if warmup else n
+            assert cfg.train_dataloader.batch_size == b + k * per_step, (
+                name, ablation)
+            assert cfg.model == dict(mosaickd.model,
+                                     **model_keys), (name, ablation)
+            if name != 'mnist_fashion':
+                continue
+            model = MODELS.build(dict(cfg.model, allow_random_teacher=True))
+            image = torch.zeros(1, 28, 28, dtype=torch.uint8)
+            view = dict(inputs=[image] * cfg.train_dataloader.batch_size)
+            real, chunks = model._split_batch(dict(real=view, student=view))
+            assert len(real) == b and len(chunks) == k, ablation
+            assert {len(c) for c in chunks} == {per_step}, ablation

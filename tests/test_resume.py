@@ -36,20 +36,37 @@ def _load(path):
     return torch.load(path, weights_only=True, map_location='cpu')
 
 
-def test_kill_9_then_resume_ends_bit_identical(tmp_path):
-    full = write_runner_config(tmp_path / 'full.py', tmp_path / 'full')
+#: The schedules of the student's batch that depart from the paper, with
+#: the loader's student images per step they need: a generator warm start
+#: (iterations 0 and 1, by the loop's iteration) and the maturity warm-up
+#: (its running mean and share are model buffers).
+WARMUP = (dict(
+    generator_warm_start=0.25,
+    synthetic_warmup=dict(schedule='maturity', threshold=1.0,
+                          momentum=0.5)), 8)
+
+
+@pytest.mark.parametrize(
+    'model_overrides,student_images', [(None, 4), WARMUP],
+    ids=['paper', 'warmup'])
+def test_kill_9_then_resume_ends_bit_identical(tmp_path, model_overrides,
+                                               student_images):
+    game = dict(model_overrides=model_overrides, student_images=student_images)
+    full = write_runner_config(tmp_path / 'full.py', tmp_path / 'full', **game)
     _train(full)
 
     killed = write_runner_config(
         tmp_path / 'killed.py',
         tmp_path / 'killed',
-        extra_hooks=[dict(type='KillAtIterHook', at=5)])
+        extra_hooks=[dict(type='KillAtIterHook', at=5)],
+        **game)
     proc = _train(killed, check=False)
     assert proc.returncode == -9  # SIGKILL between checkpoints 4 and 6
     assert {'iter_2.pth', 'iter_4.pth'} <= set(os.listdir(tmp_path / 'killed'))
     assert not osp.exists(tmp_path / 'killed' / 'iter_6.pth')
 
-    resumed = write_runner_config(tmp_path / 'resumed.py', tmp_path / 'killed')
+    resumed = write_runner_config(tmp_path / 'resumed.py', tmp_path / 'killed',
+                                  **game)
     proc = _train(resumed, '--resume')
     assert 'resumed epoch: 0, iter: 4' in proc.stdout + proc.stderr
 
@@ -64,6 +81,19 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path):
             for name, value in sa[idx].items():
                 assert torch.equal(
                     torch.as_tensor(value), torch.as_tensor(sb[idx][name]))
+    if model_overrides is None:
+        return
+    # Six maturity measurements (no G step measures during the warm start),
+    # and the share of every student update, before and after the kill,
+    # as in the uninterrupted run.
+    assert int(b['state_dict']['synthetic_warmup.measurements']) == 6
+    for key in ('synthetic_warmup.maturity', 'synthetic_warmup.ratio'):
+        assert key in b['state_dict']
+    for key in ('train/synthetic_share', 'train/maturity'):
+        ha = a['message_hub']['log_scalars'][key]['log_history']
+        hb = b['message_hub']['log_scalars'][key]['log_history']
+        assert len(ha) == 6 and torch.equal(ha, hb), key
+    assert len(set(ha.tolist())) > 1  # the running mean moved
 
 
 def test_atomic_put_keeps_the_old_file_when_writing_fails(

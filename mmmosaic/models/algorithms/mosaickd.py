@@ -12,6 +12,7 @@ images); ``discriminator=None`` and no OOD data is data-free adversarial KD
 DFAD, with the class balance, gives the DFQ baseline.
 """
 import copy
+import inspect
 import logging
 import os.path as osp
 from contextlib import contextmanager, nullcontext
@@ -31,6 +32,8 @@ from mmmosaic.models.losses import (AdversarialDisagreementLoss,
                                     PatchAdversarialLoss, batchnorm_layers)
 from mmmosaic.registry import MODELS
 from mmmosaic.utils import load_model_weights, unwrap_model
+from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
+                              training_progress)
 from .task_logits import (logits_of, match_student_to_teacher,
                           stack_for_preprocessor)
 
@@ -145,7 +148,8 @@ class MosaicKD(BaseModel):
             BatchNorm statistics on generated images,
             :class:`~mmmosaic.models.losses.BNStatisticsLoss`; 0 unless
             given, used by the DFQ baseline).
-        student_loss (dict): Student distillation loss config.
+        student_loss (dict): Student distillation loss config; its
+            ``temperature`` applies to the whole student batch.
         balance_loss (dict): The class-balance term's config,
             :class:`~mmmosaic.models.losses.ClassBalanceLoss`; its ``dense``
             option says how a segmentation batch is pooled (``'pixels'``,
@@ -162,13 +166,37 @@ class MosaicKD(BaseModel):
             ``torch.nn.SyncBatchNorm``, so that in multi-GPU training their
             batch statistics cover the global batch. GPU only (torch has no
             CPU SyncBN); single-process runs revert them to BatchNorm.
+        ood_student_loss (dict, optional): The student's loss on the OOD
+            images of its batch when it should differ from ``student_loss``,
+            which then applies to the synthetic images only; its keys
+            override ``student_loss``'s, so
+            ``model.ood_student_loss.temperature=5.0`` distils the OOD images
+            at temperature 5 and the mosaics at ``student_loss``'s. The
+            batch's loss is the mean over its images of either loss. None
+            (the paper): ``student_loss`` on the whole batch.
+        synthetic_warmup (dict, optional): Our deviation from the paper:
+            arguments of :class:`SyntheticWarmup`, a schedule by which the
+            student's batch starts with OOD images only and takes in up to
+            ``B`` mosaics as the generator matures, at a constant size.
+            The train dataloader must then give ``M`` OOD images per student
+            step (the whole batch, ``M > B``, ``M = 2B`` for the paper's
+            half) instead of ``N``. None (the paper): ``B`` mosaics in every
+            student update.
+        generator_warm_start (float): Our deviation from the paper: the
+            fraction of ``max_iters`` (counted in it) during which G and D
+            train alone on the OOD images, G only fooling D
+            (:meth:`generator_warm_start_step`), with no teacher or
+            student term and no student update. Needs a discriminator.
+            0 (the paper): the whole game from the first iteration.
 
     Training data: each sample of the train dataloader is a dict with a
     ``real`` view (D's real images, not augmented) and a ``student`` view
     (augmented), see :class:`mmmosaic.datasets.OODDataset`. A batch holds
     ``B`` samples whose ``real`` views D sees (when there is a
     discriminator), followed by ``k`` equal chunks whose ``student`` views
-    join the synthetic images of the k student steps.
+    join the synthetic images of the k student steps. Under a
+    ``synthetic_warmup`` each chunk is a student update's whole batch of
+    ``M`` images, of which it uses as many as G's images leave room for.
     """
 
     def __init__(self,
@@ -187,6 +215,9 @@ class MosaicKD(BaseModel):
                  max_nonfinite_streak: int = 20,
                  allow_random_teacher: bool = False,
                  sync_bn_players: Sequence[str] = (),
+                 ood_student_loss: Optional[dict] = None,
+                 synthetic_warmup: Optional[dict] = None,
+                 generator_warm_start: float = 0.0,
                  init_cfg=None):
         teacher = _with_scope(teacher, 'teacher')
         student = _with_scope(student, 'student')
@@ -265,6 +296,8 @@ class MosaicKD(BaseModel):
             dict(dict(type='ClassBalanceLoss'), **balance_loss))
         self.patch_loss = PatchAdversarialLoss()
         self.bn_loss = BNStatisticsLoss()
+        self._build_student_batch(student_loss, ood_student_loss,
+                                  synthetic_warmup, generator_warm_start)
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -282,6 +315,38 @@ class MosaicKD(BaseModel):
                     f' got {value!r}.')
             weights[name] = float(value)
         return weights
+
+    def _build_student_batch(self, student_loss: dict,
+                             ood_student_loss: Optional[dict],
+                             synthetic_warmup: Optional[dict],
+                             generator_warm_start: float) -> None:
+        """The options of the student's batch that depart from the paper
+        (see the class arguments); all off by default."""
+        self.ood_student_loss = None if ood_student_loss is None else (
+            MODELS.build(dict(student_loss, **ood_student_loss)))
+        self.synthetic_warmup = None
+        if synthetic_warmup is not None:
+            if self.generator is None:
+                raise MosaicError(
+                    'model.synthetic_warmup schedules the generator\'s images'
+                    ' in the student\'s batch but there is no '
+                    'model.generator; drop model.synthetic_warmup.')
+            unknown = sorted(
+                set(synthetic_warmup) -
+                set(inspect.signature(SyntheticWarmup).parameters))
+            if unknown:
+                raise MosaicError(
+                    f'model.synthetic_warmup has an unknown key {unknown[0]!r}'
+                    '; its keys are schedule, ramp (linear), signal, '
+                    'threshold and momentum (maturity).')
+            self.synthetic_warmup = SyntheticWarmup(**synthetic_warmup)
+        self.generator_warm_start = check_fraction(
+            'generator_warm_start', generator_warm_start, open_high=True)
+        if self.generator_warm_start and self.discriminator is None:
+            raise MosaicError(
+                'model.generator_warm_start trains the generator against the '
+                'discriminator alone but there is no model.discriminator; '
+                'set model.generator_warm_start=0.')
 
     def _check_normalisation(self):
         """Teacher and student must see images normalised the same way."""
@@ -364,16 +429,34 @@ class MosaicKD(BaseModel):
                 'model.discriminator needs OOD images for its real patches '
                 'but the train_dataloader gives none; give it an OODDataset '
                 'or set model.discriminator=None (data-free).')
+        warmup = self.synthetic_warmup is not None
+        if warmup and not num:
+            raise MosaicError(
+                'model.synthetic_warmup fills the student\'s batch with OOD '
+                'images but the train_dataloader gives none; give it an '
+                'OODDataset or drop model.synthetic_warmup.')
         num_real = self.synthetic_batch_size if with_d and num else 0
         rest = num - num_real
-        if num and (rest <= 0 or rest % self.student_steps):
+        if num and (rest <= 0 or rest % self.student_steps or
+                    (warmup and rest
+                     <= self.synthetic_batch_size * self.student_steps)):
             need = (f'{num_real} + {self.student_steps} x N'
                     if with_d else f'{self.student_steps} x N')
+            note = ''
+            if warmup:
+                # The chunk of a student step is its whole batch: at the
+                # start of the warm-up it holds no synthetic image.
+                need = need.replace('x N', 'x M')
+                note = (
+                    f', M > {self.synthetic_batch_size} being a student '
+                    'update\'s whole batch under model.synthetic_warmup (M = '
+                    f'{2 * self.synthetic_batch_size} for the paper\'s half '
+                    'synthetic)')
             raise MosaicError(
                 f'train_dataloader.batch_size is {num} but MosaicKD needs '
                 f'{need} OOD images an iteration (synthetic_batch_size '
                 f'{self.synthetic_batch_size}, student_steps '
-                f'{self.student_steps}); set batch_size accordingly.')
+                f'{self.student_steps}){note}; set batch_size accordingly.')
         real = None
         if num_real:
             real = self._preprocess(data['real'], slice(0, num_real))
@@ -427,6 +510,13 @@ class MosaicKD(BaseModel):
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         real, ood_chunks = self._split_batch(data)
         self._skipped_this_iter = False
+        # Iterations of the generator warm start; the student's first
+        # iteration is the one after them.
+        warm_start, in_warm_start = 0, False
+        if self.generator_warm_start:
+            iteration, max_iters = training_progress('generator_warm_start')
+            warm_start = iterations_of(self.generator_warm_start, max_iters)
+            in_warm_start = iteration < warm_start
         log_vars = {}
         if self.generator is not None:
             with optim_wrapper['generator'].optim_context(self.generator):
@@ -435,17 +525,41 @@ class MosaicKD(BaseModel):
                 log_vars.update(
                     self.discriminator_step(fake.detach(), real,
                                             optim_wrapper['discriminator']))
+            generator_step = (
+                self.generator_warm_start_step
+                if in_warm_start else self.generator_step)
+            log_vars.update(generator_step(fake, optim_wrapper['generator']))
+        if not in_warm_start:
             log_vars.update(
-                self.generator_step(fake, optim_wrapper['generator']))
-        student_losses = [
-            self.student_step(chunk, optim_wrapper['student'])
-            for chunk in ood_chunks
-        ]
-        log_vars['loss_student'] = torch.stack(student_losses).mean()
+                self._train_student(ood_chunks, optim_wrapper['student'],
+                                    warm_start))
         self._check_nonfinite_streak()
         if self.skipped_updates:
             log_vars['skipped_updates'] = torch.tensor(
                 float(self.skipped_updates))
+        return log_vars
+
+    def _train_student(self, ood_chunks: List[Optional[torch.Tensor]],
+                       optim_wrapper, start: int) -> Dict[str, torch.Tensor]:
+        """The k student updates of an iteration, each on ``n`` of G's
+        images and OOD images: ``n = B`` and the whole chunk in the paper;
+        under a synthetic warm-up ``n`` is the schedule's and the chunk's
+        first ``M - n`` images keep the batch at ``M``."""
+        log_vars = {}
+        num_synthetic = self.synthetic_batch_size
+        if self.synthetic_warmup is not None:
+            num_synthetic = self.synthetic_warmup.num_synthetic(
+                self.synthetic_batch_size, start)
+            size = len(ood_chunks[0])
+            ood_chunks = [chunk[:size - num_synthetic] for chunk in ood_chunks]
+            log_vars['synthetic_share'] = torch.tensor(num_synthetic / size)
+            if self.synthetic_warmup.schedule == 'maturity':
+                log_vars['maturity'] = self.synthetic_warmup.maturity.clone()
+        losses = [
+            self.student_step(chunk, optim_wrapper, num_synthetic)
+            for chunk in ood_chunks
+        ]
+        log_vars['loss_student'] = torch.stack(losses).mean()
         return log_vars
 
     def discriminator_step(self, fake: torch.Tensor, real: torch.Tensor,
@@ -547,6 +661,8 @@ class MosaicKD(BaseModel):
                 t_logits = self.teacher_logits(fake)
             s_logits = match_student_to_teacher(
                 logits_of(student, fake), t_logits)
+            if self.synthetic_warmup is not None:
+                self.synthetic_warmup.observe(t_logits, s_logits)
             # The balance term is not a mean over samples: under DDP it
             # must see the global batch (with gradients to each rank's own
             # samples) to equal the single-process term on the whole batch.
@@ -572,8 +688,36 @@ class MosaicKD(BaseModel):
         losses['loss_g'] = loss
         return {k: v.detach() for k, v in losses.items()}
 
-    def student_step(self, ood: Optional[torch.Tensor],
-                     optim_wrapper) -> torch.Tensor:
+    def generator_warm_start_step(self, fake: torch.Tensor,
+                                  optim_wrapper) -> Dict[str, torch.Tensor]:
+        r"""One update of G during its warm start: it only fools D.
+
+        .. math:: L_G = L_{local} = \mathrm{BCE}(D(G(z)), 1)
+
+        summed over every patch logit and divided by the batch size
+        (:class:`PatchAdversarialLoss`), not weighted: G and D play a plain
+        patch GAN on the OOD images, without the teacher or the student.
+        D's weights get no gradients.
+
+        Args:
+            fake (Tensor): Normalised generated images ``[B, C, H, W]``,
+                attached to G's graph.
+            optim_wrapper (OptimWrapper): G's optimiser wrapper.
+
+        Returns:
+            dict[str, Tensor]: ``loss_g`` and ``loss_local``, detached.
+        """
+        discriminator = unwrap_model(self.discriminator)
+        with optim_wrapper.optim_context(self.generator), \
+                _no_param_grads(discriminator):
+            loss = self.patch_loss(discriminator(fake), True)
+        self._update(optim_wrapper, loss)
+        return dict(loss_g=loss.detach(), loss_local=loss.detach())
+
+    def student_step(self,
+                     ood: Optional[torch.Tensor],
+                     optim_wrapper,
+                     num_synthetic: Optional[int] = None) -> torch.Tensor:
         r"""One update of the student S.
 
         S imitates T on a batch of fresh mosaics (``B`` images from G,
@@ -586,22 +730,33 @@ class MosaicKD(BaseModel):
 
         where KD is ``student_loss`` (by default the KL divergence of the
         predictions at temperature 1, :class:`KLDivergenceLoss`; per pixel for
-        segmentation, after resizing S's logits to T's).
+        segmentation, after resizing S's logits to T's). With an
+        ``ood_student_loss``, KD is ``student_loss`` on the mosaics and
+        ``ood_student_loss`` on the OOD images, averaged over all images.
 
         Args:
             ood (Tensor, optional): This step's chunk of the OOD ``student``
                 view, ``[N, C, H, W]``; None when the batch has no OOD
                 images (data-free baselines).
             optim_wrapper (OptimWrapper): S's optimiser wrapper.
+            num_synthetic (int, optional): How many of the ``B`` images G
+                makes join the batch (the first ones; none are made for 0).
+                Defaults to ``B``.
 
         Returns:
             Tensor: The student loss, detached.
         """
+        if num_synthetic is None:
+            num_synthetic = self.synthetic_batch_size
+        if self.generator is None:
+            num_synthetic = 0
         with torch.no_grad():
             parts = []
-            if self.generator is not None:
+            if num_synthetic:
+                # G makes its usual batch so that its BatchNorm sees B images.
                 parts.append(
-                    self.synthesize(self.synthetic_batch_size, wrapped=False))
+                    self.synthesize(self.synthetic_batch_size,
+                                    wrapped=False)[:num_synthetic])
             if ood is not None:
                 if parts:
                     self._check_same_shape(parts[0], ood, 'student')
@@ -616,9 +771,28 @@ class MosaicKD(BaseModel):
         with optim_wrapper.optim_context(self.student):
             s_logits = match_student_to_teacher(
                 logits_of(self.student, inputs), t_logits)
-            loss = self.student_loss(s_logits, t_logits)
+            loss = self.distillation_loss(s_logits, t_logits, num_synthetic)
         self._update(optim_wrapper, loss)
         return loss.detach()
+
+    def distillation_loss(self, student_logits: torch.Tensor,
+                          teacher_logits: torch.Tensor,
+                          num_synthetic: int) -> torch.Tensor:
+        """``student_loss`` on the whole batch, or, with an
+        ``ood_student_loss``, the image-weighted mean of ``student_loss`` on
+        the first ``num_synthetic`` images (the mosaics) and
+        ``ood_student_loss`` on the rest."""
+        if self.ood_student_loss is None:
+            return self.student_loss(student_logits, teacher_logits)
+        total = 0
+        for loss_fn, part in ((self.student_loss, slice(0, num_synthetic)),
+                              (self.ood_student_loss,
+                               slice(num_synthetic, None))):
+            count = len(student_logits[part])
+            if count:
+                total = total + count * loss_fn(student_logits[part],
+                                                teacher_logits[part])
+        return total / len(student_logits)
 
     # ------------------------------------------------------ val / test
     def forward(self,
