@@ -223,6 +223,9 @@ SETTINGS['cifar10_digits'] = dict(
         mosaickd='configs/benchmarks/mosaickd_cifar10_digits.py'),
     needs_ood_root=False,
     data=('data/mnist', ),
+    # mmpretrain's MNIST reads (or, missing one, downloads) all four.
+    ood_files=('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
+               't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
     options=_digits_options,
     shared=dict(
         teacher='cifar10_photos',
@@ -336,6 +339,11 @@ def _check_data(setting: dict, args) -> None:
         if not osp.isdir(args.ood_root):
             _fail(f'--ood-root {args.ood_root!r} is not a folder; give the '
                   'folder of unlabeled OOD images.')
+        for name in setting.get('ood_files', ()):
+            if not osp.isfile(osp.join(args.ood_root, name)):
+                _fail(f'--ood-root {args.ood_root!r} has no {name}; give the '
+                      'folder `make data` writes as data/mnist (the four '
+                      'uncompressed IDX files of MNIST).')
         args.ood_root = osp.abspath(args.ood_root)
 
 

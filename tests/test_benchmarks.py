@@ -233,8 +233,10 @@ def _mnist_folder(root, count=20):
     digits = np.zeros((count, 28, 28), np.uint8)
     for i, label in enumerate(labels):
         digits[i, 4:10 + label, 8:14] = 255
-    write_idx(osp.join(root, 'train-images-idx3-ubyte'), digits)
-    write_idx(osp.join(root, 'train-labels-idx1-ubyte'), labels)
+    # mmpretrain's MNIST needs both splits' files (it downloads otherwise).
+    for split in ('train', 't10k'):
+        write_idx(osp.join(root, f'{split}-images-idx3-ubyte'), digits)
+        write_idx(osp.join(root, f'{split}-labels-idx1-ubyte'), labels)
     return str(root)
 
 
@@ -287,6 +289,18 @@ def test_far_ood_settings_report_bounds_and_share_runs(tmp_path):
         assert 'headroom target <= 85%' in markdown
         assert 'MosaicKD - DFQ' in markdown and 'target >= 0' in markdown
         assert '| KD on in-domain images (bound)' in markdown
+
+
+def test_digits_setting_names_a_missing_idx_file(tmp_path):
+    root = _cifar_folder(tmp_path / 'cifar10', per_class=1)
+    (tmp_path / 'mnist').mkdir()
+    result = _benchmark('quality.py', [
+        'cifar10_digits', '--data-root', root, '--ood-root',
+        str(tmp_path / 'mnist')
+    ], str(tmp_path))
+    assert result.returncode == 2
+    assert 'has no train-images-idx3-ubyte; give the folder' in result.stderr
+    assert not osp.exists(tmp_path / 'work_dirs')
 
 
 def test_quality_benchmark_camvid_needs_both_folders(tmp_path):
