@@ -8,15 +8,14 @@ accumulated batch by batch, so memory does not grow with the images'
 number beyond a few numbers an image.
 """
 import contextlib
-import logging
 import random
 from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.logging import print_log
 
+from mmmosaic.datasets import UnreadableItems
 from mmmosaic.errors import MosaicError
 from .coverage import class_coverage, spread_sample
 from .ood_subset import select_high_entropy
@@ -90,8 +89,9 @@ class RealViews(torch.utils.data.Dataset):
     same crop in the pass that ranks the images and in the reload that
     draws them. Only the real view is made (the student's is not needed).
     An image that cannot be read is replaced by the next readable one and
-    ``j`` is added to ``bad``, so that its statistics can be dropped (with
-    ``num_workers=0``, ``bad`` is up to date when a batch arrives).
+    ``j`` is added to ``bad`` (:class:`~mmmosaic.datasets.UnreadableItems`,
+    up to date in the main process when a batch arrives, also from loader
+    workers), so that its statistics can be dropped.
 
     Args:
         ood (OODDataset): The OOD images.
@@ -103,7 +103,7 @@ class RealViews(torch.utils.data.Dataset):
         self.ood = ood
         self.positions = list(positions)
         self.seed = seed
-        self.bad = set()
+        self.bad = UnreadableItems(len(self.positions))
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -116,22 +116,8 @@ class RealViews(torch.utils.data.Dataset):
             return self.ood.real_pipeline(self.ood.raw_sample(position))
 
     def __getitem__(self, j: int) -> dict:
-        for offset in range(len(self)):
-            k = (j + offset) % len(self)
-            if k in self.bad:
-                continue
-            try:
-                return dict(real=self.view(k))
-            except Exception as exc:  # one bad file must not stop a report
-                self.bad.add(k)
-                print_log(
-                    f'Skipped OOD image {self.source_name(k)!r} '
-                    f'({type(exc).__name__}: {exc}).',
-                    logger='current',
-                    level=logging.WARNING)
-        raise MosaicError(
-            f'None of the {len(self)} OOD images could be read; check the '
-            'files and train_dataloader.dataset.real_pipeline.')
+        return self.bad.first_readable(j, lambda k: dict(real=self.view(k)),
+                                       self.source_name)
 
     def source_index(self, j: int) -> int:
         """Index of item ``j`` in the OOD dataset's source."""

@@ -3,12 +3,13 @@ from .cub import CUB200
 from .downsampled_imagenet import DownsampledImageNet
 from .mnist_canvas import MNISTCanvasDataset
 from .nyu import NYUv2Dataset
-from .ood_dataset import NoImagesDataset, OODDataset, UnlabeledImageFolder
+from .ood_dataset import (NoImagesDataset, OODDataset, UnlabeledImageFolder,
+                          UnreadableItems)
 from .stanford_dogs import StanfordDogs
 from .svhn import SVHN
 
 __all__ = [
     'UnlabeledImageFolder', 'OODDataset', 'NoImagesDataset', 'NYUv2Dataset',
     'MNISTCanvasDataset', 'ClassFolderSubset', 'CUB200', 'StanfordDogs',
-    'DownsampledImageNet', 'SVHN'
+    'DownsampledImageNet', 'SVHN', 'UnreadableItems'
 ]
