@@ -3,6 +3,7 @@ and a change to them in mmengine fails here, naming that module."""
 import os.path as osp
 from types import SimpleNamespace
 
+import mmengine.registry.build_functions
 import pytest
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub
@@ -22,6 +23,24 @@ def _loop_without_validation(self):
         self.run_iter(next(self.dataloader_iterator))
 
 
+_build_from_cfg = mmengine.registry.build_functions.build_from_cfg
+
+
+def _misses_in_other_words(cfg, registry, default_args=None):
+    try:
+        return _build_from_cfg(cfg, registry, default_args)
+    except KeyError:
+        raise KeyError(f'unregistered type {cfg["type"]}') from None
+
+
+def _builds_elsewhere(cfg, registry, default_args=None):
+    args = dict(cfg)
+    cls = registry.get(args.pop('type'))
+    if cls is None:
+        return _build_from_cfg(cfg, registry, default_args)
+    return cls(**args)
+
+
 def _call_hook_by_name(self, fn_name, **kwargs):
     for hook in self._hooks:
         type(hook).__dict__[fn_name](hook, self, **kwargs)
@@ -35,9 +54,10 @@ def _call_hook_by_name(self, fn_name, **kwargs):
     (IterBasedTrainLoop, 'run', _loop_without_validation,
      'IterBasedTrainLoop.run'),
     (Runner, 'call_hook', _call_hook_by_name, 'Runner.call_hook'),
-    (compat, '_REGISTRY_MISS', compat.re.compile('^unregistered: (.*)'),
-     'missing registry type'),
-    (compat, '_BUILD_FILE', 'mmengine/registry/builder.py', 'arguments in'),
+    (mmengine.registry.build_functions, 'build_from_cfg',
+     _misses_in_other_words, 'missing registry type'),
+    (mmengine.registry.build_functions, 'build_from_cfg', _builds_elsewhere,
+     "config entry's arguments"),
 ])
 def test_a_change_in_mmengine_is_one_sentence_naming_compat(
         monkeypatch, owner, name, replacement, said):
