@@ -43,6 +43,7 @@ from plain_loop import PlainMosaicKD, make_loader  # noqa: E402
 
 import mmmosaic.models.algorithms.mosaickd as mosaickd_module  # noqa: E402
 from mmmosaic import cli  # noqa: E402
+from mmmosaic.compat import run_train_iterations  # noqa: E402
 from mmmosaic.engine import ensure_guarantee_hooks  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
 from mmmosaic.registry import LOOPS  # noqa: E402
@@ -153,8 +154,8 @@ class SpeedBenchmarkLoop(IterBasedTrainLoop):
     ``before_run`` hooks, weight init, teacher load) and then calls
     :meth:`run`, which calls the ``before_train*`` hooks and
     ``SpeedBenchmarkLoop.driver(self)``. The driver advances training with
-    :meth:`iterate`, whose body is the body of
-    ``IterBasedTrainLoop.run``'s while loop.
+    :meth:`iterate`: the iterations of ``IterBasedTrainLoop.run``
+    (:func:`mmmosaic.compat.run_train_iterations`).
     """
     driver = None
 
@@ -166,25 +167,9 @@ class SpeedBenchmarkLoop(IterBasedTrainLoop):
         self.runner.call_hook('after_train')
         return self.runner.model
 
-    def fetch(self):
-        return next(self.dataloader_iterator)
-
     def iterate(self, n: int) -> float:
         """Run ``n`` iterations; return seconds spent fetching batches."""
-        data_time = 0.0
-        for _ in range(n):
-            self.runner.model.train()
-            start = time.perf_counter()
-            data_batch = self.fetch()
-            data_time += time.perf_counter() - start
-            self.run_iter(data_batch)
-            self._decide_current_val_interval()
-            if (self.runner.val_loop is not None
-                    and self._iter >= self.val_begin
-                    and (self._iter % self.val_interval == 0
-                         or self._iter == self._max_iters)):
-                self.runner.val_loop.run()
-        return data_time
+        return run_train_iterations(self, n)
 
 
 class PlainSide:
@@ -327,7 +312,7 @@ def ours_phases(loop) -> list:
         (mosaickd_module, 'all_reduce', '    of which all_reduce'),
         (model, '_check_nonfinite_streak', '  non-finite streak check'),
     ]
-    for hook in runner._hooks:
+    for hook in runner.hooks:
         for stage in ('before_train_iter', 'after_train_iter'):
             phases.append((hook, stage, f'hook {type(hook).__name__}.{stage}'))
     return phases

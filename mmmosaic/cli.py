@@ -33,6 +33,7 @@ from typing import Callable, Optional
 
 from mmengine.config import DictAction as _MMDictAction
 
+from mmmosaic.compat import raised_by_build, registry_miss
 from mmmosaic.dist import LAUNCHERS
 from mmmosaic.errors import MosaicError
 
@@ -292,7 +293,6 @@ def _write_traceback(exc: BaseException) -> Optional[str]:
 
 
 # ------------------------------------------------------ user-error shapes
-_REGISTRY = re.compile(r'^(\S+) is not in the (\S+) registry')
 _CLASS = re.compile(r'(\w+)\.__init__\(\) (.*)$', re.S)
 _UNEXPECTED_KW = re.compile(r"unexpected keyword argument '(\w+)'")
 _MISSING_ARGS = re.compile(
@@ -306,15 +306,13 @@ def user_error_message(exc: BaseException) -> Optional[str]:
     Recognises what mmengine raises for a mistyped ``type`` or config key
     and the operating system's errors about a path.
     """
-    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
-        match = _REGISTRY.match(exc.args[0])
-        if match:
-            name, registry = match.groups()
-            return (f'type {name!r} is not in the {registry} registry; '
-                    'check its spelling in the config or --cfg-options, or '
-                    'import the module that registers it with '
-                    'custom_imports')
-    if isinstance(exc, TypeError) and _raised_by_build(exc):
+    missing = registry_miss(exc)
+    if missing:
+        name, registry = missing
+        return (f'type {name!r} is not in the {registry} registry; '
+                'check its spelling in the config or --cfg-options, or '
+                'import the module that registers it with custom_imports')
+    if isinstance(exc, TypeError) and raised_by_build(exc):
         match = _CLASS.search(str(exc))
         if match:
             cls, reason = match.groups()
@@ -330,14 +328,6 @@ def user_error_message(exc: BaseException) -> Optional[str]:
     if isinstance(exc, OSError) and exc.filename:
         return _path_message(exc)
     return None
-
-
-def _raised_by_build(exc: BaseException) -> bool:
-    """Whether mmengine's registry raised ``exc`` calling a class with the
-    arguments of a config entry (not code deeper inside the class)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and frames[-1].filename.replace(
-        os.sep, '/').endswith('mmengine/registry/build_functions.py')
 
 
 def _path_message(exc: OSError) -> str:

@@ -195,22 +195,8 @@ def _num_classes(model_cfg) -> Optional[int]:
 
 def _dataset_classes(dataset_cfg) -> Optional[int]:
     """Number of classes a dataset config declares, if known statically."""
-    if not isinstance(dataset_cfg, dict):
-        return None
-    metainfo = dataset_cfg.get('metainfo') or {}
-    if 'classes' in metainfo:
-        return len(metainfo['classes'])
-    from mmmosaic.registry import DATASETS
-    name = dataset_cfg.get('type')
-    if not isinstance(name, str):
-        return None
-    try:
-        with DATASETS.switch_scope_and_registry(
-                dataset_cfg.get('_scope_')) as registry:
-            cls = registry.get(name)
-    except Exception:  # an unknown dataset is reported when it is built
-        return None
-    classes = getattr(cls, 'METAINFO', {}).get('classes')
+    from mmmosaic.datasets.metainfo import declared_metainfo
+    classes = declared_metainfo(dataset_cfg).get('classes')
     return len(classes) if classes else None
 
 

@@ -9,6 +9,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.hooks import Hook
 from mmengine.optim import build_optim_wrapper
 
+from mmmosaic.models.algorithms import PLAYERS
 from mmmosaic.registry import DATASETS, HOOKS, MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -66,7 +67,7 @@ def mosaickd(**overrides):
     return copy.deepcopy(cfg)
 
 
-def optim_wrapper_cfg(players=('generator', 'discriminator', 'student')):
+def optim_wrapper_cfg(players=PLAYERS):
     adam = dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))
     cfgs = dict(
         generator=dict(optimizer=adam),
@@ -82,10 +83,7 @@ def build_game(model_overrides=None, players=None, seed=0):
     wrappers of its players (by default every player it has)."""
     torch.manual_seed(seed)
     model = MODELS.build(mosaickd(**(model_overrides or {})))
-    players = players or [
-        p for p in ('generator', 'discriminator', 'student')
-        if getattr(model, p) is not None
-    ]
+    players = players or [p for p in PLAYERS if getattr(model, p) is not None]
     optim = build_optim_wrapper(
         model,
         dict(
@@ -239,6 +237,29 @@ class RaiseAtIterHook(Hook):
                          outputs=None):
         if runner.iter + 1 == self.at:
             raise RuntimeError(f'injected failure after iteration {self.at}')
+
+
+@HOOKS.register_module(force=True)
+class NonFiniteStudentLossHook(Hook):
+    """Fault injection: the student's loss is NaN in iterations ``at``
+    (1-based), so the game skips those student updates."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, at):
+        self.at = tuple(at)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter + 1 in self.at:
+            loss = runner.model.student_loss
+            loss.forward = lambda s, t: (s * float('nan')).sum()
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None):
+        vars(runner.model.student_loss).pop('forward', None)
 
 
 def write_idx(path, array) -> None:

@@ -23,10 +23,10 @@ from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from mmmosaic.models.algorithms import PLAYERS
 from mmmosaic.registry import HOOKS
 from mmmosaic.utils import unwrap_model
 
-PLAYERS = ('generator', 'discriminator', 'student')
 SLOW_SECONDS = 0.5
 
 

@@ -345,7 +345,7 @@ def test_speed_refuses_a_method_it_cannot_time(monkeypatch, capsys):
     speed = _tool(SP)
     init_default_scope('mmmosaic')
     model = MODELS.build(mosaickd())
-    loop = SimpleNamespace(runner=SimpleNamespace(model=model, _hooks=[]))
+    loop = SimpleNamespace(runner=SimpleNamespace(model=model, hooks=[]))
     speed.check_phases(speed.ours_phases(loop))  # MosaicKD has them all
     monkeypatch.delattr(type(model), 'discriminator_step')
     status = cli.tool_main(

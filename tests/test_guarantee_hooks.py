@@ -12,6 +12,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 from test_resume import _load, _train
 
+from mmmosaic.compat import save_checkpoint_now
 from mmmosaic.engine import (AtomicCheckpointHook, PreemptionHook,
                              SafeCheckpointHook, ensure_guarantee_hooks)
 
@@ -159,7 +160,7 @@ def test_last_checkpoint_is_replaced_never_written_in_place(
 
     monkeypatch.setattr(builtins, 'open', spy_open)
     monkeypatch.setattr(os, 'replace', spy_replace)
-    hook._save_checkpoint_with_step(runner, 3, meta=dict(epoch=0, iter=3))
+    save_checkpoint_now(hook, runner, 3)
 
     assert pointer.read_text() == str(pointer.parent / 'iter_3.pth')
     assert not [m for f, m in opened if f == str(pointer) and 'r' not in m]
@@ -199,7 +200,7 @@ def test_a_crash_while_writing_last_checkpoint_keeps_the_old_one(
 
     monkeypatch.setattr(builtins, 'open', crashing_open)
     with pytest.raises(Crash):
-        hook._save_checkpoint_with_step(runner, 3, meta=dict(epoch=0, iter=3))
+        save_checkpoint_now(hook, runner, 3)
     monkeypatch.undo()
 
     assert pointer.read_text() == old  # still names the intact iter_2.pth

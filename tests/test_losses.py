@@ -96,3 +96,21 @@ def test_loss_weight_scales():
         3 * KLDivergenceLoss()(s, t).item(), rel=1e-6)
     with pytest.raises(ValueError):
         KLDivergenceLoss(temperature=0)
+
+
+def test_entropy_helpers_agree_and_take_0_log_0_as_0():
+    from mmmosaic.analysis import image_entropy
+    from mmmosaic.models.losses import distribution_entropy, softmax_entropy
+    torch.manual_seed(0)
+    logits = torch.randn(3, 5, 4, 2) * 3
+    probs = logits.softmax(1)
+    assert torch.allclose(
+        softmax_entropy(logits), distribution_entropy(probs, dim=1))
+    assert torch.allclose(
+        image_entropy(logits),
+        softmax_entropy(logits).mean((1, 2)))
+    assert torch.equal(
+        image_entropy(logits[..., 0, 0]), softmax_entropy(logits[..., 0, 0]))
+    half = torch.tensor([0.5, 0.0, 0.5])
+    assert float(distribution_entropy(half)) == pytest.approx(math.log(2))
+    assert float(distribution_entropy(torch.tensor([1.0, 0.0]))) == 0.0

@@ -203,3 +203,21 @@ def test_batched_preprocessing_equals_per_image():
     assert stack_for_preprocessor(SegDataPreProcessor(), images) is images
     mixed = [torch.zeros(1, 4, 4), torch.zeros(1, 5, 5)]
     assert stack_for_preprocessor(model.data_preprocessor, mixed) is mixed
+
+
+def test_forward_is_the_students_so_loss_mode_is_not_the_game():
+    """``forward(mode='loss')`` is the student's supervised loss on
+    labelled samples (documented); the game's losses come from
+    ``train_step`` only."""
+    from mmpretrain.structures import DataSample
+    model, _ = build_game()
+    inputs = torch.randn(4, 1, 16, 16)
+    samples = [DataSample().set_gt_label(i) for i in range(4)]
+    losses = model(inputs, samples, mode='loss')
+    assert set(losses) == {'loss'}  # mmpretrain's cross-entropy, no game
+    assert torch.equal(losses['loss'],
+                       model.student(inputs, samples, mode='loss')['loss'])
+    predictions = model(inputs, samples, mode='predict')
+    assert [p.pred_label for p in predictions] == [
+        p.pred_label for p in model.student(inputs, samples, mode='predict')
+    ]

@@ -70,6 +70,29 @@ def test_corrupt_files_are_skipped_counted_and_replaced(tmp_path):
     assert dataset.num_skipped == 2
 
 
+@pytest.mark.parametrize('context,workers', [('fork', 2), ('spawn', 1)])
+def test_skips_in_loader_workers_count_in_the_main_process(
+        tmp_path, context, workers):
+    """Loader workers are other processes: what they skip must still be
+    counted where the trainer (and a report) reads ``num_skipped``."""
+    from mmengine.dataset import pseudo_collate
+    from torch.utils.data import DataLoader
+    _write_mixed(tmp_path)
+    (tmp_path / 'broken.jpg').write_bytes(b'\xff\xd8 not really a jpeg')
+    (tmp_path / 'empty.png').write_bytes(b'')
+    dataset = _dataset(tmp_path)
+    loader = DataLoader(
+        dataset,
+        batch_size=1,
+        num_workers=workers,
+        multiprocessing_context=context,
+        collate_fn=pseudo_collate)
+    assert len(list(loader)) == 5
+    assert dataset.num_skipped == 2
+    assert sorted(dataset.source_name(i) for i in dataset.bad) == sorted(
+        str(tmp_path / name) for name in ('broken.jpg', 'empty.png'))
+
+
 def test_nothing_usable_is_one_clear_error(tmp_path):
     (tmp_path / 'a.jpg').write_bytes(b'garbage')
     (tmp_path / 'b.png').write_bytes(b'garbage')

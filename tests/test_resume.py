@@ -3,13 +3,15 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
-from _tiny import write_runner_config
+from _tiny import build_game, write_runner_config
 
-from mmmosaic.engine import (AtomicLocalBackend, find_resumable_checkpoint,
-                             is_complete_checkpoint)
+from mmmosaic.engine import (AtomicLocalBackend, RandomStateHook,
+                             find_resumable_checkpoint, is_complete_checkpoint)
+from mmmosaic.models.algorithms import PLAYERS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -52,21 +54,28 @@ WARMUP = (dict(
 def test_kill_9_then_resume_ends_bit_identical(tmp_path, model_overrides,
                                                student_images):
     game = dict(model_overrides=model_overrides, student_images=student_images)
-    full = write_runner_config(tmp_path / 'full.py', tmp_path / 'full', **game)
+    # The student's loss is NaN in iterations 3 and 4, so both runs skip
+    # updates before the kill: the counters must survive the resume.
+    nan = dict(type='NonFiniteStudentLossHook', at=[3, 4])
+    full = write_runner_config(
+        tmp_path / 'full.py', tmp_path / 'full', extra_hooks=[nan], **game)
     _train(full)
 
     killed = write_runner_config(
         tmp_path / 'killed.py',
         tmp_path / 'killed',
-        extra_hooks=[dict(type='KillAtIterHook', at=5)],
+        extra_hooks=[nan, dict(type='KillAtIterHook', at=5)],
         **game)
     proc = _train(killed, check=False)
     assert proc.returncode == -9  # SIGKILL between checkpoints 4 and 6
     assert {'iter_2.pth', 'iter_4.pth'} <= set(os.listdir(tmp_path / 'killed'))
     assert not osp.exists(tmp_path / 'killed' / 'iter_6.pth')
 
-    resumed = write_runner_config(tmp_path / 'resumed.py', tmp_path / 'killed',
-                                  **game)
+    resumed = write_runner_config(
+        tmp_path / 'resumed.py',
+        tmp_path / 'killed',
+        extra_hooks=[nan],
+        **game)
     proc = _train(resumed, '--resume')
     assert 'resumed epoch: 0, iter: 4' in proc.stdout + proc.stderr
 
@@ -74,13 +83,19 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path, model_overrides,
     b = _load(tmp_path / 'killed' / 'iter_8.pth')
     for key, value in a['state_dict'].items():
         assert torch.equal(value, b['state_dict'][key]), key
-    for player in ('generator', 'discriminator', 'student'):
+    for player in PLAYERS:
         sa = a['optimizer'][player]['state']
         sb = b['optimizer'][player]['state']
         for idx in sa:
             for name, value in sa[idx].items():
                 assert torch.equal(
                     torch.as_tensor(value), torch.as_tensor(sb[idx][name]))
+    k = 2  # student steps of the tiny config: 2 skipped updates a NaN iter
+    at_kill = _load(tmp_path / 'full' / 'iter_4.pth')['training_counters']
+    assert at_kill == dict(skipped_updates=2 * k, nonfinite_streak=2)
+    assert a['training_counters'] == dict(
+        skipped_updates=2 * k, nonfinite_streak=0)
+    assert b['training_counters'] == a['training_counters']
     if model_overrides is None:
         return
     # Six maturity measurements (no G step measures during the warm start),
@@ -94,6 +109,28 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path, model_overrides,
         hb = b['message_hub']['log_scalars'][key]['log_history']
         assert len(ha) == 6 and torch.equal(ha, hb), key
     assert len(set(ha.tolist())) > 1  # the running mean moved
+
+
+def test_training_counters_are_restored_on_resume_not_on_load_from():
+    """The non-finite streak and skipped updates continue after a resume
+    (the streak could otherwise never reach its limit across restarts)."""
+    model, _ = build_game()
+    model.load_training_counters(dict(skipped_updates=7, nonfinite_streak=3))
+    runner = SimpleNamespace(model=model, iter=9)
+    hook = RandomStateHook()
+    checkpoint = {}
+    hook.before_save_checkpoint(runner, checkpoint)
+    assert checkpoint['training_counters'] == dict(
+        skipped_updates=7, nonfinite_streak=3)
+
+    for start, restored in ((10, True), (0, False)):  # resume, load_from
+        fresh, _ = build_game()
+        hook = RandomStateHook()
+        hook.after_load_checkpoint(runner, checkpoint)
+        hook.before_train_iter(SimpleNamespace(model=fresh, iter=start), 0)
+        want = checkpoint['training_counters'] if restored else dict(
+            skipped_updates=0, nonfinite_streak=0)
+        assert fresh.training_counters() == want
 
 
 def test_atomic_put_keeps_the_old_file_when_writing_fails(

@@ -5,12 +5,12 @@ from .coverage import (class_coverage, spread_sample, synthetic_coverage,
                        teacher_coverage)
 from .ood_report import (OODTeacherStats, RealViews, check_ood_config,
                          rare_classes, verdict)
-from .ood_subset import (select_high_entropy, teacher_entropies,
+from .ood_subset import (image_entropy, select_high_entropy, teacher_entropies,
                          teacher_logit_batches)
 
 __all__ = [
     'per_class_accuracy', 'class_coverage', 'spread_sample',
     'synthetic_coverage', 'teacher_coverage', 'OODTeacherStats', 'RealViews',
     'check_ood_config', 'rare_classes', 'verdict', 'select_high_entropy',
-    'teacher_entropies', 'teacher_logit_batches'
+    'teacher_entropies', 'teacher_logit_batches', 'image_entropy'
 ]

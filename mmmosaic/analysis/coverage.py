@@ -7,12 +7,13 @@ term exists for that case. These measures say where a setting stands.
 """
 import math
 import random
-from typing import Callable, List, Optional
+from typing import Callable, List, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Subset
 
+from mmmosaic.models.losses import distribution_entropy
 from .ood_subset import teacher_logit_batches
 
 
@@ -35,8 +36,7 @@ def spread_sample(total: int, num: Optional[int], seed: int = 0) -> List[int]:
 def _effective_number(shares: torch.Tensor) -> float:
     """``exp`` of the entropy (nats) of a distribution over classes: 1 when
     one class takes everything, ``C`` when ``C`` classes share equally."""
-    p = shares[shares > 0]
-    return math.exp(float(-(p * p.log()).sum()))
+    return math.exp(float(distribution_entropy(shares[shares > 0])))
 
 
 def class_coverage(counts: torch.Tensor, prob_sums: torch.Tensor,
@@ -71,28 +71,80 @@ def class_coverage(counts: torch.Tensor, prob_sums: torch.Tensor,
         mean_confidence=max_prob_sum / num_units)
 
 
+def pixel_probs(logits: torch.Tensor) -> torch.Tensor:
+    """Teacher logits ``[B, C]`` or ``[B, C, H, W]`` as probabilities
+    ``[B, pixels, C]`` (float32, CPU; ``pixels`` is 1 for a
+    classification)."""
+    probs = F.softmax(logits.detach().float().cpu(), dim=1)
+    b, c = probs.shape[:2]
+    return probs.movedim(1, -1).reshape(b, -1, c)
+
+
+class ClassSums(NamedTuple):
+    """Per image, the sums :func:`class_coverage` is computed from, float64.
+
+    ``counts`` ``[B, C]``: the image's pixels (or the image) whose top
+    class is ``c``; ``prob_sums`` ``[B, C]``: the sum of the probability of
+    class ``c`` over them; ``max_sums`` ``[B]``: the sum of the top
+    probability; ``pixels``: the units each image adds.
+    """
+    counts: torch.Tensor
+    prob_sums: torch.Tensor
+    max_sums: torch.Tensor
+    pixels: int
+
+
+def class_sums(probs: torch.Tensor) -> ClassSums:
+    """:class:`ClassSums` of :func:`pixel_probs` ``[B, pixels, C]``."""
+    top_prob, top = probs.max(-1)
+    counts = torch.zeros(
+        probs.shape[::2], dtype=torch.float64).scatter_add_(
+            1, top, torch.ones(top.shape, dtype=torch.float64))
+    return ClassSums(counts,
+                     probs.double().sum(1),
+                     top_prob.double().sum(1), probs.shape[1])
+
+
+class CoverageSums:
+    """Running totals of :func:`class_sums`, image batch by image batch;
+    :meth:`coverage` gives :func:`class_coverage` of everything added."""
+
+    def __init__(self):
+        self.counts = self.prob_sums = None
+        self.max_prob_sum = 0.0
+        self.units = 0
+        self.num_images = 0
+
+    def add(self, sums: ClassSums) -> None:
+        """Add images' :func:`class_sums`."""
+        counts, prob_sums, max_sums, pixels = sums
+        if self.counts is None:
+            self.counts = torch.zeros(counts.shape[1], dtype=torch.float64)
+            self.prob_sums = torch.zeros_like(self.counts)
+        self.counts += counts.sum(0)
+        self.prob_sums += prob_sums.sum(0)
+        self.max_prob_sum += float(max_sums.sum())
+        self.units += len(counts) * pixels
+        self.num_images += len(counts)
+
+    def coverage(self) -> dict:
+        """:func:`class_coverage` of the images added, plus
+        ``num_images``."""
+        if self.counts is None:
+            raise ValueError('class_coverage needs at least one image.')
+        result = class_coverage(self.counts, self.prob_sums, self.units,
+                                self.max_prob_sum)
+        result['num_images'] = self.num_images
+        return result
+
+
 def _coverage_of(logit_batches) -> dict:
     """:func:`class_coverage` of teacher logits given batch by batch, plus
     ``num_images``. Dense outputs count every pixel."""
-    counts = prob_sums = None
-    units = seen = 0
-    max_prob_sum = 0.0
+    sums = CoverageSums()
     for logits in logit_batches:
-        probs = F.softmax(logits.float(), dim=1)
-        # [N, C] or [N, C, H, W] -> [units, C]
-        flat = probs.movedim(1, -1).reshape(-1, probs.shape[1])
-        top_prob, top = flat.max(1)
-        if counts is None:
-            counts = torch.zeros(flat.shape[1], dtype=torch.long)
-            prob_sums = torch.zeros(flat.shape[1], dtype=torch.float64)
-        counts += torch.bincount(top, minlength=flat.shape[1])
-        prob_sums += flat.double().sum(0)
-        max_prob_sum += float(top_prob.double().sum())
-        units += len(flat)
-        seen += len(probs)
-    result = class_coverage(counts, prob_sums, units, max_prob_sum)
-    result['num_images'] = seen
-    return result
+        sums.add(class_sums(pixel_probs(logits)))
+    return sums.coverage()
 
 
 @torch.no_grad()

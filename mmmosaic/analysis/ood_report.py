@@ -8,18 +8,17 @@ accumulated batch by batch, so memory does not grow with the images'
 number beyond a few numbers an image.
 """
 import contextlib
-import logging
 import random
 from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from mmengine.logging import print_log
 
+from mmmosaic.datasets import UnreadableItems
 from mmmosaic.errors import MosaicError
-from .coverage import class_coverage, spread_sample
-from .ood_subset import select_high_entropy
+from .coverage import (CoverageSums, class_coverage, class_sums, pixel_probs,
+                       spread_sample)
+from .ood_subset import image_entropy, select_high_entropy
 
 __all__ = [
     'CONFIDENT_PROB', 'RARE_SHARE', 'NARROW_COVERAGE', 'BROAD_COVERAGE',
@@ -90,8 +89,9 @@ class RealViews(torch.utils.data.Dataset):
     same crop in the pass that ranks the images and in the reload that
     draws them. Only the real view is made (the student's is not needed).
     An image that cannot be read is replaced by the next readable one and
-    ``j`` is added to ``bad``, so that its statistics can be dropped (with
-    ``num_workers=0``, ``bad`` is up to date when a batch arrives).
+    ``j`` is added to ``bad`` (:class:`~mmmosaic.datasets.UnreadableItems`,
+    up to date in the main process when a batch arrives, also from loader
+    workers), so that its statistics can be dropped.
 
     Args:
         ood (OODDataset): The OOD images.
@@ -103,7 +103,7 @@ class RealViews(torch.utils.data.Dataset):
         self.ood = ood
         self.positions = list(positions)
         self.seed = seed
-        self.bad = set()
+        self.bad = UnreadableItems(len(self.positions))
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -116,22 +116,8 @@ class RealViews(torch.utils.data.Dataset):
             return self.ood.real_pipeline(self.ood.raw_sample(position))
 
     def __getitem__(self, j: int) -> dict:
-        for offset in range(len(self)):
-            k = (j + offset) % len(self)
-            if k in self.bad:
-                continue
-            try:
-                return dict(real=self.view(k))
-            except Exception as exc:  # one bad file must not stop a report
-                self.bad.add(k)
-                print_log(
-                    f'Skipped OOD image {self.source_name(k)!r} '
-                    f'({type(exc).__name__}: {exc}).',
-                    logger='current',
-                    level=logging.WARNING)
-        raise MosaicError(
-            f'None of the {len(self)} OOD images could be read; check the '
-            'files and train_dataloader.dataset.real_pipeline.')
+        return self.bad.first_readable(j, lambda k: dict(real=self.view(k)),
+                                       self.source_name)
 
     def source_index(self, j: int) -> int:
         """Index of item ``j`` in the OOD dataset's source."""
@@ -146,11 +132,6 @@ class RealViews(torch.utils.data.Dataset):
             if path:
                 return path
         return index
-
-
-def _entropy(probs: torch.Tensor) -> torch.Tensor:
-    """Entropy (nats) over the last dimension."""
-    return -(probs * probs.clamp_min(1e-12).log()).sum(-1)
 
 
 class OODTeacherStats:
@@ -180,10 +161,7 @@ class OODTeacherStats:
         self.subset_size = subset_size
         c = num_classes
         self.dense = None
-        self.counts = torch.zeros(c, dtype=torch.float64)
-        self.prob_sums = torch.zeros(c, dtype=torch.float64)
-        self.max_prob_sum = 0.0
-        self.units = 0
+        self.sums = CoverageSums()
         self.items: List[torch.Tensor] = []
         self.entropies: List[torch.Tensor] = []
         self.confidences: List[torch.Tensor] = []
@@ -202,37 +180,27 @@ class OODTeacherStats:
                              f'logits of shape {tuple(logits.shape)}')
         self.dense = logits.dim() == 4
         items = torch.as_tensor(list(items), dtype=torch.long)
-        probs = F.softmax(logits.detach().float().cpu(), dim=1)
-        b, c = probs.shape[:2]
-        flat = probs.movedim(1, -1).reshape(b, -1, c)  # [B, pixels, C]
-        pixels = flat.shape[1]
-        top_prob, top = flat.max(-1)
-        counts = torch.zeros(b, c).scatter_add_(1, top,
-                                                torch.ones_like(top_prob))
-        prob_sums = flat.sum(1)
-        max_sums = top_prob.sum(1)
-        entropy = _entropy(flat).mean(1)
+        flat = pixel_probs(logits)  # [B, pixels, C]
+        b, pixels, c = flat.shape
+        sums = class_sums(flat)
+        entropy = image_entropy(logits.detach().float().cpu())
         if self.dense:
+            top_prob, top = flat.max(-1)
             sure = (top_prob >= CONFIDENT_PROB).float()
             score = torch.zeros(b, c).scatter_add_(1, top, sure) / pixels
         else:
             score = flat[:, 0]
 
-        self.counts += counts.double().sum(0)
-        self.prob_sums += prob_sums.double().sum(0)
-        self.max_prob_sum += float(max_sums.double().sum())
-        self.units += b * pixels
+        self.sums.add(sums)
         self.items.append(items)
         self.entropies.append(entropy)
-        self.confidences.append(max_sums / pixels)
+        self.confidences.append((sums.max_sums / pixels).float())
         self._keep_examples(score, items)
         if self.subset_size is not None:
             rows = torch.cat([
                 items[:, None].double(), entropy[:, None].double(),
                 torch.full((b, 1), float(pixels), dtype=torch.float64),
-                max_sums[:, None].double(),
-                counts.double(),
-                prob_sums.double()
+                sums.max_sums[:, None], sums.counts, sums.prob_sums
             ], 1)
             self._candidates = torch.cat([self._candidates, rows])
             if len(self._candidates) > 2 * self.subset_size:
@@ -268,12 +236,10 @@ class OODTeacherStats:
         ``num_images``, ``confident_share`` (images whose top probability,
         pixel-averaged, reaches :data:`CONFIDENT_PROB`) and
         ``mean_entropy``."""
-        result = class_coverage(self.counts, self.prob_sums, self.units,
-                                self.max_prob_sum)
+        result = self.sums.coverage()
         confident = torch.cat(self.confidences) >= CONFIDENT_PROB
         result.update(
             dense=bool(self.dense),
-            num_images=self.num_images,
             confident_share=float(confident.double().mean()),
             mean_entropy=float(torch.cat(self.entropies).double().mean()))
         return result

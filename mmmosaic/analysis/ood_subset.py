@@ -5,9 +5,10 @@ and ``OODDataset(subset_file=...)`` reads."""
 from typing import Callable, List, Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
+
+from mmmosaic.models.losses import softmax_entropy
 
 
 @torch.no_grad()
@@ -29,6 +30,13 @@ def teacher_logit_batches(model,
         yield model.teacher_logits(inputs)
 
 
+def image_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy (nats) of each image's prediction: ``[B]`` for logits
+    ``[B, C]``, the pixels' average for ``[B, C, H, W]``."""
+    entropy = softmax_entropy(logits, dim=1)
+    return entropy.flatten(1).mean(1) if entropy.dim() > 1 else entropy
+
+
 def teacher_entropies(
         model,
         dataset,
@@ -41,10 +49,7 @@ def teacher_entropies(
     out = []
     for logits in teacher_logit_batches(model, dataset, batch_size,
                                         num_workers):
-        log_p = F.log_softmax(logits, dim=1)
-        entropy = -(log_p.exp() * log_p).sum(1)
-        out.append(
-            entropy.flatten(1).mean(1) if entropy.dim() > 1 else entropy)
+        out.append(image_entropy(logits))
         if progress is not None:
             progress(sum(len(e) for e in out), len(dataset))
     return torch.cat(out)

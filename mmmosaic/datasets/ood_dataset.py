@@ -3,9 +3,10 @@ import json
 import logging
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import Callable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from mmengine.dataset import BaseDataset, Compose
 from mmengine.logging import print_log
 
@@ -18,6 +19,68 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
 #: label can reach the distillation.
 LABEL_KEYS = ('gt_label', 'gt_score', 'gt_sem_seg', 'seg_map_path',
               'gt_seg_map', 'label', 'gt_labels')
+
+
+class UnreadableItems:
+    """The items of a dataset that could not be read, as every process sees
+    them: the main process and each data-loader worker.
+
+    Loader workers are separate processes, so a plain set filled in a
+    worker stays empty in the main process. The marks live in a
+    shared-memory tensor instead (inherited by forked workers, handed to
+    spawned ones by torch's multiprocessing), so ``len()`` counts what any
+    worker skipped and no worker tries an item another found unreadable.
+    Iterating gives the marked indices.
+
+    Args:
+        size (int): Number of items of the dataset.
+    """
+
+    def __init__(self, size: int):
+        self._marks = torch.zeros(size, dtype=torch.uint8).share_memory_()
+        self.last_error: Optional[str] = None
+
+    def add(self, index: int) -> None:
+        self._marks[index] = 1
+
+    def __contains__(self, index: int) -> bool:
+        return bool(self._marks[index])
+
+    def __len__(self) -> int:
+        return int(self._marks.sum())
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._marks.nonzero().flatten().tolist())
+
+    def first_readable(self, start: int, load: Callable[[int], dict],
+                       name_of: Callable[[int], object]) -> dict:
+        """``load(i)`` for the first item ``i`` from ``start`` on (wrapping
+        round) that is not marked and loads without an error.
+
+        An item whose ``load`` raises is marked, and skipped with a
+        warning naming it (``name_of(i)``): one bad file must not stop
+        training or a report. If no item loads, a :class:`MosaicError`
+        says so.
+        """
+        size = len(self._marks)
+        for offset in range(size):
+            i = (start + offset) % size
+            if i in self:
+                continue
+            try:
+                return load(i)
+            except Exception as exc:  # a bad file must not stop the run
+                self.add(i)
+                self.last_error = f'{type(exc).__name__}: {exc}'
+                print_log(
+                    f'Skipped OOD image {name_of(i)!r} ({self.last_error}); '
+                    f'{len(self)} skipped so far.',
+                    logger='current',
+                    level=logging.WARNING)
+        raise MosaicError(
+            f'None of the {size} OOD images could be read (last error: '
+            f'{self.last_error}); check the files and the pipelines of '
+            'train_dataloader.dataset.')
 
 
 @DATASETS.register_module()
@@ -90,7 +153,8 @@ class OODDataset:
             to False.
 
     An image that cannot be read or transformed (corrupt file, unreadable
-    format) is skipped with a warning and counted in ``num_skipped``; the
+    format) is skipped with a warning and counted in ``num_skipped`` (also
+    when data-loader workers read it, see :class:`UnreadableItems`); the
     next image takes its place. If no image can be read, a
     :class:`MosaicError` says so.
     """
@@ -111,8 +175,7 @@ class OODDataset:
         if not self.indices:
             raise MosaicError(
                 'The OOD dataset is empty; check train_dataloader.dataset.')
-        self.bad = set()
-        self._last_error = None
+        self.bad = UnreadableItems(len(self.indices))
         self._cache = {} if cache_decoded else None
 
     def _read_subset(self, path: str) -> List[int]:
@@ -163,29 +226,16 @@ class OODDataset:
             real=self.real_pipeline(dict(sample)),
             student=self.student_pipeline(dict(sample)))
 
+    def source_name(self, idx: int):
+        """The file of item ``idx`` if its source says, else ``idx``."""
+        if hasattr(self.source, 'get_data_info'):
+            path = self.source.get_data_info(self.indices[idx]).get('img_path')
+            if path:
+                return path
+        return idx
+
     def __getitem__(self, idx: int) -> dict:
-        size = len(self.indices)
-        for offset in range(size):
-            i = (idx + offset) % size
-            if i in self.bad:
-                continue
-            try:
-                return self._views(i)
-            except Exception as exc:  # a bad file must not stop training
-                self.bad.add(i)
-                self._last_error = f'{type(exc).__name__}: {exc}'
-                info = self.source.get_data_info(self.indices[i]) if hasattr(
-                    self.source, 'get_data_info') else {}
-                print_log(
-                    f'Skipped OOD image {info.get("img_path", i)!r} '
-                    f'({type(exc).__name__}: {exc}); '
-                    f'{len(self.bad)} skipped so far.',
-                    logger='current',
-                    level=logging.WARNING)
-        raise MosaicError(
-            f'None of the {size} OOD images could be read (last error: '
-            f'{self._last_error}); check the files '
-            'and the pipelines of train_dataloader.dataset.')
+        return self.bad.first_readable(idx, self._views, self.source_name)
 
 
 def _copy_sample(sample: dict) -> dict:

@@ -104,22 +104,9 @@ def _class_metainfo(cfg, num_classes: int):
     """Class names and palette the config's evaluation dataset declares
     (without reading its data: the in-domain images need not be here),
     else numbers and no palette."""
-    from mmmosaic.registry import DATASETS
+    from mmmosaic.datasets import declared_metainfo
     for loader in ('val_dataloader', 'test_dataloader'):
-        dataset = (cfg.get(loader) or {}).get('dataset')
-        if not isinstance(dataset, dict):
-            continue
-        meta = dict(dataset.get('metainfo') or {})
-        if 'classes' not in meta and dataset.get('classes'):
-            meta['classes'] = dataset['classes']  # ClassFolderSubset
-        if 'classes' not in meta and isinstance(dataset.get('type'), str):
-            try:
-                with DATASETS.switch_scope_and_registry(
-                        dataset.get('_scope_')) as registry:
-                    cls = registry.get(dataset['type'])
-                meta = {**getattr(cls, 'METAINFO', {}), **meta}
-            except Exception:  # names are a nicety; numbers will do
-                pass
+        meta = declared_metainfo((cfg.get(loader) or {}).get('dataset'))
         names = meta.get('classes')
         if names and len(names) == num_classes:
             palette = meta.get('palette')
@@ -242,16 +229,6 @@ def _to_rgb(inputs, preprocessor):
     return np.ascontiguousarray(x[:, :, :3] if converted else x[:, :, 2::-1])
 
 
-def _palette(palette, num_classes):
-    import numpy as np
-    if palette is not None:
-        return np.array(palette, dtype=np.uint8)
-    plt = _plt()
-    cmap = plt.get_cmap('tab20')
-    colors = [cmap(i % 20)[:3] for i in range(num_classes)]
-    return (np.array(colors) * 255).astype(np.uint8)
-
-
 def _example_cells(model, views, items, batch_size):
     """Reload ``items`` and return ``{item: (rgb, mask or None)}``."""
     import torch
@@ -282,6 +259,8 @@ def _examples_figures(out, classes, examples, cells, coverage, palette):
     (segmentation: image | predicted mask). Returns the file names."""
     import cv2
     import numpy as np
+
+    from mmmosaic.datasets import class_palette
     plt = _plt()
     shapes = [rgb.shape[:2] for rgb, _ in cells.values()]
     h = max(s[0] for s in shapes) if shapes else 16
@@ -290,7 +269,7 @@ def _examples_figures(out, classes, examples, cells, coverage, palette):
     pad = max(2, h // 16)
     cell_w = 2 * w + pad if dense else w
     per_row = max([len(e) for e in examples] + [1])
-    colors = _palette(palette, len(classes))
+    colors = class_palette(len(classes), palette)
     shares = coverage['top_class_share']
     names = []
     for first in range(0, len(classes), CLASSES_PER_FIGURE):

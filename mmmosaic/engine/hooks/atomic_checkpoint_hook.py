@@ -18,24 +18,15 @@ import tempfile
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
+from mmmosaic.compat import save_step_as_mmengine, saves_through_save_step
 from mmmosaic.engine.atomic_backend import atomic_write
 from mmmosaic.registry import HOOKS
 
 POINTER = 'last_checkpoint'
 
 
-class _WorkDirView:
-    """``runner`` seen with another ``work_dir``; all else is the runner's."""
-
-    def __init__(self, runner, work_dir: str):
-        self._runner = runner
-        self.work_dir = work_dir
-
-    def __getattr__(self, name):
-        return getattr(self._runner, name)
-
-
 @HOOKS.register_module()
+@saves_through_save_step
 class AtomicCheckpointHook(CheckpointHook):
     """A :class:`mmengine.hooks.CheckpointHook` whose ``last_checkpoint``
     file (and, by default, checkpoint files) are replaced atomically.
@@ -54,17 +45,19 @@ class AtomicCheckpointHook(CheckpointHook):
             kwargs['backend_args'] = dict(backend='atomic_local')
         super().__init__(interval, **kwargs)
 
-    def _save_checkpoint_with_step(self, runner, step, meta):
+    def save_step(self, runner, step: int, meta: dict) -> None:
+        """Save the checkpoint after ``step`` as mmengine's hook does, with
+        ``last_checkpoint`` replaced atomically."""
         if not is_main_process():  # only the main process writes a pointer
-            super()._save_checkpoint_with_step(runner, step, meta)
+            save_step_as_mmengine(self, runner, step, meta)
             return
         staging = tempfile.mkdtemp(
             prefix=f'.{POINTER}.', suffix='.tmp', dir=runner.work_dir)
         try:
-            # mmengine writes <work_dir>/last_checkpoint in place: give it
-            # the staging folder as its work dir, then publish atomically.
-            super()._save_checkpoint_with_step(
-                _WorkDirView(runner, staging), step, meta)
+            # mmengine writes last_checkpoint in place: let it write into
+            # the staging folder, then publish it atomically.
+            save_step_as_mmengine(
+                self, runner, step, meta, pointer_dir=staging)
             staged = osp.join(staging, POINTER)
             if osp.isfile(staged):
                 with open(staged, 'rb') as f:

@@ -8,15 +8,9 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 
+from mmmosaic.datasets.metainfo import class_palette
 from mmmosaic.registry import HOOKS
 from mmmosaic.utils import unwrap_model
-
-
-def _palette(num_classes: int) -> np.ndarray:
-    rng = np.random.default_rng(12345)
-    colors = rng.integers(40, 256, (num_classes, 3), dtype=np.uint8)
-    colors[0] = 0
-    return colors
 
 
 def characteristic_class(masks: torch.Tensor,
@@ -58,7 +52,7 @@ def mosaic_grid(images: torch.Tensor,
     if logits.dim() == 4:
         masks = torch.nn.functional.interpolate(
             logits, size=(h, w), mode='nearest').argmax(1)
-        colors = torch.from_numpy(_palette(logits.shape[1])).float() / 255
+        colors = torch.from_numpy(class_palette(logits.shape[1])).float() / 255
         tiles.append(colors[masks].permute(0, 3, 1, 2))
         labels = characteristic_class(masks, logits.shape[1])
     else:

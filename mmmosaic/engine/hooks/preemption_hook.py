@@ -23,6 +23,7 @@ from mmengine.dist import all_reduce, is_distributed, is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.runner import IterBasedTrainLoop
 
+from mmmosaic.compat import save_checkpoint_now
 from mmmosaic.engine.atomic_backend import atomic_write
 from mmmosaic.registry import HOOKS
 
@@ -176,12 +177,7 @@ class PreemptionHook(Hook):
                      if isinstance(h, CheckpointHook) and not h.by_epoch),
                     None)
         if hook is not None:
-            path = hook.file_backend.join_path(hook.out_dir,
-                                               hook.filename_tmpl.format(step))
-            if hook.last_ckpt != path:  # not already saved this iteration
-                hook._save_checkpoint_with_step(
-                    runner, step, meta=dict(epoch=runner.epoch, iter=step))
-            return path
+            return save_checkpoint_now(hook, runner, step)
         filename = f'iter_{step}.pth'
         runner.save_checkpoint(
             runner.work_dir,

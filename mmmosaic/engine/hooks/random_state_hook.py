@@ -1,13 +1,16 @@
-"""Carry torch's random state through a checkpoint for exact resumes."""
+"""Carry what mmengine does not checkpoint through a checkpoint, for exact
+resumes: torch's random state and the model's training counters."""
 import torch
 from mmengine.hooks import Hook
 
 from mmmosaic.registry import HOOKS
+from mmmosaic.utils import unwrap_model
 
 
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save torch's RNG states with each checkpoint; restore them on resume.
+    """Save torch's RNG states and the model's training counters with each
+    checkpoint; restore them on resume.
 
     The game draws its noise from torch's global generator, which mmengine
     does not checkpoint, so a resumed run would otherwise draw different
@@ -19,6 +22,11 @@ class RandomStateHook(Hook):
     after a multi-process resume every rank holds rank 0's state; the game
     still draws different noise per rank, as each rank takes its own slice
     of one draw for the global batch (``MosaicKD.synthesize``).
+
+    A model with ``training_counters()`` and ``load_training_counters()``
+    (``MosaicKD``: its skipped updates and non-finite streak) has them
+    saved and restored the same way, so that a resumed run counts on from
+    where it stopped and a run loaded with ``load_from`` counts from zero.
     """
 
     priority = 'VERY_LOW'
@@ -32,11 +40,15 @@ class RandomStateHook(Hook):
             state['cuda'] = torch.cuda.get_rng_state_all()
         checkpoint['rng_state'] = state
         checkpoint['rng_state_iter'] = runner.iter + 1
+        model = unwrap_model(runner.model)
+        if hasattr(model, 'training_counters'):
+            checkpoint['training_counters'] = model.training_counters()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if 'rng_state' in checkpoint:
             self._pending = (checkpoint['rng_state_iter'],
-                             checkpoint['rng_state'])
+                             checkpoint['rng_state'],
+                             checkpoint.get('training_counters'))
 
     def before_train_iter(self,
                           runner,
@@ -44,10 +56,13 @@ class RandomStateHook(Hook):
                           data_batch=None) -> None:
         if self._pending is None:
             return
-        saved_iter, state = self._pending
+        saved_iter, state, counters = self._pending
         self._pending = None
         if runner.iter != saved_iter:
             return  # loaded as weights (load_from), not resumed
         torch.set_rng_state(state['cpu'])
         if 'cuda' in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state['cuda'])
+        model = unwrap_model(runner.model)
+        if counters is not None and hasattr(model, 'load_training_counters'):
+            model.load_training_counters(counters)

@@ -4,10 +4,9 @@ import torch.nn as nn
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 
 from mmmosaic.errors import MosaicError
+from mmmosaic.models.algorithms import PLAYERS
 from mmmosaic.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmmosaic.utils import unwrap_model
-
-PLAYERS = ('generator', 'discriminator', 'student')
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
+import torch.distributed.nn.functional as dist_autograd
 import torch.nn as nn
 from mmengine.dist import all_reduce
 from mmengine.logging import print_log
@@ -37,32 +38,15 @@ from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
 from .task_logits import (logits_of, match_student_to_teacher,
                           stack_for_preprocessor)
 
+#: The players the game trains (the teacher is frozen), in the order of an
+#: iteration's updates; also the keys of their optimiser wrappers.
+PLAYERS = ('generator', 'discriminator', 'student')
 GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance', 'bn')
 #: Weights the paper's numbers were produced with (the authors' command-line
 #: defaults, 0.1/0.1/0 for adv/align/local, are not what the paper reports).
 #: ``bn`` (teacher BatchNorm statistics) is not part of MosaicKD: it serves
 #: the DFQ baseline only.
 PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0, bn=0.0)
-
-
-class _GatherBatch(torch.autograd.Function):
-    """``x`` of every process (same shape on all), concatenated along the
-    batch; the backward sums the gradients of all processes and hands each
-    its own part."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-        dist.all_gather(parts, x.contiguous())
-        ctx.part = slice(dist.get_rank() * len(x),
-                         (dist.get_rank() + 1) * len(x))
-        return torch.cat(parts)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        grad = grad.clone(memory_format=torch.contiguous_format)
-        dist.all_reduce(grad)
-        return grad[ctx.part]
 
 
 def _strip_wrappers(module: nn.Module, state_dict: dict, prefix: str,
@@ -254,12 +238,10 @@ class MosaicKD(BaseModel):
         self.discriminator = (
             MODELS.build(discriminator) if discriminator else None)
         for name in sync_bn_players:
-            if name not in ('generator', 'discriminator',
-                            'student') or (getattr(self, name) is None):
+            if name not in PLAYERS or getattr(self, name) is None:
                 raise MosaicError(
                     f'model.sync_bn_players names {name!r}, which is not a '
-                    'player of this model; use generator, discriminator or '
-                    'student.')
+                    f'player of this model; use {", ".join(PLAYERS)}.')
             setattr(
                 self, name,
                 nn.SyncBatchNorm.convert_sync_batchnorm(getattr(self, name)))
@@ -488,6 +470,21 @@ class MosaicKD(BaseModel):
         self.skipped_updates += 1
         self._skipped_this_iter = True
 
+    def training_counters(self) -> Dict[str, int]:
+        """The counters of skipped updates that a resumed run continues
+        from: ``skipped_updates`` and ``nonfinite_streak`` (consecutive
+        outer iterations with a skipped update). They are not weights, so
+        :class:`~mmmosaic.engine.RandomStateHook` carries them through
+        checkpoints."""
+        return dict(
+            skipped_updates=self.skipped_updates,
+            nonfinite_streak=self._nonfinite_streak)
+
+    def load_training_counters(self, counters: Dict[str, int]) -> None:
+        """Continue from :meth:`training_counters` of a checkpoint."""
+        self.skipped_updates = int(counters['skipped_updates'])
+        self._nonfinite_streak = int(counters['nonfinite_streak'])
+
     def _check_nonfinite_streak(self) -> None:
         if not self._skipped_this_iter:
             self._nonfinite_streak = 0
@@ -666,8 +663,10 @@ class MosaicKD(BaseModel):
             # The balance term is not a mean over samples: under DDP it
             # must see the global batch (with gradients to each rank's own
             # samples) to equal the single-process term on the whole batch.
+            # torch's differentiable all-gather hands each rank the sum of
+            # every rank's gradients for its own samples.
             balance_logits = (
-                _GatherBatch.apply(t_logits)
+                torch.cat(dist_autograd.all_gather(t_logits))
                 if is_model_wrapper(self.generator) else t_logits)
             losses = dict(
                 loss_adv=self.adv_loss(s_logits, t_logits),
@@ -799,6 +798,14 @@ class MosaicKD(BaseModel):
                 inputs: torch.Tensor,
                 data_samples: Optional[Sequence] = None,
                 mode: str = 'tensor'):
-        """Validation and test run the student, so the task's own metrics
-        (mmpretrain ``Accuracy``, mmseg ``IoUMetric``) work unchanged."""
+        """The student's forward, in every mode.
+
+        Validation and test run the student, so the task's own metrics
+        (mmpretrain ``Accuracy``, mmseg ``IoUMetric``) work unchanged.
+        ``mode='loss'`` is therefore the student's own supervised loss on
+        labelled ``data_samples`` (as mmpretrain / mmseg compute it), not
+        the game's: MosaicKD trains through :meth:`train_step`, which
+        never calls this method, and its losses are what
+        :meth:`train_step` returns.
+        """
         return self.student(inputs, data_samples, mode=mode)

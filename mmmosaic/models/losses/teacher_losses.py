@@ -8,6 +8,19 @@ from mmmosaic.errors import MosaicError
 from mmmosaic.registry import MODELS
 
 
+def softmax_entropy(logits: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    """Entropy (nats) of ``softmax(logits)`` along ``dim``, that dim
+    removed: ``-sum_c p_c ln p_c`` from ``log_softmax``."""
+    log_p = F.log_softmax(logits, dim=dim)
+    return -(log_p.exp() * log_p).sum(dim=dim)
+
+
+def distribution_entropy(probs: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Entropy (nats) of distributions given as probabilities along
+    ``dim``, with ``0 ln 0 = 0``."""
+    return -torch.xlogy(probs, probs).sum(dim)
+
+
 @MODELS.register_module()
 class EntropyLoss(nn.Module):
     r"""Teacher-entropy alignment (MosaicKD Eq. 4).
@@ -34,8 +47,7 @@ class EntropyLoss(nn.Module):
     def forward(self,
                 logits: torch.Tensor,
                 valid_mask: torch.Tensor = None) -> torch.Tensor:
-        log_p = F.log_softmax(logits, dim=1)
-        entropy = -(log_p.exp() * log_p).sum(dim=1)
+        entropy = softmax_entropy(logits)
         if valid_mask is not None:
             valid = valid_mask.to(entropy.dtype)
             return self.loss_weight * (entropy *
