@@ -13,12 +13,15 @@ The tools (``tools/``, ``benchmarks/``, ``demo/``) wrap their ``main`` with
   status 1.
 * ``--debug`` (every tool has it) or ``MMMOSAIC_DEBUG=1`` prints the full
   traceback on stderr as well.
+* Python warnings of the libraries underneath are each printed once, as
+  one ``warning: ...`` line; ``--debug`` shows them as Python does.
 
 A tool tells the boundary what it knows with :func:`note`: the work dir,
 the Runner (whose log gets the traceback) and a hint to add after a failure
 (e.g. which checkpoint a resume would continue from).
 """
 import argparse
+import contextlib
 import datetime
 import errno
 import functools
@@ -29,6 +32,7 @@ import re
 import sys
 import tempfile
 import traceback
+import warnings
 from typing import Callable, Optional
 
 from mmengine.config import DictAction as _MMDictAction
@@ -175,7 +179,8 @@ def tool_main(main: Callable) -> Callable:
             DEBUG_ENV, '').strip().lower() not in ('', '0', 'false', 'no')
         _context.clear()
         try:
-            result = main(*args, **kwargs)
+            with _quiet_warnings(debug):
+                result = main(*args, **kwargs)
         except SystemExit as exc:  # argparse, --help, an explicit exit
             if isinstance(exc.code, str):
                 print(exc.code, file=sys.stderr)
@@ -193,6 +198,26 @@ def tool_main(main: Callable) -> Callable:
         return 0
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _quiet_warnings(debug: bool):
+    """Python warnings of the libraries underneath, each shown once as one
+    ``warning: ...`` line; with ``--debug``, as Python shows them."""
+    if debug:
+        yield
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = _first_line(message, 200)
+        print(
+            f'warning: {category.__name__}: {text} (--debug for where)',
+            file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('once')
+        warnings.showwarning = show
+        yield
 
 
 # ----------------------------------------------------------------- report
@@ -310,6 +335,12 @@ def user_error_message(exc: BaseException) -> Optional[str]:
         match = _REGISTRY.match(exc.args[0])
         if match:
             name, registry = match.groups()
+            owner = _scope_having(name, registry)
+            if owner:
+                return (f'type {name!r} is not in the {registry} registry '
+                        f'but in {owner}\'s; add _scope_={owner!r} to the '
+                        'config dict that names it (e.g. the teacher or '
+                        'student model dict)')
             return (f'type {name!r} is not in the {registry} registry; '
                     'check its spelling in the config or --cfg-options, or '
                     'import the module that registers it with '
@@ -329,6 +360,33 @@ def user_error_message(exc: BaseException) -> Optional[str]:
                         f'its entry in the config')
     if isinstance(exc, OSError) and exc.filename:
         return _path_message(exc)
+    return None
+
+
+#: Packages whose registries a missing type is looked for in.
+_SCOPES = ('mmpretrain', 'mmseg', 'mmmosaic', 'mmengine')
+
+
+def _scope_having(name: str, registry: str) -> Optional[str]:
+    """The scope among :data:`_SCOPES` whose registry of the same kind as
+    ``registry`` (``mmmosaic::model``) has ``name``, if one does."""
+    import mmengine.registry as root
+    kind = registry.split('::')[-1]
+    parent = next(
+        (r for r in vars(root).values() if isinstance(r, root.Registry)
+         and r.name == kind and r.parent is None), None)
+    if parent is None:
+        return None
+    for scope in _SCOPES:
+        if f'{scope}::' in registry:
+            continue
+        try:
+            with parent.switch_scope_and_registry(scope) as found:
+                found.import_from_location()
+                if found.scope == scope and name in found.module_dict:
+                    return scope
+        except Exception:  # a package that is not installed
+            continue
     return None
 
 

@@ -11,6 +11,7 @@ dir and then replaces ``last_checkpoint`` with it through
 storage backend is configured for a local folder, the checkpoint files
 themselves are written through the ``atomic_local`` backend, the same way.
 """
+import logging
 import os.path as osp
 import shutil
 import tempfile
@@ -35,6 +36,17 @@ class _WorkDirView:
         return getattr(self._runner, name)
 
 
+class _DropMessages(logging.Filter):
+    """Drops log records whose message starts with one of ``starts``."""
+
+    def __init__(self, *starts: str):
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.starts)
+
+
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """A :class:`mmengine.hooks.CheckpointHook` whose ``last_checkpoint``
@@ -53,6 +65,18 @@ class AtomicCheckpointHook(CheckpointHook):
                 'file_client_args') is None:
             kwargs['backend_args'] = dict(backend='atomic_local')
         super().__init__(interval, **kwargs)
+
+    def before_train(self, runner) -> None:
+        # mmengine's CheckpointHook builds a FileClient it does not use
+        # (kept for backward compatibility), which logs two deprecation
+        # warnings on every run about an API no config here asks for.
+        unused = _DropMessages('"FileClient" will be deprecated',
+                               '"HardDiskBackend" is the alias')
+        runner.logger.addFilter(unused)
+        try:
+            super().before_train(runner)
+        finally:
+            runner.logger.removeFilter(unused)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         if not is_main_process():  # only the main process writes a pointer

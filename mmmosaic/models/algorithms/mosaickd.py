@@ -30,8 +30,10 @@ from mmmosaic.models.losses import (AdversarialDisagreementLoss,
                                     BNStatisticsLoss, EntropyLoss,
                                     PatchAdversarialLoss, batchnorm_layers)
 from mmmosaic.registry import MODELS
-from mmmosaic.utils import load_model_weights, unwrap_model
-from .task_logits import (logits_of, match_student_to_teacher,
+from mmmosaic.utils import (is_url, load_model_weights, local_checkpoint,
+                            task_meta, unwrap_model)
+from ..zoo import resolve_players
+from .task_logits import (logits_of, match_student_to_teacher, num_classes_of,
                           stack_for_preprocessor)
 
 GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance', 'bn')
@@ -188,12 +190,20 @@ class MosaicKD(BaseModel):
                  allow_random_teacher: bool = False,
                  sync_bn_players: Sequence[str] = (),
                  init_cfg=None):
-        teacher = _with_scope(teacher, 'teacher')
-        student = _with_scope(student, 'student')
-        if data_preprocessor is None:
-            data_preprocessor = copy.deepcopy(student.get('data_preprocessor'))
-            if data_preprocessor is not None and '_scope_' in student:
-                data_preprocessor.setdefault('_scope_', student['_scope_'])
+        players = resolve_players(
+            dict(teacher=teacher, student=student, teacher_ckpt=teacher_ckpt))
+        teacher = _with_scope(players['teacher'], 'teacher')
+        student = _with_scope(players['student'], 'student')
+        teacher_ckpt = players['teacher_ckpt']
+        if isinstance(data_preprocessor,
+                      dict) and not data_preprocessor.get('type'):
+            raise MosaicError(
+                'model.data_preprocessor has no type (mmengine\'s Runner '
+                'copies a config\'s top-level data_preprocessor there, and '
+                'zoo configs used as _base_ leave one without a type); set '
+                'data_preprocessor = None at the top level of the config, or '
+                'give teacher and student as dict(cfg_path=...) instead of '
+                'inheriting zoo configs.')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
 
@@ -219,6 +229,11 @@ class MosaicKD(BaseModel):
 
         self.teacher = MODELS.build(teacher)
         self.student = MODELS.build(student)
+        if data_preprocessor is None:
+            # The student's, as built: its class fills in what its config
+            # leaves out (a zoo preprocessor has no type).
+            self.data_preprocessor = copy.deepcopy(
+                self.student.data_preprocessor)
         self.generator = MODELS.build(generator) if generator else None
         self.discriminator = (
             MODELS.build(discriminator) if discriminator else None)
@@ -235,13 +250,20 @@ class MosaicKD(BaseModel):
         self._check_normalisation()
         self.register_state_dict_post_hook(_strip_wrappers)
 
+        #: Class names (and palette) of the teacher's task, from its
+        #: checkpoint; tools/train.py adds the in-domain dataset's if none.
+        self.dataset_meta = None
         if teacher_ckpt is not None:
-            if not osp.isfile(teacher_ckpt):
+            if not is_url(teacher_ckpt) and not osp.isfile(teacher_ckpt):
                 raise MosaicError(
                     f'Teacher checkpoint {teacher_ckpt!r} (model.teacher_ckpt)'
                     ' does not exist; train a teacher with configs/teachers/ '
                     'or pass --cfg-options model.teacher_ckpt=PATH.')
-            load_model_weights(self.teacher, teacher_ckpt, 'teacher')
+            meta = load_model_weights(self.teacher,
+                                      local_checkpoint(teacher_ckpt),
+                                      'teacher')
+            self.dataset_meta = task_meta(
+                meta.get('dataset_meta'), num_classes_of(self.teacher))
         elif not allow_random_teacher:
             raise MosaicError(
                 'model.teacher_ckpt is not set; pass --cfg-options '
@@ -284,20 +306,49 @@ class MosaicKD(BaseModel):
         return weights
 
     def _check_normalisation(self):
-        """Teacher and student must see images normalised the same way."""
-        mine = self.data_preprocessor
+        """Teacher and student must see images normalised the same way.
+
+        Where a preprocessor normalises (has ``mean`` and ``std``) and the
+        distillation's does too, they must agree. Where only one of them
+        normalises, e.g. a teacher config that leaves its
+        ``data_preprocessor`` out, agreement cannot be checked: a warning
+        says so.
+        """
+
+        def stats(preprocessor):
+            mean = getattr(preprocessor, 'mean', None)
+            std = getattr(preprocessor, 'std', None)
+            if mean is None or std is None:
+                return None
+            return [mean.flatten().tolist(), std.flatten().tolist()]
+
+        mine = stats(self.data_preprocessor)
         for name in ('teacher', 'student'):
-            theirs = getattr(self, name).data_preprocessor
-            for stat in ('mean', 'std'):
-                a, b = getattr(mine, stat, None), getattr(theirs, stat, None)
-                if a is None or b is None:
-                    continue
+            theirs = stats(getattr(self, name).data_preprocessor)
+            if mine is None and theirs is None:
+                continue
+            if mine is None or theirs is None:
+                said = (f'normalises with mean {theirs[0]}, std {theirs[1]} '
+                        'but the distillation\'s data_preprocessor does not '
+                        'normalise' if mine is None else
+                        'names no normalisation (no data_preprocessor with '
+                        'mean and std) but the distillation uses mean '
+                        f'{mine[0]}, std {mine[1]}')
+                print_log(
+                    f'model.{name} {said}, so whether they agree cannot be '
+                    f'checked; give model.{name} the data_preprocessor it '
+                    'was trained with.',
+                    logger='current',
+                    level=logging.WARNING)
+                continue
+            for k, stat in enumerate(('mean', 'std')):
+                a, b = torch.tensor(mine[k]), torch.tensor(theirs[k])
                 if a.shape != b.shape or not torch.allclose(a, b):
                     raise MosaicError(
                         f'model.{name} normalises images with {stat} '
-                        f'{b.flatten().tolist()} but the distillation uses '
-                        f'{a.flatten().tolist()}; give teacher and student '
-                        'the same data_preprocessor.')
+                        f'{theirs[k]} but the distillation uses {mine[k]}; '
+                        'give teacher and student the same '
+                        'data_preprocessor.')
 
     def train(self, mode: bool = True):
         super().train(mode)
