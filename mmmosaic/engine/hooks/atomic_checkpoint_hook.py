@@ -67,16 +67,14 @@ class AtomicCheckpointHook(CheckpointHook):
         super().__init__(interval, **kwargs)
 
     def before_train(self, runner) -> None:
-        # mmengine's CheckpointHook builds a FileClient it does not use
-        # (kept for backward compatibility), which logs two deprecation
-        # warnings on every run about an API no config here asks for.
-        unused = _DropMessages('"FileClient" will be deprecated',
-                               '"HardDiskBackend" is the alias')
-        runner.logger.addFilter(unused)
-        try:
-            super().before_train(runner)
-        finally:
-            runner.logger.removeFilter(unused)
+        # mmengine's CheckpointHook and save_checkpoint build a FileClient
+        # they do not use (kept for backward compatibility), which logs two
+        # deprecation warnings at the start and at every checkpoint, about
+        # an API no config here asks for.
+        runner.logger.addFilter(
+            _DropMessages('"FileClient" will be deprecated',
+                          '"HardDiskBackend" is the alias'))
+        super().before_train(runner)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         if not is_main_process():  # only the main process writes a pointer
