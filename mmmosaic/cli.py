@@ -13,8 +13,9 @@ The tools (``tools/``, ``benchmarks/``, ``demo/``) wrap their ``main`` with
   status 1.
 * ``--debug`` (every tool has it) or ``MMMOSAIC_DEBUG=1`` prints the full
   traceback on stderr as well.
-* Python warnings of the libraries underneath are each printed once, as
-  one ``warning: ...`` line; ``--debug`` shows them as Python does.
+* Python warnings of the libraries underneath (deprecations, mostly) are
+  not printed; after a successful run one ``note:`` line counts them, and
+  ``--debug`` shows them as Python does.
 
 A tool tells the boundary what it knows with :func:`note`: the work dir,
 the Runner (whose log gets the traceback) and a hint to add after a failure
@@ -202,22 +203,22 @@ def tool_main(main: Callable) -> Callable:
 
 @contextlib.contextmanager
 def _quiet_warnings(debug: bool):
-    """Python warnings of the libraries underneath, each shown once as one
-    ``warning: ...`` line; with ``--debug``, as Python shows them."""
+    """Keep the Python warnings of the libraries underneath (deprecations,
+    mostly) out of the way: after a successful run one line counts them;
+    ``--debug`` shows them as Python does."""
     if debug:
         yield
         return
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        text = _first_line(message, 200)
-        print(
-            f'warning: {category.__name__}: {text} (--debug for where)',
-            file=sys.stderr)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter('once')
-        warnings.showwarning = show
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('default')
         yield
+    kinds = {(w.category.__name__, _first_line(w.message, 80)) for w in caught}
+    if kinds:
+        first = ': '.join(sorted(kinds)[0])
+        print(
+            f'note: {len(kinds)} warning(s) of the libraries underneath were '
+            f'hidden (e.g. {first}); --debug shows them.',
+            file=sys.stderr)
 
 
 # ----------------------------------------------------------------- report

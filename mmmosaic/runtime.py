@@ -303,7 +303,8 @@ def check_own_runtime(cfg: Config, path: str, training: bool = True) -> None:
     loop = cfg.get('train_cfg') or {}
     if training and (loop.get('by_epoch')
                      or 'EpochBased' in str(loop.get('type', ''))):
-        found.append(f'train_cfg is epoch-based ({loop.get("type")})')
+        found.append('train_cfg is epoch-based (' +
+                     (loop.get('type') or 'by_epoch=True') + ')')
         fixes.append("train_cfg = dict(_delete_=True, type='"
                      "IterBasedTrainLoop', max_iters=N)")
     randomness = cfg.get('randomness')
