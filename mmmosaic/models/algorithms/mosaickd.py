@@ -133,13 +133,20 @@ class MosaicKD(BaseModel):
 
     Args:
         teacher (dict): Config of any mmpretrain classifier or mmseg
-            segmentor (``_scope_='mmpretrain'`` / ``'mmseg'``). Frozen.
-        student (dict): Config of the student, same family as the teacher.
+            segmentor (``_scope_='mmpretrain'`` / ``'mmseg'``), or a
+            reference to one, ``dict(cfg_path='mmpretrain::...')``
+            (:mod:`mmmosaic.models.zoo`). Frozen.
+        student (dict): Config of the student, same family as the teacher
+            (or a reference).
         generator (dict, optional): Generator config; None for KD on OOD.
         discriminator (dict, optional): Patch discriminator config; None
             drops the local term (DFAD when there is no OOD data either).
-        teacher_ckpt (str, optional): Teacher weights, loaded on CPU with
-            ``weights_only=True``. Required unless ``allow_random_teacher``.
+        teacher_ckpt (str, optional): Teacher weights (a path, or a URL
+            fetched once into torch hub's cache), loaded on CPU with
+            ``weights_only=True``; the class names of its ``dataset_meta``
+            become :attr:`dataset_meta`. Required unless
+            ``allow_random_teacher`` or the teacher reference says
+            ``pretrained=True``.
         student_steps (int): Student updates per outer iteration (k).
         synthetic_batch_size (int): Images G makes per D/G/S step (B).
         loss_weights (dict): Weights of the generator terms ``adv``,
@@ -153,7 +160,9 @@ class MosaicKD(BaseModel):
             option says how a segmentation batch is pooled (``'pixels'``,
             the paper's term, or ``'presence'``, each class once per
             image). Weighted by ``loss_weights['balance']``.
-        data_preprocessor (dict, optional): Defaults to the student's.
+        data_preprocessor (dict, optional): Defaults to a copy of the
+            student's. A dict without ``type`` (what mmengine's Runner
+            copies from a zoo config's top level) is refused.
         max_nonfinite_streak (int): A player's update whose loss is NaN/inf
             is skipped (and counted in ``skipped_updates``); after this many
             consecutive skipped outer iterations training stops with an
