@@ -265,11 +265,14 @@ def test_the_example_from_report_to_inference(tmp_path, own_images,
 
     report = load_script('tools/analysis/ood_report.py', 'zoo_ood_report')
     out = tmp_path / 'report'
+    capsys.readouterr()
     assert report.main([
         EXAMPLE, '--out',
         str(out), '--subset-size', '2', '--examples', '1', '--cfg-options',
         *options
     ]) == 0
+    # Quiet: nothing on stderr (no warning, no note about hidden ones).
+    assert not capsys.readouterr().err.strip()
     with open(out / 'report.json') as f:
         assert json.load(f)['classes'] == CLASSES
 
@@ -300,6 +303,7 @@ def test_the_example_from_report_to_inference(tmp_path, own_images,
     extract = load_script('tools/model_converters/extract_student.py',
                           'zoo_extract')
     assert extract.main() == 0
+    assert not capsys.readouterr().err.strip()
     inferencer = ImageClassificationInferencer(
         str(out / 'student.py'), pretrained=str(out / 'student.pth'))
     image = osp.join(own_images, 'a', '1.png')
