@@ -13,12 +13,16 @@ The tools (``tools/``, ``benchmarks/``, ``demo/``) wrap their ``main`` with
   status 1.
 * ``--debug`` (every tool has it) or ``MMMOSAIC_DEBUG=1`` prints the full
   traceback on stderr as well.
+* Python warnings of the libraries underneath (deprecations, mostly) are
+  not printed; after a successful run one ``note:`` line counts them, and
+  ``--debug`` shows them as Python does.
 
 A tool tells the boundary what it knows with :func:`note`: the work dir,
 the Runner (whose log gets the traceback) and a hint to add after a failure
 (e.g. which checkpoint a resume would continue from).
 """
 import argparse
+import contextlib
 import datetime
 import errno
 import functools
@@ -29,6 +33,7 @@ import re
 import sys
 import tempfile
 import traceback
+import warnings
 from typing import Callable, Optional
 
 from mmengine.config import DictAction as _MMDictAction
@@ -176,7 +181,8 @@ def tool_main(main: Callable) -> Callable:
             DEBUG_ENV, '').strip().lower() not in ('', '0', 'false', 'no')
         _context.clear()
         try:
-            result = main(*args, **kwargs)
+            with _quiet_warnings(debug):
+                result = main(*args, **kwargs)
         except SystemExit as exc:  # argparse, --help, an explicit exit
             if isinstance(exc.code, str):
                 print(exc.code, file=sys.stderr)
@@ -194,6 +200,26 @@ def tool_main(main: Callable) -> Callable:
         return 0
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _quiet_warnings(debug: bool):
+    """Keep the Python warnings of the libraries underneath (deprecations,
+    mostly) out of the way: after a successful run one line counts them;
+    ``--debug`` shows them as Python does."""
+    if debug:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('default')
+        yield
+    kinds = {(w.category.__name__, _first_line(w.message, 80)) for w in caught}
+    if kinds:
+        first = ': '.join(sorted(kinds)[0])
+        print(
+            f'note: {len(kinds)} warning(s) of the libraries underneath were '
+            f'hidden (e.g. {first}); --debug shows them.',
+            file=sys.stderr)
 
 
 # ----------------------------------------------------------------- report
@@ -309,6 +335,12 @@ def user_error_message(exc: BaseException) -> Optional[str]:
     missing = registry_miss(exc)
     if missing:
         name, registry = missing
+        owner = _scope_having(name, registry)
+        if owner:
+            return (f'type {name!r} is not in the {registry} registry '
+                    f'but in {owner}\'s; add _scope_={owner!r} to the '
+                    'config dict that names it (e.g. the teacher or '
+                    'student model dict)')
         return (f'type {name!r} is not in the {registry} registry; '
                 'check its spelling in the config or --cfg-options, or '
                 'import the module that registers it with custom_imports')
@@ -327,6 +359,33 @@ def user_error_message(exc: BaseException) -> Optional[str]:
                         f'its entry in the config')
     if isinstance(exc, OSError) and exc.filename:
         return _path_message(exc)
+    return None
+
+
+#: Packages whose registries a missing type is looked for in.
+_SCOPES = ('mmpretrain', 'mmseg', 'mmmosaic', 'mmengine')
+
+
+def _scope_having(name: str, registry: str) -> Optional[str]:
+    """The scope among :data:`_SCOPES` whose registry of the same kind as
+    ``registry`` (``mmmosaic::model``) has ``name``, if one does."""
+    import mmengine.registry as root
+    kind = registry.split('::')[-1]
+    parent = next(
+        (r for r in vars(root).values() if isinstance(r, root.Registry)
+         and r.name == kind and r.parent is None), None)
+    if parent is None:
+        return None
+    for scope in _SCOPES:
+        if f'{scope}::' in registry:
+            continue
+        try:
+            with parent.switch_scope_and_registry(scope) as found:
+                found.import_from_location()
+                if found.scope == scope and name in found.module_dict:
+                    return scope
+        except Exception:  # a package that is not installed
+            continue
     return None
 
 

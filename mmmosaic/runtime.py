@@ -22,14 +22,16 @@ from mmengine.config import Config, ConfigDict
 
 from mmmosaic.dist import LAUNCHERS, init_distributed
 from mmmosaic.errors import MosaicError
+from mmmosaic.models.zoo import is_model_ref, resolve_players
 from mmmosaic.utils import (check_checkpoint_file, check_state_dict_fits,
-                            load_checkpoint_safely, state_dict_of,
-                            unwrap_model)
+                            is_url, load_checkpoint_safely, state_dict_of,
+                            task_meta, unwrap_model)
 
 __all__ = [
     'load_config', 'prepare_runtime', 'check_data_paths', 'check_class_counts',
     'check_teacher_ckpt', 'check_checkpoint_fits', 'resume_hint',
-    'configure_distributed', 'is_game_config'
+    'configure_distributed', 'is_game_config', 'check_own_runtime',
+    'task_classes'
 ]
 
 _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -66,6 +68,12 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
             raise MosaicError(
                 f'--cfg-options could not be applied to {path!r} '
                 f'({_describe(exc)}); check the keys.') from None
+    model = cfg.get('model')
+    if isinstance(model, dict) and any(
+            is_model_ref(model.get(key)) for key in ('teacher', 'student')):
+        # Built here, once, so that every check and the config the run
+        # saves see the models themselves.
+        cfg.model = resolve_players(model, osp.dirname(osp.abspath(path)))
     return cfg
 
 
@@ -158,7 +166,7 @@ def check_teacher_ckpt(cfg: Config) -> None:
     """Stop early if ``model.teacher_ckpt`` names a missing file."""
     model = cfg.get('model')
     ckpt = model.get('teacher_ckpt') if isinstance(model, dict) else None
-    if isinstance(ckpt, str) and not osp.isfile(ckpt):
+    if isinstance(ckpt, str) and not is_url(ckpt) and not osp.isfile(ckpt):
         hint = cfg.get('data_preparation', {}).get('teacher_ckpt')
         todo = (f'train it with `{hint}`'
                 if hint else 'train a teacher with configs/teachers/')
@@ -200,6 +208,20 @@ def _dataset_classes(dataset_cfg) -> Optional[int]:
     return len(classes) if classes else None
 
 
+def task_classes(cfg: Config,
+                 num_classes: Optional[int] = None) -> Optional[dict]:
+    """``classes`` (and ``palette``) of the in-domain dataset the config
+    evaluates on (``val_dataloader``, else ``test_dataloader``), read
+    without its data; None if it names none (or not ``num_classes``)."""
+    from mmmosaic.datasets.metainfo import declared_metainfo
+    for loader in ('val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(loader) or {}).get('dataset')
+        meta = task_meta(declared_metainfo(dataset), num_classes)
+        if meta:
+            return meta
+    return None
+
+
 def check_class_counts(cfg: Config) -> None:
     """Teacher, student and evaluation data must agree on the classes."""
     model = cfg.get('model') or {}
@@ -229,13 +251,55 @@ def _check_sections(cfg: Config, path: str, which) -> None:
     """Training (``train_dataloader`` in ``which``) or testing needs these
     sections; say which are missing before mmengine fails on them."""
     name = next((n for n in _SECTIONS if n in which), None)
-    missing = [k for k in _SECTIONS.get(name, ()) if not cfg.get(k)]
+    # ``test_cfg = dict()`` is mmengine's plain TestLoop: empty is enough.
+    missing = [
+        k for k in _SECTIONS.get(name, ())
+        if cfg.get(k) is None or (not cfg[k] and k != 'test_cfg')
+    ]
     if missing:
         what = 'train' if name == 'train_dataloader' else 'evaluate'
         raise MosaicError(
             f'Config {path!r} sets no {", ".join(missing)}; add '
             f'{"it" if len(missing) == 1 else "them"} to {what} with it '
             '(configs/demo/ has complete examples).')
+
+
+def check_own_runtime(cfg: Config, path: str, training: bool = True) -> None:
+    """Stop if a MosaicKD config runs on a zoo config's runtime.
+
+    An mmpretrain / mmseg config inherited through ``_base_`` brings its
+    runtime: ``default_scope`` of its package, an epoch-based schedule and
+    ``randomness.seed=None`` (a new random seed each run, so no run can be
+    repeated or resumed exactly). The game is iteration-based and
+    reproducible, so each of these is refused with what to set instead.
+    """
+    if not is_game_config(cfg.get('model') or {}):
+        return
+    found, fixes = [], []
+    scope = cfg.get('default_scope')
+    if scope not in (None, 'mmmosaic') and not cfg.model.get('_scope_'):
+        found.append(f'default_scope is {scope!r}')
+        fixes.append("default_scope = 'mmmosaic'")
+    loop = cfg.get('train_cfg') or {}
+    if training and (loop.get('by_epoch')
+                     or 'EpochBased' in str(loop.get('type', ''))):
+        found.append('train_cfg is epoch-based (' +
+                     (loop.get('type') or 'by_epoch=True') + ')')
+        fixes.append("train_cfg = dict(_delete_=True, type='"
+                     "IterBasedTrainLoop', max_iters=N)")
+    randomness = cfg.get('randomness')
+    if training and isinstance(randomness,
+                               dict) and randomness.get('seed') is None:
+        found.append('randomness.seed is None, so no run can be repeated or '
+                     'resumed exactly')
+        fixes.append('randomness = dict(seed=0)')
+    if found:
+        raise MosaicError(
+            f'Config {path!r} has a zoo config\'s runtime instead of '
+            f'mmmosaic\'s ({"; ".join(found)}); set {", ".join(fixes)}, or '
+            "better, inherit no zoo config: give teacher and student as "
+            "dict(cfg_path='mmpretrain::...') (configs/zoo/"
+            'resnet18_mobilenetv2_own_images.py shows how).')
 
 
 def _checkpoint_files(work_dir: str) -> list:
@@ -310,6 +374,7 @@ def prepare_runtime(cfg: Config,
     if amp:
         _set_amp(cfg)
     _check_sections(cfg, config_path, check_data)
+    check_own_runtime(cfg, config_path, 'train_dataloader' in check_data)
     if resume == 'auto':
         # The newest intact checkpoint, not blindly the one last_checkpoint
         # names: a run killed while writing must still resume.

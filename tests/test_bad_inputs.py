@@ -69,6 +69,16 @@ def f(tmp_path_factory):
     os.makedirs(d / 'junk_images')
     for i in range(3):
         (d / 'junk_images' / f'{i}.png').write_text('not an image')
+    # A zoo config as _base_: its runtime and typeless preprocessor leak in.
+    (d / 'zoo_runtime.py').write_text(
+        "_base_ = ['mmpretrain::resnet/resnet18_8xb16_cifar10.py']\n"
+        f'model = {dict(mosaickd(), _delete_=True)!r}\n')
+    (d / 'zoo_preprocessor.py').write_text(
+        "_base_ = ['./tiny.py']\n"
+        'data_preprocessor = dict(num_classes=10, mean=[127.5], '
+        'std=[64.0])\n')
+    (d / 'empty_test_cfg.py').write_text(
+        "_base_ = ['./tinytest.py']\ntest_cfg = dict(_delete_=True)\n")
     (d / 'subset.json').write_text('[1, 2')
     (d / 'syntax.py').write_text('model = dict(\n')
     (d / 'bad_base.py').write_text("_base_ = ['nope/base.py']\n")
@@ -192,6 +202,19 @@ CASES = [
     ('teacher-ckpt-missing', T,
      ['{tiny}', *W, '--cfg-options', 'model.teacher_ckpt={d}/nope.pth'],
      ['model.teacher_ckpt', 'nope.pth']),
+    ('zoo-base-runtime', T, ['{zoo_runtime_py}', *W],
+     ["zoo config's runtime", "default_scope is 'mmpretrain'",
+      'epoch-based', 'randomness.seed is None', 'cfg_path']),
+    ('zoo-base-preprocessor-without-type', T, ['{zoo_preprocessor_py}', *W],
+     ['model.data_preprocessor has no type', 'data_preprocessor = None',
+      'cfg_path']),
+    ('model-without-scope', T,
+     ['{tiny}', *W, '--cfg-options', 'model.teacher._scope_=None'],
+     ["'ImageClassifier'", "mmpretrain's", "_scope_='mmpretrain'"]),
+    ('zoo-config-unknown', T,
+     ['{tiny}', *W, '--cfg-options',
+      'model.teacher.cfg_path=mmpretrain::nope/x.py'],
+     ["'mmpretrain::nope/x.py'", 'not a config of the installed mmpretrain']),
     ('teacher-ckpt-not-a-checkpoint', T,
      ['{tiny}', *W, '--cfg-options', 'model.teacher_ckpt={text_pth}'],
      ['text.pth', 'not a checkpoint']),
@@ -335,6 +358,17 @@ def test_bad_input_is_one_sentence(tool, argv, needles, f, monkeypatch,
     status = module.main()
     _one_error_line(status, capsys.readouterr().err, needles)
     assert not osp.exists(f.marker), 'a checkpoint ran code while loading'
+
+
+def test_test_accepts_an_empty_test_cfg(f, monkeypatch, capsys):
+    """``test_cfg = dict()``, mmengine's plain TestLoop, is a test setting."""
+    _no_launcher_env(monkeypatch)
+    monkeypatch.syspath_prepend(osp.join(ROOT, 'tests'))
+    monkeypatch.setattr(sys, 'argv', [
+        TE, f.empty_test_cfg_py, f.game_pth, '--work-dir', f'{f.d}/empty_cfg'
+    ])
+    assert _tool(TE).main() == 0, capsys.readouterr().err
+    assert 'accuracy/top1' in capsys.readouterr().out
 
 
 def test_speed_refuses_a_method_it_cannot_time(monkeypatch, capsys):

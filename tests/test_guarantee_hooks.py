@@ -18,7 +18,7 @@ from mmmosaic.engine import (AtomicCheckpointHook, PreemptionHook,
 
 GUARANTEED = [
     'mmmosaic.SafeCheckpointHook', 'mmmosaic.RandomStateHook',
-    'mmmosaic.PreemptionHook'
+    'mmmosaic.PreemptionHook', 'mmmosaic.ClassNamesHook'
 ]
 
 
@@ -55,17 +55,17 @@ def test_users_own_guarantee_hook_with_args_is_not_duplicated(prefix):
     ]
     cfg = Config(dict(custom_hooks=mine))
     ensure_guarantee_hooks(cfg)
-    added = ['mmmosaic.RandomStateHook']
+    added = ['mmmosaic.RandomStateHook', 'mmmosaic.ClassNamesHook']
     assert _types(cfg) == added + [h['type'] for h in mine]
-    assert cfg.custom_hooks[2].priority == 'LOW'
-    assert cfg.custom_hooks[3].check_interval == 5
+    assert cfg.custom_hooks[3].priority == 'LOW'
+    assert cfg.custom_hooks[4].check_interval == 5
 
     # Built hooks and hook classes count too.
     built = SafeCheckpointHook()
     cfg = Config(dict(custom_hooks=[dict(type=PreemptionHook)]))
     cfg.custom_hooks.append(built)
     ensure_guarantee_hooks(cfg)
-    assert len(cfg.custom_hooks) == 3 and cfg.custom_hooks[-1] is built
+    assert len(cfg.custom_hooks) == 4 and cfg.custom_hooks[-1] is built
 
 
 def test_plain_checkpoint_hook_becomes_atomic_with_its_args():

@@ -1,8 +1,9 @@
 from .atomic_backend import (AtomicLocalBackend, atomic_write,
                              find_resumable_checkpoint, is_complete_checkpoint)
 from .guarantee_hooks import GUARANTEE_HOOKS, ensure_guarantee_hooks
-from .hooks import (AtomicCheckpointHook, MosaicVisualizationHook,
-                    PreemptionHook, RandomStateHook, SafeCheckpointHook)
+from .hooks import (AtomicCheckpointHook, ClassNamesHook,
+                    MosaicVisualizationHook, PreemptionHook, RandomStateHook,
+                    SafeCheckpointHook)
 from .optimizers import PlayerOptimWrapperConstructor
 
 __all__ = [
@@ -10,5 +11,5 @@ __all__ = [
     'MosaicVisualizationHook', 'RandomStateHook', 'AtomicLocalBackend',
     'find_resumable_checkpoint', 'is_complete_checkpoint', 'PreemptionHook',
     'AtomicCheckpointHook', 'atomic_write', 'GUARANTEE_HOOKS',
-    'ensure_guarantee_hooks'
+    'ensure_guarantee_hooks', 'ClassNamesHook'
 ]

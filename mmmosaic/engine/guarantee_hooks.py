@@ -11,16 +11,18 @@ list only the hooks they choose.
 from mmengine.config import Config, ConfigDict
 from mmengine.hooks import CheckpointHook, Hook
 
-from mmmosaic.engine.hooks import (AtomicCheckpointHook, PreemptionHook,
-                                   RandomStateHook, SafeCheckpointHook)
+from mmmosaic.engine.hooks import (AtomicCheckpointHook, ClassNamesHook,
+                                   PreemptionHook, RandomStateHook,
+                                   SafeCheckpointHook)
 
 __all__ = ['GUARANTEE_HOOKS', 'ensure_guarantee_hooks']
 
 #: Custom hooks every training run gets, in the order they are added:
 #: checkpoints that load with ``weights_only=True``, torch's random state
 #: carried through checkpoints (exact resume), checkpoint-and-stop on
-#: SIGTERM.
-GUARANTEE_HOOKS = (SafeCheckpointHook, RandomStateHook, PreemptionHook)
+#: SIGTERM, the teacher's class names in the log and checkpoints.
+GUARANTEE_HOOKS = (SafeCheckpointHook, RandomStateHook, PreemptionHook,
+                   ClassNamesHook)
 
 
 def _is_hook(hook, cls: type) -> bool:
@@ -40,10 +42,11 @@ def ensure_guarantee_hooks(cfg: Config) -> Config:
     """Give a training config the hooks its guarantees depend on.
 
     * Each of :data:`GUARANTEE_HOOKS` (``SafeCheckpointHook``,
-      ``RandomStateHook``, ``PreemptionHook``) that ``cfg.custom_hooks``
-      lacks is put in front of the list, in that order. Hooks of the same
-      priority run in list order, so a config that lists these three first
-      (as all mmmosaic configs used to) trains exactly as before. The
+      ``RandomStateHook``, ``PreemptionHook``, ``ClassNamesHook``) that
+      ``cfg.custom_hooks`` lacks is put in front of the list, in that
+      order. Hooks of the same priority run in list order, so a config
+      that lists the first three first (as all mmmosaic configs used to)
+      trains exactly as before (the fourth only writes names). The
       user's own hooks are kept, and a user's own entry for one of these
       hooks (for instance with other arguments) is used instead of the
       default one.

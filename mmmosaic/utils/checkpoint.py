@@ -1,4 +1,5 @@
 """Loading model weights without running code from the file."""
+import os
 import os.path as osp
 import pickle
 import re
@@ -135,8 +136,67 @@ def check_state_dict_fits(own: dict, state: dict, path: str,
                           'model the checkpoint was trained with.')
 
 
-def load_model_weights(model: nn.Module, path: str, name: str = 'model'):
-    """Load ``path`` into ``model`` strictly, with one-sentence errors."""
-    state = load_state_dict_file(path, f'The {name} checkpoint')
+def load_model_weights(model: nn.Module,
+                       path: str,
+                       name: str = 'model') -> dict:
+    """Load ``path`` into ``model`` strictly, with one-sentence errors.
+
+    Returns:
+        dict: The checkpoint's ``meta`` (empty if it has none), e.g. the
+        ``dataset_meta`` with the class names it was trained on.
+    """
+    checkpoint = load_checkpoint_safely(path, f'The {name} checkpoint')
+    state = state_dict_of(checkpoint, path)
     check_state_dict_fits(model.state_dict(), state, path, name)
     model.load_state_dict(state, strict=True)
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_url(path) -> bool:
+    """Whether a checkpoint location is a URL rather than a file path."""
+    return isinstance(path, str) and path.startswith(
+        ('http://', 'https://', 'file://'))
+
+
+def local_checkpoint(path: str) -> str:
+    """``path`` itself, or for a URL the file it was downloaded to.
+
+    URLs (``http(s)://``, ``file://``) are fetched once into torch hub's
+    checkpoint folder (``$TORCH_HOME/hub/checkpoints``) and read from
+    there afterwards; loading stays weights-only.
+    """
+    if not is_url(path):
+        return path
+    from urllib.parse import urlparse
+    folder = osp.join(torch.hub.get_dir(), 'checkpoints')
+    target = osp.join(folder, osp.basename(urlparse(path).path))
+    if not osp.isfile(target):
+        os.makedirs(folder, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(path, target, progress=False)
+        except Exception as exc:  # network errors come in many types
+            raise MosaicError(
+                f'Checkpoint {path!r} could not be downloaded '
+                f'({type(exc).__name__}: {str(exc).strip()[:200]}); download '
+                'it yourself and give its file path instead.') from None
+    return target
+
+
+def task_meta(dataset_meta, num_classes=None):
+    """``classes`` (and ``palette``) of a ``dataset_meta``, or None.
+
+    Names that do not match ``num_classes`` (when known) belong to another
+    task and are dropped.
+    """
+    if not isinstance(dataset_meta, dict):
+        return None
+    classes = dataset_meta.get('classes')
+    if not classes or (num_classes is not None
+                       and len(classes) != num_classes):
+        return None
+    meta = dict(classes=[str(c) for c in classes])
+    palette = dataset_meta.get('palette')
+    if palette is not None and len(palette) == len(classes):
+        meta['palette'] = [list(map(int, color)) for color in palette]
+    return meta

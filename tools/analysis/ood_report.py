@@ -34,7 +34,8 @@ from mmmosaic.analysis import ood_report as measures
 from mmmosaic.cli import (ArgumentParser, add_cfg_options, note, output_dir,
                           tool_main)
 from mmmosaic.errors import MosaicError
-from mmmosaic.runtime import check_data_paths, check_teacher_ckpt, load_config
+from mmmosaic.runtime import (check_data_paths, check_teacher_ckpt,
+                              load_config, task_classes)
 # isort: on
 
 #: The paper kept as many OOD images as the in-domain training set has
@@ -100,19 +101,14 @@ def _device(name):
     return name
 
 
-def _class_metainfo(cfg, num_classes: int):
-    """Class names and palette the config's evaluation dataset declares
-    (without reading its data: the in-domain images need not be here),
-    else numbers and no palette."""
-    from mmmosaic.datasets import declared_metainfo
-    for loader in ('val_dataloader', 'test_dataloader'):
-        meta = declared_metainfo((cfg.get(loader) or {}).get('dataset'))
-        names = meta.get('classes')
-        if names and len(names) == num_classes:
-            palette = meta.get('palette')
-            if palette is not None and len(palette) != num_classes:
-                palette = None
-            return [str(n) for n in names], palette
+def _class_metainfo(cfg, model, num_classes: int):
+    """Class names and palette: the teacher checkpoint's, else those the
+    config's evaluation dataset declares (without reading its data: the
+    in-domain images need not be here), else numbers and no palette."""
+    meta = getattr(model, 'dataset_meta', None) or task_classes(
+        cfg, num_classes)
+    if meta and len(meta['classes']) == num_classes:
+        return list(meta['classes']), meta.get('palette')
     return [str(i) for i in range(num_classes)], None
 
 
@@ -506,7 +502,7 @@ def main(argv=None):
 
     coverage = stats.coverage()
     c = coverage['num_classes']
-    classes, palette = _class_metainfo(cfg, c)
+    classes, palette = _class_metainfo(cfg, model, c)
     subset = stats.subset(subset_used) if measure_subset else None
     said = measures.verdict(coverage, classes, subset)
     seldom = measures.rare_classes(coverage, classes)

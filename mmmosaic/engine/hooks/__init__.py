@@ -1,4 +1,5 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .class_names_hook import TASK_META_KEY, ClassNamesHook
 from .mosaic_visualization_hook import MosaicVisualizationHook, mosaic_grid
 from .preemption_hook import PreemptionHook
 from .random_state_hook import RandomStateHook
@@ -6,5 +7,6 @@ from .safe_checkpoint_hook import SafeCheckpointHook
 
 __all__ = [
     'SafeCheckpointHook', 'MosaicVisualizationHook', 'mosaic_grid',
-    'RandomStateHook', 'PreemptionHook', 'AtomicCheckpointHook'
+    'RandomStateHook', 'PreemptionHook', 'AtomicCheckpointHook',
+    'ClassNamesHook', 'TASK_META_KEY'
 ]

@@ -11,6 +11,7 @@ dir and then replaces ``last_checkpoint`` with it through
 storage backend is configured for a local folder, the checkpoint files
 themselves are written through the ``atomic_local`` backend, the same way.
 """
+import logging
 import os.path as osp
 import shutil
 import tempfile
@@ -23,6 +24,17 @@ from mmmosaic.engine.atomic_backend import atomic_write
 from mmmosaic.registry import HOOKS
 
 POINTER = 'last_checkpoint'
+
+
+class _DropMessages(logging.Filter):
+    """Drops log records whose message starts with one of ``starts``."""
+
+    def __init__(self, *starts: str):
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.starts)
 
 
 @HOOKS.register_module()
@@ -44,6 +56,16 @@ class AtomicCheckpointHook(CheckpointHook):
                 'file_client_args') is None:
             kwargs['backend_args'] = dict(backend='atomic_local')
         super().__init__(interval, **kwargs)
+
+    def before_train(self, runner) -> None:
+        # mmengine's CheckpointHook and save_checkpoint build a FileClient
+        # they do not use (kept for backward compatibility), which logs two
+        # deprecation warnings at the start and at every checkpoint, about
+        # an API no config here asks for.
+        runner.logger.addFilter(
+            _DropMessages('"FileClient" will be deprecated',
+                          '"HardDiskBackend" is the alias'))
+        super().before_train(runner)
 
     def save_step(self, runner, step: int, meta: dict) -> None:
         """Save the checkpoint after ``step`` as mmengine's hook does, with

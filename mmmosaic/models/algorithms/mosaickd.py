@@ -32,10 +32,12 @@ from mmmosaic.models.losses import (AdversarialDisagreementLoss,
                                     BNStatisticsLoss, EntropyLoss,
                                     PatchAdversarialLoss, batchnorm_layers)
 from mmmosaic.registry import MODELS
-from mmmosaic.utils import load_model_weights, unwrap_model
+from mmmosaic.utils import (is_url, load_model_weights, local_checkpoint,
+                            task_meta, unwrap_model)
+from ..zoo import resolve_players
 from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
                               training_progress)
-from .task_logits import (logits_of, match_student_to_teacher,
+from .task_logits import (logits_of, match_student_to_teacher, num_classes_of,
                           stack_for_preprocessor)
 
 #: The players the game trains (the teacher is frozen), in the order of an
@@ -118,13 +120,20 @@ class MosaicKD(BaseModel):
 
     Args:
         teacher (dict): Config of any mmpretrain classifier or mmseg
-            segmentor (``_scope_='mmpretrain'`` / ``'mmseg'``). Frozen.
-        student (dict): Config of the student, same family as the teacher.
+            segmentor (``_scope_='mmpretrain'`` / ``'mmseg'``), or a
+            reference to one, ``dict(cfg_path='mmpretrain::...')``
+            (:mod:`mmmosaic.models.zoo`). Frozen.
+        student (dict): Config of the student, same family as the teacher
+            (or a reference).
         generator (dict, optional): Generator config; None for KD on OOD.
         discriminator (dict, optional): Patch discriminator config; None
             drops the local term (DFAD when there is no OOD data either).
-        teacher_ckpt (str, optional): Teacher weights, loaded on CPU with
-            ``weights_only=True``. Required unless ``allow_random_teacher``.
+        teacher_ckpt (str, optional): Teacher weights (a path, or a URL
+            fetched once into torch hub's cache), loaded on CPU with
+            ``weights_only=True``; the class names of its ``dataset_meta``
+            become :attr:`dataset_meta`. Required unless
+            ``allow_random_teacher`` or the teacher reference says
+            ``pretrained=True``.
         student_steps (int): Student updates per outer iteration (k).
         synthetic_batch_size (int): Images G makes per D/G/S step (B).
         loss_weights (dict): Weights of the generator terms ``adv``,
@@ -139,7 +148,9 @@ class MosaicKD(BaseModel):
             option says how a segmentation batch is pooled (``'pixels'``,
             the paper's term, or ``'presence'``, each class once per
             image). Weighted by ``loss_weights['balance']``.
-        data_preprocessor (dict, optional): Defaults to the student's.
+        data_preprocessor (dict, optional): Defaults to a copy of the
+            student's. A dict without ``type`` (what mmengine's Runner
+            copies from a zoo config's top level) is refused.
         max_nonfinite_streak (int): A player's update whose loss is NaN/inf
             is skipped (and counted in ``skipped_updates``); after this many
             consecutive skipped outer iterations training stops with an
@@ -203,12 +214,20 @@ class MosaicKD(BaseModel):
                  synthetic_warmup: Optional[dict] = None,
                  generator_warm_start: float = 0.0,
                  init_cfg=None):
-        teacher = _with_scope(teacher, 'teacher')
-        student = _with_scope(student, 'student')
-        if data_preprocessor is None:
-            data_preprocessor = copy.deepcopy(student.get('data_preprocessor'))
-            if data_preprocessor is not None and '_scope_' in student:
-                data_preprocessor.setdefault('_scope_', student['_scope_'])
+        players = resolve_players(
+            dict(teacher=teacher, student=student, teacher_ckpt=teacher_ckpt))
+        teacher = _with_scope(players['teacher'], 'teacher')
+        student = _with_scope(players['student'], 'student')
+        teacher_ckpt = players['teacher_ckpt']
+        if isinstance(data_preprocessor,
+                      dict) and not data_preprocessor.get('type'):
+            raise MosaicError(
+                'model.data_preprocessor has no type (mmengine\'s Runner '
+                'copies a config\'s top-level data_preprocessor there, and '
+                'zoo configs used as _base_ leave one without a type); set '
+                'data_preprocessor = None at the top level of the config, or '
+                'give teacher and student as dict(cfg_path=...) instead of '
+                'inheriting zoo configs.')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
 
@@ -234,6 +253,11 @@ class MosaicKD(BaseModel):
 
         self.teacher = MODELS.build(teacher)
         self.student = MODELS.build(student)
+        if data_preprocessor is None:
+            # The student's, as built: its class fills in what its config
+            # leaves out (a zoo preprocessor has no type).
+            self.data_preprocessor = copy.deepcopy(
+                self.student.data_preprocessor)
         self.generator = MODELS.build(generator) if generator else None
         self.discriminator = (
             MODELS.build(discriminator) if discriminator else None)
@@ -248,13 +272,20 @@ class MosaicKD(BaseModel):
         self._check_normalisation()
         self.register_state_dict_post_hook(_strip_wrappers)
 
+        #: Class names (and palette) of the teacher's task, from its
+        #: checkpoint; tools/train.py adds the in-domain dataset's if none.
+        self.dataset_meta = None
         if teacher_ckpt is not None:
-            if not osp.isfile(teacher_ckpt):
+            if not is_url(teacher_ckpt) and not osp.isfile(teacher_ckpt):
                 raise MosaicError(
                     f'Teacher checkpoint {teacher_ckpt!r} (model.teacher_ckpt)'
                     ' does not exist; train a teacher with configs/teachers/ '
                     'or pass --cfg-options model.teacher_ckpt=PATH.')
-            load_model_weights(self.teacher, teacher_ckpt, 'teacher')
+            meta = load_model_weights(self.teacher,
+                                      local_checkpoint(teacher_ckpt),
+                                      'teacher')
+            self.dataset_meta = task_meta(
+                meta.get('dataset_meta'), num_classes_of(self.teacher))
         elif not allow_random_teacher:
             raise MosaicError(
                 'model.teacher_ckpt is not set; pass --cfg-options '
@@ -331,20 +362,49 @@ class MosaicKD(BaseModel):
                 'set model.generator_warm_start=0.')
 
     def _check_normalisation(self):
-        """Teacher and student must see images normalised the same way."""
-        mine = self.data_preprocessor
+        """Teacher and student must see images normalised the same way.
+
+        Where a preprocessor normalises (has ``mean`` and ``std``) and the
+        distillation's does too, they must agree. Where only one of them
+        normalises, e.g. a teacher config that leaves its
+        ``data_preprocessor`` out, agreement cannot be checked: a warning
+        says so.
+        """
+
+        def stats(preprocessor):
+            mean = getattr(preprocessor, 'mean', None)
+            std = getattr(preprocessor, 'std', None)
+            if mean is None or std is None:
+                return None
+            return [mean.flatten().tolist(), std.flatten().tolist()]
+
+        mine = stats(self.data_preprocessor)
         for name in ('teacher', 'student'):
-            theirs = getattr(self, name).data_preprocessor
-            for stat in ('mean', 'std'):
-                a, b = getattr(mine, stat, None), getattr(theirs, stat, None)
-                if a is None or b is None:
-                    continue
+            theirs = stats(getattr(self, name).data_preprocessor)
+            if mine is None and theirs is None:
+                continue
+            if mine is None or theirs is None:
+                said = (f'normalises with mean {theirs[0]}, std {theirs[1]} '
+                        'but the distillation\'s data_preprocessor does not '
+                        'normalise' if mine is None else
+                        'names no normalisation (no data_preprocessor with '
+                        'mean and std) but the distillation uses mean '
+                        f'{mine[0]}, std {mine[1]}')
+                print_log(
+                    f'model.{name} {said}, so whether they agree cannot be '
+                    f'checked; give model.{name} the data_preprocessor it '
+                    'was trained with.',
+                    logger='current',
+                    level=logging.WARNING)
+                continue
+            for k, stat in enumerate(('mean', 'std')):
+                a, b = torch.tensor(mine[k]), torch.tensor(theirs[k])
                 if a.shape != b.shape or not torch.allclose(a, b):
                     raise MosaicError(
                         f'model.{name} normalises images with {stat} '
-                        f'{b.flatten().tolist()} but the distillation uses '
-                        f'{a.flatten().tolist()}; give teacher and student '
-                        'the same data_preprocessor.')
+                        f'{theirs[k]} but the distillation uses {mine[k]}; '
+                        'give teacher and student the same '
+                        'data_preprocessor.')
 
     def train(self, mode: bool = True):
         super().train(mode)

@@ -25,6 +25,16 @@ def logits_of(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     return logits
 
 
+def num_classes_of(model: nn.Module):
+    """The classes a classifier's ``head`` or a segmentor's
+    ``decode_head`` predicts, if it says."""
+    for head in ('head', 'decode_head'):
+        value = getattr(getattr(model, head, None), 'num_classes', None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
 def match_student_to_teacher(student_logits: torch.Tensor,
                              teacher_logits: torch.Tensor) -> torch.Tensor:
     """Resize dense student logits (bilinear) to the teacher's size."""
