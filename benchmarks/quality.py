@@ -871,7 +871,12 @@ def _class_accuracies(config: str,
 def _mean_per_class(run_dirs):
     """Per-class IoU (``_per_class_iou``) averaged over runs, or None unless
     every run printed a table."""
-    tables = [_per_class_iou(d) for d in run_dirs]
+    return _mean_of_tables([_per_class_iou(d) for d in run_dirs])
+
+
+def _mean_of_tables(tables):
+    """``{class: score}`` tables averaged class by class, or None unless
+    every table is there."""
     if not all(tables):
         return None
     return {
@@ -1055,17 +1060,11 @@ def run(args):
             curves=curves,
             minutes=sum(seconds[(method, s)] for s in args.seeds) / 60)
         if setting.get('per_class_accuracy'):
-            max_iters = _max_iters(configs[method], opts)
-            tables = [
-                _class_accuracies(
-                    configs[method],
-                    next(r['options'] for r in runs
-                         if r['run_dir'] == d), d, max_iters) for d in run_dirs
-            ]
-            per_class = {
-                name: statistics.fmean(t[name] for t in tables)
-                for name in tables[0]
-            }
+            per_class = _mean_of_tables([
+                _class_accuracies(configs[method], r['options'], r['run_dir'],
+                                  r['max_iters']) for r in runs
+                if r['method'] == method
+            ])
         else:
             per_class = _mean_per_class(run_dirs)
         if per_class:

@@ -26,3 +26,25 @@ def official_data(tmp_path_factory):
     (tests/_official_layouts.py), written once per session."""
     from _official_layouts import write_all
     return write_all(tmp_path_factory.mktemp('official_data'))
+
+
+@pytest.fixture(scope='module')
+def fake_mnist(tmp_path_factory):
+    """Tiny IDX files in the layout of fetch_mnist.py: 20 items a split,
+    each a filled square whose side depends on its label."""
+    import numpy as np
+    from _tiny import write_idx
+    root = tmp_path_factory.mktemp('idx')
+    for name in ('mnist', 'fashion_mnist'):
+        folder = root / name
+        folder.mkdir()
+        for split, count in (('train', 20), ('t10k', 10)):
+            labels = np.arange(count) % 10
+            items = np.zeros((count, 28, 28), np.uint8)
+            for i, label in enumerate(labels):
+                side = 6 + label
+                items[i, 4:4 + side, 4:4 + side] = 200
+                items[i, 3, 4:4 + side] = 60  # a faint edge: background
+            write_idx(folder / f'{split}-images-idx3-ubyte', items)
+            write_idx(folder / f'{split}-labels-idx1-ubyte', labels)
+    return root

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from _tiny import load_script, write_idx
+from _tiny import load_script
 from mmengine.registry import init_default_scope
 from PIL import Image
 
@@ -227,20 +227,7 @@ def _photo_folder(root, count=3):
     return str(root)
 
 
-def _mnist_folder(root, count=20):
-    os.makedirs(root)
-    labels = np.arange(count) % 10
-    digits = np.zeros((count, 28, 28), np.uint8)
-    for i, label in enumerate(labels):
-        digits[i, 4:10 + label, 8:14] = 255
-    # mmpretrain's MNIST needs both splits' files (it downloads otherwise).
-    for split in ('train', 't10k'):
-        write_idx(osp.join(root, f'{split}-images-idx3-ubyte'), digits)
-        write_idx(osp.join(root, f'{split}-labels-idx1-ubyte'), labels)
-    return str(root)
-
-
-def test_far_ood_settings_report_bounds_and_share_runs(tmp_path):
+def test_far_ood_settings_report_bounds_and_share_runs(tmp_path, fake_mnist):
     """cifar10_photos trains the ten-class teacher and the runs that read
     no OOD image (KD on the in-domain images, DFQ); cifar10_digits reuses
     them and trains only its own KD and MosaicKD on (1-channel) digits.
@@ -262,7 +249,7 @@ def test_far_ood_settings_report_bounds_and_share_runs(tmp_path):
     assert photos.returncode == 0, photos.stdout[-3000:] + photos.stderr
     digits = _benchmark('quality.py', [
         'cifar10_digits', '--ood-root',
-        _mnist_folder(tmp_path / 'mnist'), '--work-dir',
+        str(fake_mnist / 'mnist'), '--work-dir',
         str(quality / 'cifar10_digits')
     ] + tiny)
     assert digits.returncode == 0, digits.stdout[-3000:] + digits.stderr

@@ -8,7 +8,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from _tiny import load_script, write_idx
+from _tiny import load_script
 from mmengine.config import Config, ConfigDict
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
@@ -422,26 +422,6 @@ def test_validation_runs_the_student_and_iou_metric_ignores_255():
 
 
 # ------------------------------------------------------- demo data set
-@pytest.fixture(scope='module')
-def fake_mnist(tmp_path_factory):
-    """Tiny IDX files in the layout of fetch_mnist.py: 20 items a split,
-    each a filled square whose side depends on its label."""
-    root = tmp_path_factory.mktemp('idx')
-    for name in ('mnist', 'fashion_mnist'):
-        folder = root / name
-        folder.mkdir()
-        for split, count in (('train', 20), ('t10k', 10)):
-            labels = np.arange(count) % 10
-            items = np.zeros((count, 28, 28), np.uint8)
-            for i, label in enumerate(labels):
-                side = 6 + label
-                items[i, 4:4 + side, 4:4 + side] = 200
-                items[i, 3, 4:4 + side] = 60  # a faint edge: background
-            write_idx(folder / f'{split}-images-idx3-ubyte', items)
-            write_idx(folder / f'{split}-labels-idx1-ubyte', labels)
-    return root
-
-
 def test_canvas_builder(fake_mnist, tmp_path):
     from PIL import Image
     out = str(tmp_path / 'canvas')
