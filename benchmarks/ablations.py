@@ -183,6 +183,18 @@ ABLATIONS = {
         'own clock instead of a fixed fraction of the budget',
         options=_synthetic_warmup(
             schedule='maturity', signal='classes', threshold=0.5)),
+    'ood_tau5_warmup_linear':
+    dict(
+        change='ood_tau5 and warmup_linear together: the OOD images at KD\'s '
+        'temperature 5, the mosaics at 1, their share growing linearly to '
+        'half over the first half of the iterations (ours)',
+        why='each alone removes one of the two differences from KD early '
+        'on (temperature, displaced OOD images); together the first '
+        'updates are KD\'s, so MosaicKD can only start behind by what the '
+        'mosaics cost once they come in',
+        options=lambda cfg: (['model.ood_student_loss.temperature=5.0'] +
+                             _synthetic_warmup(schedule='linear', ramp=0.5)
+                             (cfg))),
     'warm_start_g':
     dict(
         change='G and D first train alone on the OOD images (a patch GAN, '
