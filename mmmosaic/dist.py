@@ -70,6 +70,17 @@ def launcher_env(launcher: str, port: Optional[int] = None) -> dict:
     ``PORT`` for tools/slurm_train.sh, when two jobs share a node).
     """
     env = os.environ
+    # A MASTER_PORT variable wins over the config's port.
+    master_port = str(env.get('MASTER_PORT') or port or DEFAULT_PORT)
+
+    def process_env(rank, world_size, local_rank, master_addr):
+        return dict(
+            RANK=rank,
+            WORLD_SIZE=world_size,
+            LOCAL_RANK=local_rank,
+            MASTER_ADDR=master_addr,
+            MASTER_PORT=master_port)
+
     if launcher == 'pytorch':
         missing = [
             k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
@@ -80,12 +91,8 @@ def launcher_env(launcher: str, port: Optional[int] = None) -> dict:
                 f'--launcher pytorch needs {", ".join(missing)} from '
                 'torchrun; start the job with tools/dist_train.sh CONFIG '
                 'GPUS (or torchrun --nproc_per_node N tools/train.py).')
-        return dict(
-            RANK=env['RANK'],
-            WORLD_SIZE=env['WORLD_SIZE'],
-            LOCAL_RANK=env.get('LOCAL_RANK', '0'),
-            MASTER_ADDR=env['MASTER_ADDR'],
-            MASTER_PORT=env['MASTER_PORT'])
+        return process_env(env['RANK'], env['WORLD_SIZE'],
+                           env.get('LOCAL_RANK', '0'), env['MASTER_ADDR'])
     if launcher == 'slurm':
         if 'SLURM_PROCID' not in env or 'SLURM_NTASKS' not in env:
             raise MosaicError(
@@ -94,23 +101,18 @@ def launcher_env(launcher: str, port: Optional[int] = None) -> dict:
                 'CONFIG WORK_DIR.')
         nodelist = env.get('SLURM_STEP_NODELIST', env.get('SLURM_NODELIST'))
         ntasks = env.get('SLURM_STEP_NUM_TASKS', env['SLURM_NTASKS'])
-        return dict(
-            RANK=env['SLURM_PROCID'],
-            WORLD_SIZE=ntasks,
-            LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
-            MASTER_ADDR=env.get('MASTER_ADDR') or _first_host(nodelist),
-            MASTER_PORT=str(env.get('MASTER_PORT') or port or DEFAULT_PORT))
+        return process_env(env['SLURM_PROCID'], ntasks,
+                           env.get('SLURM_LOCALID', '0'),
+                           env.get('MASTER_ADDR') or _first_host(nodelist))
     if launcher == 'mpi':
         if 'OMPI_COMM_WORLD_RANK' not in env or 'MASTER_ADDR' not in env:
             raise MosaicError(
                 '--launcher mpi needs Open MPI (mpirun) and MASTER_ADDR set '
                 'to the first host; export MASTER_ADDR before mpirun.')
-        return dict(
-            RANK=env['OMPI_COMM_WORLD_RANK'],
-            WORLD_SIZE=env['OMPI_COMM_WORLD_SIZE'],
-            LOCAL_RANK=env.get('OMPI_COMM_WORLD_LOCAL_RANK', '0'),
-            MASTER_ADDR=env['MASTER_ADDR'],
-            MASTER_PORT=str(env.get('MASTER_PORT') or port or DEFAULT_PORT))
+        return process_env(env['OMPI_COMM_WORLD_RANK'],
+                           env['OMPI_COMM_WORLD_SIZE'],
+                           env.get('OMPI_COMM_WORLD_LOCAL_RANK',
+                                   '0'), env['MASTER_ADDR'])
     raise MosaicError(f'--launcher must be one of {", ".join(LAUNCHERS)}, '
                       f'got {launcher!r}.')
 

@@ -29,62 +29,29 @@ _MODELS = ['mmmosaic.models']
 _DATA = ['mmmosaic.datasets']
 _ENGINE = ['mmmosaic.engine']
 
-MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, scope='mmmosaic', locations=_MODELS)
-MODEL_WRAPPERS = Registry(
-    'model wrapper',
-    parent=MMENGINE_MODEL_WRAPPERS,
-    scope='mmmosaic',
-    locations=_ENGINE)
-DATASETS = Registry(
-    'dataset', parent=MMENGINE_DATASETS, scope='mmmosaic', locations=_DATA)
-DATA_SAMPLERS = Registry(
-    'data sampler',
-    parent=MMENGINE_DATA_SAMPLERS,
-    scope='mmmosaic',
-    locations=_DATA)
-TRANSFORMS = Registry(
-    'transform', parent=MMENGINE_TRANSFORMS, scope='mmmosaic', locations=_DATA)
-HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, scope='mmmosaic', locations=_ENGINE)
-LOOPS = Registry(
-    'loop', parent=MMENGINE_LOOPS, scope='mmmosaic', locations=_ENGINE)
-RUNNERS = Registry(
-    'runner', parent=MMENGINE_RUNNERS, scope='mmmosaic', locations=_ENGINE)
-OPTIMIZERS = Registry(
-    'optimizer',
-    parent=MMENGINE_OPTIMIZERS,
-    scope='mmmosaic',
-    locations=_ENGINE)
-OPTIM_WRAPPERS = Registry(
-    'optim wrapper',
-    parent=MMENGINE_OPTIM_WRAPPERS,
-    scope='mmmosaic',
-    locations=_ENGINE)
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    scope='mmmosaic',
-    locations=_ENGINE)
-PARAM_SCHEDULERS = Registry(
-    'parameter scheduler',
-    parent=MMENGINE_PARAM_SCHEDULERS,
-    scope='mmmosaic',
-    locations=_ENGINE)
-METRICS = Registry(
-    'metric', parent=MMENGINE_METRICS, scope='mmmosaic', locations=_ENGINE)
-VISBACKENDS = Registry(
-    'vis_backend',
-    parent=MMENGINE_VISBACKENDS,
-    scope='mmmosaic',
-    locations=_ENGINE)
-VISUALIZERS = Registry(
-    'visualizer',
-    parent=MMENGINE_VISUALIZERS,
-    scope='mmmosaic',
-    locations=_ENGINE)
-WEIGHT_INITIALIZERS = Registry(
-    'weight initializer',
-    parent=MMENGINE_WEIGHT_INITIALIZERS,
-    scope='mmmosaic',
-    locations=_MODELS)
+
+def _child(name: str, parent: Registry, locations: list) -> Registry:
+    """A registry of scope ``mmmosaic`` under one of mmengine's."""
+    return Registry(name, parent=parent, scope='mmmosaic', locations=locations)
+
+
+MODELS = _child('model', MMENGINE_MODELS, _MODELS)
+MODEL_WRAPPERS = _child('model wrapper', MMENGINE_MODEL_WRAPPERS, _ENGINE)
+DATASETS = _child('dataset', MMENGINE_DATASETS, _DATA)
+DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, _DATA)
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, _DATA)
+HOOKS = _child('hook', MMENGINE_HOOKS, _ENGINE)
+LOOPS = _child('loop', MMENGINE_LOOPS, _ENGINE)
+RUNNERS = _child('runner', MMENGINE_RUNNERS, _ENGINE)
+OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, _ENGINE)
+OPTIM_WRAPPERS = _child('optim wrapper', MMENGINE_OPTIM_WRAPPERS, _ENGINE)
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+                                    MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
+                                    _ENGINE)
+PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS,
+                          _ENGINE)
+METRICS = _child('metric', MMENGINE_METRICS, _ENGINE)
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, _ENGINE)
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, _ENGINE)
+WEIGHT_INITIALIZERS = _child('weight initializer',
+                             MMENGINE_WEIGHT_INITIALIZERS, _MODELS)

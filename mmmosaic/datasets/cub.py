@@ -2,11 +2,11 @@
 import os.path as osp
 from typing import ClassVar, Dict, List
 
-from mmpretrain.datasets import BaseDataset
 from mmpretrain.datasets.categories import CUB_CATEGORIES
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
+from .archive import ArchiveSplitDataset
 
 SPLITS = dict(train='1', test='0')
 INDEX_FILES = ('images.txt', 'image_class_labels.txt', 'train_test_split.txt')
@@ -30,7 +30,7 @@ def read_id_table(path: str) -> Dict[str, str]:
 
 
 @DATASETS.register_module()
-class CUB200(BaseDataset):
+class CUB200(ArchiveSplitDataset):
     """CUB-200-2011: 11,788 bird photographs of 200 species.
 
     Layout of the official archive (``CUB_200_2011.tgz`` extracted)::
@@ -51,21 +51,14 @@ class CUB200(BaseDataset):
     """
     METAINFO: ClassVar[dict] = dict(classes=CUB_CATEGORIES)
 
+    LAYOUT = ('be the CUB_200_2011 folder of the official archive (images/, '
+              'images.txt, image_class_labels.txt, train_test_split.txt)')
+
     def __init__(self,
                  data_root: str = 'data/CUB_200_2011',
                  split: str = 'train',
                  **kwargs):
-        if split not in SPLITS:
-            raise MosaicError(
-                f"CUB200 split must be 'train' or 'test', got {split!r}.")
-        self.split = split
-        super().__init__(ann_file='', data_root=data_root, **kwargs)
-
-    def _fail(self, problem: str):
-        raise MosaicError(
-            f'{problem}; data_root must be the CUB_200_2011 folder of the '
-            'official archive (images/, images.txt, image_class_labels.txt, '
-            'train_test_split.txt).')
+        super().__init__(data_root, split, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         root = self.data_root

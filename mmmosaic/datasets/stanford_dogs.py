@@ -3,10 +3,9 @@ import os.path as osp
 from typing import List
 
 import numpy as np
-from mmpretrain.datasets import BaseDataset
 
-from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS
+from .archive import ArchiveSplitDataset
 
 NUM_CLASSES = 120
 LIST_FILES = dict(train='train_list.mat', test='test_list.mat')
@@ -25,7 +24,7 @@ def _strings(cell) -> List[str]:
 
 
 @DATASETS.register_module()
-class StanfordDogs(BaseDataset):
+class StanfordDogs(ArchiveSplitDataset):
     """Stanford Dogs: 20,580 photographs of 120 dog breeds.
 
     Layout of the official archives (``images.tar`` and ``lists.tar``
@@ -47,21 +46,14 @@ class StanfordDogs(BaseDataset):
         **kwargs: See mmpretrain's ``BaseDataset``.
     """
 
+    LAYOUT = ('hold Images/ (images.tar) and train_list.mat / test_list.mat '
+              '(lists.tar) of the official Stanford Dogs release')
+
     def __init__(self,
                  data_root: str = 'data/StanfordDogs',
                  split: str = 'train',
                  **kwargs):
-        if split not in LIST_FILES:
-            raise MosaicError("StanfordDogs split must be 'train' or 'test', "
-                              f'got {split!r}.')
-        self.split = split
-        super().__init__(ann_file='', data_root=data_root, **kwargs)
-
-    def _fail(self, problem: str):
-        raise MosaicError(
-            f'{problem}; data_root must hold Images/ (images.tar) and '
-            'train_list.mat / test_list.mat (lists.tar) of the official '
-            'Stanford Dogs release.')
+        super().__init__(data_root, split, **kwargs)
 
     def _read_list(self, path: str):
         from scipy.io import loadmat

@@ -1,0 +1,32 @@
+"""The common part of datasets read from an official archive's folder."""
+from typing import ClassVar, Tuple
+
+from mmpretrain.datasets import BaseDataset
+
+from mmmosaic.errors import MosaicError
+
+
+class ArchiveSplitDataset(BaseDataset):
+    """One split (``'train'`` or ``'test'``) of a labelled data set kept in
+    the layout of its official archive; subclasses read the archive's
+    index files in ``load_data_list`` and call :meth:`_fail` when the
+    folder does not match.
+
+    Args:
+        data_root (str): The extracted archive's folder.
+        split (str): ``'train'`` or ``'test'``.
+        **kwargs: See mmpretrain's ``BaseDataset``.
+    """
+    #: What ``data_root`` must be, completing "data_root must ...".
+    LAYOUT: ClassVar[str] = ''
+    SPLIT_NAMES: ClassVar[Tuple[str, ...]] = ('train', 'test')
+
+    def __init__(self, data_root: str, split: str = 'train', **kwargs):
+        if split not in self.SPLIT_NAMES:
+            raise MosaicError(f"{type(self).__name__} split must be 'train' "
+                              f"or 'test', got {split!r}.")
+        self.split = split
+        super().__init__(ann_file='', data_root=data_root, **kwargs)
+
+    def _fail(self, problem: str):
+        raise MosaicError(f'{problem}; data_root must {self.LAYOUT}.')
