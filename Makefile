@@ -15,7 +15,7 @@ LINT_PATHS := mmmosaic tools tests configs demo benchmarks
 # longer satisfies them fails here instead of installing. The last step fails
 # if the environment still differs from the lock (e.g. a package the lock
 # lacks was already in .venv); MMMOSAIC_UNLOCKED names packages installed
-# outside the lock on purpose (README, "Installation notes").
+# outside the lock on purpose (docs/installation.md).
 $(STAMP): $(LOCK) $(REQS) setup.cfg setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -r $(LOCK) $(addprefix -r ,$(REQS))
@@ -28,7 +28,7 @@ install: $(STAMP)
 check-env: install
 	$(PY) tools/check_env.py
 
-# Refreshing the lock (README, "Installation notes"): `make resolve` installs
+# Refreshing the lock (docs/installation.md): `make resolve` installs
 # REQS alone, with the newest versions they allow for whatever .venv does not
 # have yet (remove .venv first to re-resolve everything); once `make test
 # MMMOSAIC_UNLOCKED=all` passes, `make lock` writes what .venv holds to LOCK.

@@ -186,7 +186,7 @@ def check_data_paths(cfg: Config, which=_DATALOADERS) -> None:
             if not osp.exists(path):
                 hint = cfg.get('data_preparation', {}).get(name)
                 todo = (f'prepare it with `{hint}`' if hint else
-                        'prepare the data there (see README, "Data")')
+                        'prepare the data there (see docs/own_data.md)')
                 raise MosaicError(
                     f'{key} {path!r} does not exist; {todo} or pass '
                     f'--cfg-options {key}=PATH.')

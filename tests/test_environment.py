@@ -1,7 +1,7 @@
 """The installed packages are the locked ones (requirements/lock.txt).
 
 The first test fails whenever this interpreter's packages differ from the
-lock; MMMOSAIC_UNLOCKED relaxes it (README, "Installation notes").
+lock; MMMOSAIC_UNLOCKED relaxes it (docs/installation.md).
 """
 import configparser
 import os
@@ -124,4 +124,4 @@ def test_the_lock_satisfies_the_hand_written_requirements():
         assert req.specifier.contains(
             version, prereleases=True), (
                 f'{source} asks for {req}, the lock pins {version}: '
-                'refresh the lock (README, "Installation notes")')
+                'refresh the lock (docs/installation.md)')

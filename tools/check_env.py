@@ -37,8 +37,8 @@ HEADER = """\
 # test suite fails when the installed set differs (tools/check_env.py).
 # Do not edit by hand. What we depend on, and why, is in
 # requirements/runtime.txt, mmcv.txt and tests.txt; to change a version,
-# change those files and refresh this lock as README.md ("Installation
-# notes") says.
+# change those files and refresh this lock as docs/installation.md
+# ("Refreshing the lock") says.
 # Written by `make lock` with {python}.
 """
 
@@ -138,7 +138,7 @@ def differences(pins,
             out.append(f'{name} {have} is installed but {lock_name} has no '
                        f'{name}: run `{python} -m pip uninstall {name}`, '
                        'refresh the lock if the project now needs it '
-                       '(README.md, "Installation notes"), '
+                       '(docs/installation.md, "Refreshing the lock"), '
                        f'{hatch(key, "installed it")}.')
         else:
             name, want = pins[key]
