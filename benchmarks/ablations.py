@@ -26,6 +26,7 @@ import quality  # noqa: E402
 from quality import ROOT, SETTINGS  # noqa: E402
 
 from mmmosaic import cli  # noqa: E402
+from mmmosaic.models import batch_rule  # noqa: E402
 from mmmosaic.utils.runs import metric_history, say  # noqa: E402
 
 #: This script's log prefix, ``[ablations] ...``.
@@ -49,17 +50,25 @@ def _local_mean(cfg):
 def _student_batch(cfg):
     """MosaicKD's B synthetic images, k student steps and N OOD images per
     step (``train_dataloader.batch_size`` is B + k x N)."""
-    synthetic = cfg.model.synthetic_batch_size
-    steps = cfg.model.student_steps
-    return synthetic, steps, (cfg.train_dataloader.batch_size -
-                              synthetic) // steps
+    rule = batch_rule(cfg, fill=False)
+    return rule.synthetic, rule.steps, rule.ood
+
+
+def _loader_batch(cfg, **model):
+    """``train_dataloader.batch_size`` of ``cfg`` with these model keys,
+    derived by the batch rule (``model.ood_batch_size`` is N)."""
+    changed = dict(
+        model=dict(cfg.model, **model),
+        train_dataloader=dict(cfg.train_dataloader, batch_size=None))
+    return batch_rule(changed).batch_size
 
 
 def _synthetic_quarter(cfg):
     synthetic, steps, ood = _student_batch(cfg)
     per_update = synthetic + ood
     quarter = max(1, per_update // 4)
-    batch = quarter + steps * (per_update - quarter)
+    batch = _loader_batch(
+        cfg, synthetic_batch_size=quarter, ood_batch_size=per_update - quarter)
     return [
         f'model.synthetic_batch_size={quarter}',
         f'train_dataloader.batch_size={batch}'
@@ -69,8 +78,10 @@ def _synthetic_quarter(cfg):
 def _no_synthetic(cfg):
     _, steps, ood = _student_batch(cfg)
     tau = float(cfg.model.student_loss.temperature)
+    batch = _loader_batch(
+        cfg, generator=None, discriminator=None, ood_batch_size=ood)
     return [
-        f'train_dataloader.batch_size={ood * steps}',
+        f'train_dataloader.batch_size={batch}',
         f'model.student_steps={steps}',
         f'model.student_loss.temperature={tau}',
     ]
@@ -82,8 +93,9 @@ def _synthetic_warmup(**schedule):
     as many images as MosaicKD's (OOD images where mosaics are missing)."""
 
     def options(cfg):
-        synthetic, steps, ood = _student_batch(cfg)
-        batch = synthetic + steps * (synthetic + ood)
+        _, _, ood = _student_batch(cfg)
+        batch = _loader_batch(
+            cfg, synthetic_warmup=schedule, ood_batch_size=ood)
         return [f'train_dataloader.batch_size={batch}'] + [
             f'model.synthetic_warmup.{key}={value}'
             for key, value in schedule.items()

@@ -41,6 +41,7 @@ from mmengine.config import Config  # noqa: E402
 from mmmosaic import cli  # noqa: E402
 from mmmosaic.cli import parse_cfg_options  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
+from mmmosaic.models import batch_rule  # noqa: E402
 from mmmosaic.runtime import load_config  # noqa: E402
 from mmmosaic.utils.runs import metric_history, say, table, train  # noqa: E402
 
@@ -377,19 +378,12 @@ def _max_iters(config: str, options) -> int:
 def _budget(config: str, options) -> dict:
     """Student updates and images per update of a distillation config."""
     cfg = _load(config, options)
-    model = cfg.model
-    steps = model.get('student_steps', 1)
-    synthetic = model.synthetic_batch_size if model.get('generator') else 0
-    batch = cfg.train_dataloader.batch_size
-    ood = 0
-    if cfg.train_dataloader.dataset.type == 'OODDataset':
-        ood = (batch - (synthetic if model.get('discriminator') else 0))
-        ood //= steps
+    rule = batch_rule(cfg)
     return dict(
         outer_iterations=int(cfg.train_cfg.max_iters),
-        student_updates=int(cfg.train_cfg.max_iters) * steps,
-        synthetic_per_update=synthetic,
-        ood_per_update=ood)
+        student_updates=int(cfg.train_cfg.max_iters) * rule.steps,
+        synthetic_per_update=rule.synthetic,
+        ood_per_update=rule.chunk)
 
 
 def _finished(work_dir: str, max_iters: int, metric: str) -> bool:

@@ -46,6 +46,7 @@ from mmmosaic import cli  # noqa: E402
 from mmmosaic.compat import run_train_iterations  # noqa: E402
 from mmmosaic.engine import ensure_guarantee_hooks  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
+from mmmosaic.models import batch_rule  # noqa: E402
 from mmmosaic.registry import LOOPS  # noqa: E402
 from mmmosaic.runtime import is_game_config  # noqa: E402
 from mmmosaic.runtime import load_config, prepare_runtime  # noqa: E402
@@ -241,6 +242,14 @@ def build_cfg(args):
             'generator and a discriminator; the benchmark times the whole '
             'four-player game against a plain loop of it, so give one such '
             'as configs/demo/mosaickd_mnist_fashion.py.')
+    rule = batch_rule(cfg)
+    if rule.ood != rule.synthetic or rule.warmup:
+        raise MosaicError(
+            f'--config {args.config} gives each student update {rule.ood} '
+            f'OOD images beside its {rule.synthetic} synthetic ones, but the '
+            'plain loop takes as many of each and no synthetic warm-up; set '
+            f'model.ood_batch_size={rule.synthetic} and drop '
+            'model.synthetic_warmup.')
     if args.teacher_ckpt and osp.isfile(args.teacher_ckpt):
         cfg.model.teacher_ckpt = args.teacher_ckpt
         teacher = args.teacher_ckpt
@@ -287,10 +296,11 @@ def build_plain(loop, cfg, seed):
         loss_weights=model.loss_weights,
         temperature=float(cfg.model.student_loss.get('temperature', 1.0)),
         t_max=int(cfg.param_scheduler['student'][0]['T_max']))
+    rule = batch_rule(cfg)
     loader = make_loader(
         loop.dataloader.dataset,  # the very same OODDataset object
-        batch_size=cfg.train_dataloader.batch_size,
-        num_real=model.synthetic_batch_size,
+        batch_size=rule.batch_size,
+        num_real=rule.real,
         seed=seed,
         num_workers=cfg.train_dataloader.num_workers)
     return PlainSide(game, loader)
@@ -744,6 +754,7 @@ def main():
     torch.manual_seed(args.seed)
     cli.note(work_dir=cli.output_dir(args.out, '--out'))
     cfg, teacher = build_cfg(args)
+    rule = batch_rule(cfg)
     record = dict(
         config=osp.relpath(args.config, ROOT),
         teacher=teacher,
@@ -752,9 +763,9 @@ def main():
         threads=args.threads,
         warmup=args.warmup,
         profile_iters=args.profile_iters,
-        batch_size=cfg.train_dataloader.batch_size,
-        B=cfg.model.synthetic_batch_size,
-        k=cfg.model.student_steps,
+        batch_size=rule.batch_size,
+        B=rule.synthetic,
+        k=rule.steps,
         torch=torch.__version__,
         python=platform.python_version(),
         cpu_count=os.cpu_count(),

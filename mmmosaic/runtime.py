@@ -5,8 +5,10 @@ is built: :func:`load_config` reads a config and merges ``--cfg-options``;
 :func:`prepare_runtime` applies the usual OpenMMLab command-line choices
 (work dir, ``--resume``, ``--amp``, ``--launcher``) and checks, before any
 training starts, that the data, the teacher checkpoint and the class counts
-are there and agree; :func:`configure_distributed` fits the config to a
-multi-process launch.
+are there and agree and that the train dataloader's batch follows the
+game's batch rule (:func:`mmmosaic.models.batch_rule`, which also derives
+it from ``model.ood_batch_size``); :func:`configure_distributed` fits the
+config to a multi-process launch.
 
 Mistakes a user can make (a missing config, data folder or checkpoint, a
 flag this machine cannot honour) raise :class:`MosaicError` with one
@@ -375,6 +377,11 @@ def prepare_runtime(cfg: Config,
         _set_amp(cfg)
     _check_sections(cfg, config_path, check_data)
     check_own_runtime(cfg, config_path, 'train_dataloader' in check_data)
+    if 'train_dataloader' in check_data and is_game_config(cfg.model):
+        # B + k x N images an iteration: derived from model.ood_batch_size
+        # or checked now, not at the first training step.
+        from mmmosaic.models import batch_rule
+        batch_rule(cfg)
     if resume == 'auto':
         # The newest intact checkpoint, not blindly the one last_checkpoint
         # names: a run killed while writing must still resume.

@@ -18,6 +18,7 @@ from PIL import Image
 
 from mmmosaic.datasets import ClassFolderSubset
 from mmmosaic.errors import MosaicError
+from mmmosaic.models import batch_rule
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CIFAR10 = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
@@ -331,9 +332,7 @@ def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
         mosaickd = quality._load(setting['configs']['mosaickd'], options)
         cfg = quality._load(setting['configs'][spec['method']],
                             options + spec['options'](mosaickd))
-        steps = mosaickd.model.student_steps
-        ood = (mosaickd.train_dataloader.batch_size -
-               mosaickd.model.synthetic_batch_size) // steps
+        _, _, steps, ood = batch_rule(mosaickd)[:4]
         assert cfg.model.generator is None, name
         assert cfg.model.get('discriminator') is None, name
         assert cfg.model.student_steps == steps, name
@@ -387,9 +386,7 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
     for name, setting in quality.SETTINGS.items():
         options = setting['options']('mosaickd', '/data', '/ood')
         mosaickd = quality._load(setting['configs']['mosaickd'], options)
-        b = mosaickd.model.synthetic_batch_size
-        k = mosaickd.model.student_steps
-        n = (mosaickd.train_dataloader.batch_size - b) // k
+        b, _, k, n = batch_rule(mosaickd)[:4]
         for ablation, model_keys in expected.items():
             spec = ablations.ABLATIONS[ablation]
             cfg = quality._load(setting['configs']['mosaickd'],

@@ -17,6 +17,7 @@ from mmmosaic.datasets.camvid import (CAMVID_CLASSES, CAMVID_PALETTE,
                                       CamVidDataset)
 from mmmosaic.engine import ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
+from mmmosaic.models import batch_rule
 from mmmosaic.registry import MODELS
 from mmmosaic.runtime import check_data_paths
 
@@ -214,12 +215,12 @@ def _tiny_run(name, camvid, photos, work_dir, teacher_ckpt=None):
         return cfg
     model = cfg.model
     model.teacher_ckpt = teacher_ckpt
-    steps = model.student_steps
     model.synthetic_batch_size = 2
-    if name == 'mosaickd':
-        cfg.train_dataloader.batch_size = 2 * (steps + 1)
-    elif name == 'kd_ood':
-        cfg.train_dataloader.batch_size = 2 * 2 * steps
+    if name in ('mosaickd', 'kd_ood'):
+        # 2 OOD images per student update beside 2 mosaics (KD: 4 OOD).
+        model.ood_batch_size = 2 if name == 'mosaickd' else 4
+        cfg.train_dataloader.batch_size = None
+    batch_rule(cfg)
     for schedule in cfg.param_scheduler.values():
         schedule[0].T_max = 2
     for hook in cfg.custom_hooks:
@@ -289,8 +290,8 @@ def test_config_values():
     assert cfgs['dfad'].train_dataloader.dataset.type == 'NoImagesDataset'
     # Images per student update: MosaicKD 16 synthetic + 16 OOD.
     b = m.synthetic_batch_size
-    assert mosaic.train_dataloader.batch_size == b * 6
-    assert cfgs['kd_ood'].train_dataloader.batch_size == 2 * b * 5
+    assert batch_rule(mosaic)[:5] == (b, b, 5, b, b)  # B, D's, k, N, chunk
+    assert batch_rule(cfgs['kd_ood'])[:5] == (0, 0, 5, 2 * b, 2 * b)
     assert cfgs['dfad'].model.synthetic_batch_size == 2 * b
     # DFQ is DFAD plus the teacher's BatchNorm statistics and class balance.
     dfq, dfad = cfgs['dfq'].to_dict(), cfgs['dfad'].to_dict()

@@ -26,6 +26,7 @@ from mmengine.runner import Runner
 
 from mmmosaic.engine import GUARANTEE_HOOKS, ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
+from mmmosaic.models import batch_rule
 from mmmosaic.registry import MODELS
 from mmmosaic.runtime import load_config
 
@@ -177,9 +178,10 @@ def _shrink(cfg: Config, work_dir: str) -> Config:
     if loader.dataset.type == 'OODDataset':
         loader.dataset.source = dict(
             type=RandomUint8Images.__name__, shape=_image_shape(cfg))
-        # D's real images (with a discriminator), then one chunk per S step.
-        chunks = model.student_steps + (1 if model.discriminator else 0)
-        loader.batch_size = TINY_BATCH * chunks
+        # As many OOD images as mosaics in each student update.
+        model.ood_batch_size = TINY_BATCH
+        loader.batch_size = None
+        batch_rule(cfg)
     cfg.train_cfg.update(max_iters=2, val_interval=1000)
     # The hook is built as configured but writes nothing in two iterations.
     cfg.default_hooks.checkpoint.save_last = False

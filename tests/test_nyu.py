@@ -12,6 +12,7 @@ from PIL import Image
 
 from mmmosaic.datasets.nyu import NYU13_CLASSES, NYUv2Dataset
 from mmmosaic.errors import MosaicError
+from mmmosaic.models import batch_rule
 from mmmosaic.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -162,7 +163,7 @@ def test_mosaickd_nyu_config_models_build_and_run():
     assert cfg.model.type == 'MosaicKD'
     assert cfg.model.loss_weights == dict(
         adv=1.0, align=1.0, local=1.0, balance=10.0)
-    assert cfg.train_dataloader.batch_size == 64 * 6
+    assert batch_rule(cfg).batch_size == 64 * 6
     assert cfg.val_evaluator.type == 'mmseg.IoUMetric'
     assert cfg.val_dataloader.dataset.data_root == 'data/nyuv2'
     # Nothing may try to download weights.
@@ -245,7 +246,7 @@ def test_deeplabv3_nyu_config_trains_and_evaluates_via_train_py(
     work = tmp_path / 'work'
     options = [
         f'model.teacher_ckpt={ckpt}', 'model.synthetic_batch_size=2',
-        'model.student_steps=1', 'train_dataloader.batch_size=4',
+        'model.student_steps=1', 'model.ood_batch_size=2',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         f'train_dataloader.dataset.source.data_root={ood}',

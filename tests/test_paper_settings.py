@@ -31,6 +31,7 @@ from mmengine.runner import Runner
 from mmmosaic.analysis import select_high_entropy, teacher_entropies
 from mmmosaic.engine import ensure_guarantee_hooks
 from mmmosaic.errors import MosaicError
+from mmmosaic.models import batch_rule
 from mmmosaic.registry import DATASETS, MODELS
 from mmmosaic.runtime import check_data_paths
 
@@ -131,8 +132,9 @@ def _distil(path, data, work_dir, teacher_ckpt=None):
                 type=RandomUint8Images.__name__, num_images=8)
         else:
             dataset.source.data_root = root
-        chunks = model.student_steps + (1 if model.discriminator else 0)
-        cfg.train_dataloader.batch_size = B * chunks
+        model.ood_batch_size = B
+        cfg.train_dataloader.batch_size = None
+        batch_rule(cfg)
     if task:
         cfg.val_dataloader.dataset.data_root = data[task]
         cfg.val_dataloader.batch_size = 2

@@ -19,6 +19,7 @@ from mmseg.structures import SegDataSample
 from mmmosaic.datasets import MNISTCanvasDataset
 from mmmosaic.engine import PlayerOptimWrapperConstructor
 from mmmosaic.errors import MosaicError
+from mmmosaic.models import batch_rule
 from mmmosaic.models.algorithms.task_logits import match_student_to_teacher
 from mmmosaic.models.losses import (AdversarialDisagreementLoss,
                                     ClassBalanceLoss, EntropyLoss,
@@ -553,12 +554,14 @@ def _tiny_demo_cfg(path, canvas_root, work_dir):
     cfg.model.allow_random_teacher = True
     cfg.model.synthetic_batch_size = 2
     cfg.model.student_steps = 2
+    # OOD images per student update: 2 beside 2 mosaics, or 4 (KD on OOD).
+    cfg.model.ood_batch_size = 4
     if cfg.model.generator is not None:
         cfg.model.generator.update(img_size=40, base_channels=4)
         cfg.model.discriminator.update(base_channels=4, num_downsamples=2)
-        cfg.train_dataloader.batch_size = 6
-    else:
-        cfg.train_dataloader.batch_size = 8
+        cfg.model.ood_batch_size = 2
+    cfg.train_dataloader.batch_size = None
+    batch_rule(cfg)  # 2 + 2 x 2, or 2 x 4
     cfg.train_dataloader.dataset.source.data_root = f'{canvas_root}/ood'
     cfg.val_dataloader.dataset.data_root = canvas_root
     cfg.val_dataloader.batch_size = 3

@@ -259,7 +259,7 @@ def test_the_example_from_report_to_inference(tmp_path, own_images,
         f'model.teacher_ckpt={tmp_path}/teacher.pth',
         f'train_dataloader.dataset.source.data_root={own_images}',
         'model.synthetic_batch_size=2', 'model.student_steps=1',
-        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        'model.ood_batch_size=2', 'train_dataloader.num_workers=0',
         'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2'
     ]
 

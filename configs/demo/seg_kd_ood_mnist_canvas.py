@@ -7,10 +7,10 @@ _base_ = ['./seg_mosaickd_mnist_canvas.py']
 model = dict(
     generator=None,
     discriminator=None,
+    # 2 x 32 OOD images per student step (MosaicKD: 32 synthetic + 32 OOD),
+    # 5 student steps an iteration.
+    ood_batch_size=2 * 32,
     student_loss=dict(type='KLDivergenceLoss', temperature=5.0))
-# 2 x 32 OOD images per student step (MosaicKD: 32 synthetic + 32 OOD),
-# 5 student steps an iteration.
-train_dataloader = dict(batch_size=2 * 32 * 5)
 optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',

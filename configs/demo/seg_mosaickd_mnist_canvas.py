@@ -4,8 +4,12 @@
 #   model.teacher_ckpt=work_dirs/seg_teacher_mnist_canvas/iter_1000.pth
 _base_ = ['../_base_/mosaickd_small.py', './_base_/mnist_canvas.py']
 
+# Each iteration: D's 32 real canvases, then 5 student updates, each on 32
+# mosaics and 32 OOD canvases (B, k, N; the loader's batch, B + k x N,
+# follows from them).
 synthetic_batch_size = 32
 student_steps = 5
+ood_batch_size = 32
 # Ours: 240 outer iterations (was 160). Both students were still rising
 # at 160 (KD 16.4 -> 20.1, MosaicKD 19.8 -> 23.9 mIoU from iteration 80
 # to 160) and even supervised with labels this student needs ~400
@@ -34,15 +38,14 @@ model = dict(
     # weight was set for one label per image.
     loss_weights=dict(balance=1.0),
     student_steps=student_steps,
-    synthetic_batch_size=synthetic_batch_size)
+    synthetic_batch_size=synthetic_batch_size,
+    ood_batch_size=ood_batch_size)
 
 ood_source = dict(
     type='UnlabeledImageFolder',
     data_root=_base_.ood_root,
     pipeline=[dict(type='LoadImageFromFile', color_type='grayscale')])
 train_dataloader = dict(
-    # D's real batch, then one OOD chunk per student step.
-    batch_size=synthetic_batch_size * (student_steps + 1),
     dataset=dict(
         type='OODDataset',
         source=ood_source,

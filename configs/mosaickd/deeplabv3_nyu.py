@@ -46,8 +46,11 @@ data_preparation = dict(
     train_dataloader=f'ln -s /path/to/unlabeled/images {ood_root}',
     teacher_ckpt=f'python tools/train.py {teacher_config}')
 
+# B, k and N: D's real batch, then k student updates on B mosaics and N
+# OOD images each; the loader's batch, B + k x N, follows from them.
 synthetic_batch_size = 64
 student_steps = 5
+ood_batch_size = 64
 max_iters = 20000
 crop_size = (128, 128)
 img_scale = (2048, 256)
@@ -103,12 +106,11 @@ model = dict(
     loss_weights=dict(adv=1.0, align=1.0, local=1.0, balance=10.0),
     student_loss=dict(type='KLDivergenceLoss', temperature=1.0),
     student_steps=student_steps,
-    synthetic_batch_size=synthetic_batch_size)
+    synthetic_batch_size=synthetic_batch_size,
+    ood_batch_size=ood_batch_size)
 
 train_dataloader = dict(
     _delete_=True,
-    # D's real batch, then one OOD chunk per student step.
-    batch_size=synthetic_batch_size * (student_steps + 1),
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

@@ -18,9 +18,11 @@ _base_ = ['../_base_/default_runtime.py']
 # Your images: every image file under this folder, any size, no labels.
 ood_images = 'data/my_images'
 # B: images the generator makes per step (and real images D sees per step);
-# k: student updates per outer iteration, each on B generated + B of yours.
+# k: student updates per outer iteration, each on B generated + N of yours.
+# The loader's batch, B + k x N, follows from them.
 synthetic_batch_size = 128
 student_steps = 5
+ood_batch_size = 128
 max_iters = 20000
 
 # CIFAR-10's normalisation, which the teacher was trained with. The zoo
@@ -50,7 +52,8 @@ model = dict(
         type='PatchDiscriminator', base_channels=128, num_downsamples=2),
     loss_weights=dict(adv=1, align=1, local=1, balance=10),
     student_steps=student_steps,
-    synthetic_batch_size=synthetic_batch_size)
+    synthetic_batch_size=synthetic_batch_size,
+    ood_batch_size=ood_batch_size)
 
 # The teacher's input size: the short edge to 32 pixels, the centre 32x32.
 to_32 = [
@@ -58,7 +61,6 @@ to_32 = [
     dict(type='mmpretrain.CenterCrop', crop_size=32),
 ]
 train_dataloader = dict(
-    batch_size=synthetic_batch_size * (student_steps + 1),
     num_workers=2,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(

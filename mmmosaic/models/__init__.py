@@ -1,4 +1,4 @@
-from .algorithms import MosaicKD
+from .algorithms import BatchRule, MosaicKD, batch_rule
 from .backbones import *  # noqa: F401,F403
 from .discriminators import PatchDiscriminator
 from .generators import DCGANGenerator
@@ -6,7 +6,7 @@ from .losses import (AdversarialDisagreementLoss, ClassBalanceLoss,
                      EntropyLoss, KLDivergenceLoss, PatchAdversarialLoss)
 
 __all__ = [
-    'MosaicKD', 'DCGANGenerator', 'PatchDiscriminator', 'KLDivergenceLoss',
-    'AdversarialDisagreementLoss', 'EntropyLoss', 'ClassBalanceLoss',
-    'PatchAdversarialLoss'
+    'MosaicKD', 'BatchRule', 'batch_rule', 'DCGANGenerator',
+    'PatchDiscriminator', 'KLDivergenceLoss', 'AdversarialDisagreementLoss',
+    'EntropyLoss', 'ClassBalanceLoss', 'PatchAdversarialLoss'
 ]

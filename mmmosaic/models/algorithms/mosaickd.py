@@ -35,6 +35,7 @@ from mmmosaic.registry import MODELS
 from mmmosaic.utils import (is_url, load_model_weights, local_checkpoint,
                             task_meta, unwrap_model)
 from ..zoo import resolve_players
+from .batch_rule import check_count, split_loader_batch
 from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
                               training_progress)
 from .task_logits import (logits_of, match_student_to_teacher, num_classes_of,
@@ -173,9 +174,9 @@ class MosaicKD(BaseModel):
             arguments of :class:`SyntheticWarmup`, a schedule by which the
             student's batch starts with OOD images only and takes in up to
             ``B`` mosaics as the generator matures, at a constant size.
-            The train dataloader must then give ``M`` OOD images per student
-            step (the whole batch, ``M > B``, ``M = 2B`` for the paper's
-            half) instead of ``N``. None (the paper): ``B`` mosaics in every
+            The train dataloader must then give ``M = B + N`` OOD images per
+            student step (the whole batch; ``M = 2B`` for the paper's half)
+            instead of ``N``. None (the paper): ``B`` mosaics in every
             student update.
         generator_warm_start (float): Our deviation from the paper: the
             fraction of ``max_iters`` (counted in it) during which G and D
@@ -183,15 +184,26 @@ class MosaicKD(BaseModel):
             (:meth:`generator_warm_start_step`), with no teacher or
             student term and no student update. Needs a discriminator.
             0 (the paper): the whole game from the first iteration.
+        ood_batch_size (int, optional): ``N``, the OOD images of each
+            student update beside the ``B`` images G makes for it (the batch
+            rule, :mod:`~mmmosaic.models.algorithms.batch_rule`): the train
+            dataloader gives ``B + k x N`` images an iteration (``k x N``
+            without a discriminator), and under a ``synthetic_warmup``
+            ``B + k x (B + N)``. tools/train.py derives
+            ``train_dataloader.batch_size`` from it when the config leaves
+            the batch size out (or None), and stops before training if the
+            two disagree. None: ``N`` is inferred from the loader's batch,
+            which must then follow the rule.
 
     Training data: each sample of the train dataloader is a dict with a
     ``real`` view (D's real images, not augmented) and a ``student`` view
     (augmented), see :class:`mmmosaic.datasets.OODDataset`. A batch holds
     ``B`` samples whose ``real`` views D sees (when there is a
-    discriminator), followed by ``k`` equal chunks whose ``student`` views
-    join the synthetic images of the k student steps. Under a
-    ``synthetic_warmup`` each chunk is a student update's whole batch of
-    ``M`` images, of which it uses as many as G's images leave room for.
+    discriminator), followed by ``k`` chunks of ``N`` (``ood_batch_size``)
+    whose ``student`` views join the synthetic images of the k student
+    steps. Under a ``synthetic_warmup`` each chunk is a student update's
+    whole batch of ``M = B + N`` images, of which it uses as many as G's
+    images leave room for.
     """
 
     def __init__(self,
@@ -213,6 +225,7 @@ class MosaicKD(BaseModel):
                  ood_student_loss: Optional[dict] = None,
                  synthetic_warmup: Optional[dict] = None,
                  generator_warm_start: float = 0.0,
+                 ood_batch_size: Optional[int] = None,
                  init_cfg=None):
         players = resolve_players(
             dict(teacher=teacher, student=student, teacher_ckpt=teacher_ckpt))
@@ -232,21 +245,15 @@ class MosaicKD(BaseModel):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
 
         self.loss_weights = self._check_loss_weights(loss_weights)
-        if not isinstance(student_steps, int) or student_steps < 1:
-            raise MosaicError(
-                f'model.student_steps must be an integer >= 1, got '
-                f'{student_steps!r}.')
-        if not isinstance(synthetic_batch_size,
-                          int) or synthetic_batch_size < 1:
-            raise MosaicError(
-                'model.synthetic_batch_size must be an integer >= 1, got '
-                f'{synthetic_batch_size!r}.')
+        self.student_steps = check_count('student_steps', student_steps)
+        self.synthetic_batch_size = check_count('synthetic_batch_size',
+                                                synthetic_batch_size)
+        self.ood_batch_size = check_count(
+            'ood_batch_size', ood_batch_size, optional=True)
         if generator is None and discriminator is not None:
             raise MosaicError(
                 'model.discriminator needs a model.generator: the '
                 'discriminator judges generated images.')
-        self.student_steps = student_steps
-        self.synthetic_batch_size = synthetic_batch_size
         self.max_nonfinite_streak = max_nonfinite_streak
         self.skipped_updates = 0
         self._nonfinite_streak = 0
@@ -465,45 +472,15 @@ class MosaicKD(BaseModel):
     def _split_batch(self, data: dict):
         """Return D's real images and the k OOD chunks of the S steps."""
         num = len(data['real']['inputs']) if data and 'real' in data else 0
-        with_d = self.discriminator is not None
-        if with_d and not num:
-            raise MosaicError(
-                'model.discriminator needs OOD images for its real patches '
-                'but the train_dataloader gives none; give it an OODDataset '
-                'or set model.discriminator=None (data-free).')
-        warmup = self.synthetic_warmup is not None
-        if warmup and not num:
-            raise MosaicError(
-                'model.synthetic_warmup fills the student\'s batch with OOD '
-                'images but the train_dataloader gives none; give it an '
-                'OODDataset or drop model.synthetic_warmup.')
-        num_real = self.synthetic_batch_size if with_d and num else 0
-        rest = num - num_real
-        if num and (rest <= 0 or rest % self.student_steps or
-                    (warmup and rest
-                     <= self.synthetic_batch_size * self.student_steps)):
-            need = (f'{num_real} + {self.student_steps} x N'
-                    if with_d else f'{self.student_steps} x N')
-            note = ''
-            if warmup:
-                # The chunk of a student step is its whole batch: at the
-                # start of the warm-up it holds no synthetic image.
-                need = need.replace('x N', 'x M')
-                note = (
-                    f', M > {self.synthetic_batch_size} being a student '
-                    'update\'s whole batch under model.synthetic_warmup (M = '
-                    f'{2 * self.synthetic_batch_size} for the paper\'s half '
-                    'synthetic)')
-            raise MosaicError(
-                f'train_dataloader.batch_size is {num} but MosaicKD needs '
-                f'{need} OOD images an iteration (synthetic_batch_size '
-                f'{self.synthetic_batch_size}, student_steps '
-                f'{self.student_steps}){note}; set batch_size accordingly.')
+        num_real, _ = split_loader_batch(num, self.synthetic_batch_size,
+                                         self.student_steps, self.discriminator
+                                         is not None, self.synthetic_warmup
+                                         is not None, self.ood_batch_size)
         real = None
         if num_real:
             real = self._preprocess(data['real'], slice(0, num_real))
         chunks: List[Optional[torch.Tensor]] = [None] * self.student_steps
-        if rest:
+        if num > num_real:
             student_view = self._preprocess(data['student'],
                                             slice(num_real, num))
             chunks = list(student_view.chunk(self.student_steps))
