@@ -266,8 +266,10 @@ def parse_args():
         help='folder of the demo\'s MNIST data (make data)')
     parser.add_argument('--cifar10-root', help='CIFAR-10 image folder')
     parser.add_argument('--photos-root', help='folder of unlabeled photos')
-    parser.add_argument('--camvid-root', help='CamVid folder (unused: '
-                        'the speed runs read the OOD photos only)')
+    parser.add_argument(
+        '--camvid-root',
+        help='CamVid folder (unused: '
+        'the speed runs read the OOD photos only)')
     parser.add_argument(
         '--vs-plain',
         action='store_true',
@@ -876,9 +878,7 @@ def group_members(args) -> list:
         source = [f'{SOURCE_KEY}={osp.abspath(osp.join(root, sub))}']
         members = [
             dict(
-                label=method,
-                path=osp.join(ROOT, path),
-                options=list(source))
+                label=method, path=osp.join(ROOT, path), options=list(source))
             for method, path in setting['configs'].items()
         ]
         for variant in args.variant:
@@ -894,8 +894,7 @@ def group_members(args) -> list:
         for spec in args.config:
             path, options = _split_spec(spec)
             members.append(
-                dict(label=_label(path, options), path=path,
-                     options=options))
+                dict(label=_label(path, options), path=path, options=options))
         groups.append(('configs', members))
     return groups
 
@@ -903,8 +902,7 @@ def group_members(args) -> list:
 def build_member(args, group: str, index: int, member: dict):
     """Load and check one config of a group; sets ``member['cfg']``."""
     _check_file(member['path'], '--config')
-    cfg = load_config(member['path'],
-                      cli.parse_cfg_options(member['options']))
+    cfg = load_config(member['path'], cli.parse_cfg_options(member['options']))
     if not is_game_config(cfg.get('model') or {}):
         raise MosaicError(
             f'--config {member["path"]} is not a MosaicKD config (model.type '
@@ -964,12 +962,14 @@ def time_group(args, group: str, members: list, loops: list) -> dict:
             seconds = (time.perf_counter() - start) / args.iters
             per_update[i].append(seconds / steps[i])
         print(
-            f'  {group} repeat {rep + 1}/{args.repeats}: ' + ', '.join(
-                f'{m["label"]} {t[-1]:.4f}'
-                for m, t in zip(members, per_update)) + ' s/update',
+            f'  {group} repeat {rep + 1}/{args.repeats}: ' +
+            ', '.join(f'{m["label"]} {t[-1]:.4f}'
+                      for m, t in zip(members, per_update)) + ' s/update',
             flush=True)
-    base = next((i for i, m in enumerate(members)
-                 if m['method'] == 'KD on OOD images'), None)
+    base = next(
+        (i
+         for i, m in enumerate(members) if m['method'] == 'KD on OOD images'),
+        None)
     methods = []
     for i, member in enumerate(members):
         model = loops[i].runner.model
@@ -1032,10 +1032,18 @@ def profile_member(args, loop):
         loop.iterate(1)
     macs = {r['phase']: r for r in counter.rows(1)}
     rows = [
-        dict(phase='iteration (wall)', depth=0, calls=1, seconds=wall / k,
-             macs=counter.total_macs()),
-        dict(phase='data: next(dataloader), decoding', depth=1, calls=1,
-             seconds=data / k, macs=0)
+        dict(
+            phase='iteration (wall)',
+            depth=0,
+            calls=1,
+            seconds=wall / k,
+            macs=counter.total_macs()),
+        dict(
+            phase='data: next(dataloader), decoding',
+            depth=1,
+            calls=1,
+            seconds=data / k,
+            macs=0)
     ]
     accounted = data / k
     for row in timer.rows(k):
@@ -1046,8 +1054,12 @@ def profile_member(args, loop):
         if row['depth'] == 1:
             accounted += row['seconds']
     rows.append(
-        dict(phase='rest (loop, hooks, unwrapped code)', depth=1, calls=1,
-             seconds=wall / k - accounted, macs=0))
+        dict(
+            phase='rest (loop, hooks, unwrapped code)',
+            depth=1,
+            calls=1,
+            seconds=wall / k - accounted,
+            macs=0))
     return dict(phases=rows), counter
 
 
@@ -1064,14 +1076,15 @@ def methods_markdown(result: dict, args) -> str:
         f"{result['loadavg_start']} at the start, {result['loadavg_end']} "
         'at the end.', '',
         '| config | method | images per S step | s/update median | min | '
-        'max | ratio to KD (median, min-max) |', '|---|---|---|---|---|---|---|'
+        'max | ratio to KD (median, min-max) |',
+        '|---|---|---|---|---|---|---|'
     ]
     for m in result['methods']:
         s = m['seconds_per_update']
         ratio = m.get('ratio_to_kd')
         ratio = (f"{ratio['median']:.2f} ({ratio['min']:.2f}-"
-                 f"{ratio['max']:.2f})" if ratio else '1 (baseline)'
-                 if m['label'] == result['baseline'] else '')
+                 f"{ratio['max']:.2f})" if ratio else
+                 '1 (baseline)' if m['label'] == result['baseline'] else '')
         lines.append(f"| `{m['label']}` | {m['method']} | {m['images']} | "
                      f"{s['median']:.4f} | {s['min']:.4f} | {s['max']:.4f} | "
                      f'{ratio} |')
@@ -1085,8 +1098,7 @@ def methods_markdown(result: dict, args) -> str:
         lines += [
             '', f"#### `{m['label']}`: seconds and multiply-adds per outer "
             f'iteration ({args.profile_iters} iterations timed, 1 counted)',
-            '',
-            '| phase | calls | s/iter | share | GMAC | GMAC/s | floor s | '
+            '', '| phase | calls | s/iter | share | GMAC | GMAC/s | floor s | '
             'x floor |', '|---|---|---|---|---|---|---|---|'
         ]
         wall = m['phases'][0]['seconds']
@@ -1106,8 +1118,8 @@ def methods_markdown(result: dict, args) -> str:
 
 def main_methods(args):
     groups = group_members(args)
-    built = [(group, [build_member(args, group, i, m)
-                      for i, m in enumerate(members)])
+    built = [(group,
+              [build_member(args, group, i, m) for i, m in enumerate(members)])
              for group, members in groups]
     report = []
     for group, members in built:

@@ -110,8 +110,8 @@ def test_profiler_times_every_phase_and_changes_nothing():
     timed = _losses_and_weights(model, optim, count_macs=True)
     _assert_identical(reference, timed)
     # The instance's methods are the class's again.
-    assert not {'train_step', 'student_step', '_update', 'synthesize'
-                } & set(vars(model))
+    assert not {'train_step', 'student_step', '_update', 'synthesize'} & set(
+        vars(model))
     with PhaseProfiler(model, count_macs=True) as prof:
         model.train_step(_batch(model), optim)
     rows = {r['phase']: r for r in prof.rows()}
@@ -155,8 +155,9 @@ def test_teacher_bf16_is_off_by_default_and_runs():
 
 def test_speed_script_reads_config_specs_and_settings(tmp_path):
     speed = load_script('benchmarks/speed.py', 'speed_for_tests')
-    assert speed._split_spec('a.py@x.y=1,z=[1,2],w=s') == (
-        'a.py', ['x.y=1', 'z=[1,2]', 'w=s'])
+    assert speed._split_spec('a.py@x.y=1,z=[1,2],w=s') == ('a.py', [
+        'x.y=1', 'z=[1,2]', 'w=s'
+    ])
     assert speed._split_spec('a.py') == ('a.py', [])
 
     class Args:
@@ -167,11 +168,26 @@ def test_speed_script_reads_config_specs_and_settings(tmp_path):
 
     (group, members), = speed.group_members(Args)
     assert group == 'cifar10_animals'
-    assert [m['label'] for m in members] == [
-        'mosaickd', 'kd_ood', 'mosaickd@model.teacher_bf16=True'
-    ]
+    assert [m['label'] for m in members
+            ] == ['mosaickd', 'kd_ood', 'mosaickd@model.teacher_bf16=True']
     assert members[2]['options'][-1] == 'model.teacher_bf16=True'
     assert all(m['options'][0].endswith(str(tmp_path)) for m in members)
     Args.cifar10_root = None
     with pytest.raises(MosaicError, match='--cifar10-root'):
         speed.group_members(Args)
+
+
+def test_teacher_targets_in_inference_mode_are_bit_identical(monkeypatch):
+    """The student steps' teacher forward runs under inference mode; the
+    game's losses and weights are those of plain no_grad, bit for bit."""
+    import mmmosaic.models.algorithms.mosaickd as mosaickd_module
+    assert mosaickd_module._teacher_mode is torch.inference_mode
+    fast = _losses_and_weights(*build_game())
+    monkeypatch.setattr(mosaickd_module, '_teacher_mode', torch.no_grad)
+    reference = _losses_and_weights(*build_game())
+    _assert_identical(reference, fast)
+    # KD on OOD images (no generator) too.
+    kd = dict(generator=None, discriminator=None)
+    reference = _losses_and_weights(*build_game(kd))
+    monkeypatch.setattr(mosaickd_module, '_teacher_mode', torch.inference_mode)
+    _assert_identical(reference, _losses_and_weights(*build_game(kd)))

@@ -67,8 +67,7 @@ def layer_macs(module: nn.Module, inputs: torch.Tensor,
     docstring for the rule of each kind); 0 for any other layer."""
     if isinstance(module, nn.modules.conv._ConvTransposeNd):
         kernel = _prod(module.kernel_size)
-        return inputs.numel() * (module.out_channels //
-                                 module.groups) * kernel
+        return inputs.numel() * (module.out_channels // module.groups) * kernel
     if isinstance(module, nn.modules.conv._ConvNd):
         kernel = _prod(module.kernel_size)
         return output.numel() * (module.in_channels // module.groups) * kernel
@@ -187,8 +186,9 @@ class PhaseProfiler:
     # ------------------------------------------------------------ counting
     def _paths(self):
         """The path of every phase now open, innermost last."""
-        return [' / '.join(self._stack[:i + 1])
-                for i in range(len(self._stack))] or ['(outside phases)']
+        return [
+            ' / '.join(self._stack[:i + 1]) for i in range(len(self._stack))
+        ] or ['(outside phases)']
 
     def _add(self, macs: int, backward: bool) -> None:
         if not macs:
@@ -211,14 +211,13 @@ class PhaseProfiler:
             key = (f'{kind}{len(module.kernel_size)}d', module.in_channels,
                    module.out_channels, tuple(module.kernel_size),
                    tuple(module.stride), tuple(module.padding),
-                   tuple(module.dilation), module.groups,
-                   tuple(inputs.shape))
+                   tuple(module.dilation), module.groups, tuple(inputs.shape))
             self.conv_macs[key] += macs
         if output.grad_fn is None:
             return
         weight = getattr(module, 'weight', None)
-        factor = int(inputs.requires_grad) + int(
-            weight is not None and weight.requires_grad)
+        factor = int(inputs.requires_grad) + int(weight is not None
+                                                 and weight.requires_grad)
         if factor:
             node = output.grad_fn
             self._pending[node] = self._pending.get(node, 0) + factor * macs

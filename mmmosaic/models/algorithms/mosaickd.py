@@ -95,6 +95,10 @@ def _with_scope(cfg: dict, key: str) -> dict:
     return cfg
 
 
+#: How the student steps run the teacher: its targets need no autograd.
+_teacher_mode = torch.inference_mode
+
+
 @contextmanager
 def _no_param_grads(*modules: Optional[nn.Module]):
     """Keep parameters out of autograd while gradients still flow through.
@@ -845,7 +849,13 @@ class MosaicKD(BaseModel):
                     'train the student on; set model.generator or give the '
                     'train_dataloader an OODDataset.')
             inputs = torch.cat(parts)
+        # The targets need no autograd at all: inference mode skips its
+        # bookkeeping (the same arithmetic, a few % faster on CPU). The
+        # clone makes them an ordinary tensor again, which any loss may
+        # save for its backward.
+        with _teacher_mode():
             t_logits = self.teacher_logits(inputs)
+        t_logits = t_logits.clone()
         with optim_wrapper.optim_context(self.student):
             s_logits = match_student_to_teacher(
                 logits_of(self.student, inputs), t_logits)
