@@ -1,18 +1,33 @@
-"""Seconds per MosaicKD outer iteration: ours (mmengine Runner) vs plain.
+"""Seconds per student update of MosaicKD and KD, phase by phase.
 
-    python benchmarks/speed.py [--iters N] [--repeats R] [--threads T]
-        [--out DIR] [--config CFG] [--teacher-ckpt PATH] [--warmup W]
-        [--profile-iters P]
+    python benchmarks/speed.py [--setting NAME ...] [--config CFG[@OPTS] ...]
+        [--variant KEY=VALUE[,KEY=VALUE]] [--cifar10-root DIR]
+        [--photos-root DIR] [--camvid-root DIR] [--data-dir DIR]
+        [--iters N] [--repeats R] [--threads T] [--warmup W]
+        [--profile-iters P] [--teacher-ckpt PATH] [--out DIR]
+    python benchmarks/speed.py --vs-plain [--config CFG] ...
 
-One process builds a Runner from the config (``configs/demo/
-mosaickd_mnist_fashion.py`` by default) and, inside ``runner.train()``, a
-plain-PyTorch copy of the game (``benchmarks/plain_loop.py``) on deep copies
-of the Runner's own G, D, T and S, so both sides start from the same
-weights, use the same batch, ``B`` and ``k``, the same OOD dataset object
-and the same number of threads. Then it alternates R repeats of N timed
-iterations per side (order ABBA: ours first in even repeats, plain first in
-odd ones) and reports seconds per outer iteration and the per-repeat ratio
-ours/plain. See benchmarks/README.md for what exactly is timed.
+Methods (default): each group of configs (a ``--setting``: MosaicKD and KD
+on the OOD images of one benchmark, plus a MosaicKD for each ``--variant``;
+or the ``--config`` list, each optionally with ``@KEY=VALUE,...`` options)
+is built into one mmengine Runner per config in one process, and R repeats
+of N timed iterations of each alternate (order ABBA: forward in even
+repeats, backward in odd ones). It prints seconds per student update (an
+outer iteration over ``student_steps``) of each, the per-repeat ratio of
+each to the group's KD (the config without a generator), and, from P more
+iterations, the time of each phase (data loading and decoding, D step, G
+step, student steps, every ``G(z)`` and teacher forward inside them) next to
+its multiply-adds counted from the layers
+(:mod:`mmmosaic.benchmarking.profile`) and the floor time those take at the
+rate this machine achieves on the model's dominant convolution.
+
+``--vs-plain``: the MNIST demo's MosaicKD (or ``--config``) in a Runner
+against a plain-PyTorch copy of the game (``benchmarks/plain_loop.py``) on
+deep copies of the Runner's own G, D, T and S, so both sides start from the
+same weights, use the same batch, ``B`` and ``k``, the same OOD dataset
+object and the same number of threads; seconds per outer iteration and the
+per-repeat ratio ours/plain. See benchmarks/README.md for what exactly is
+timed.
 """
 import copy
 import cProfile
@@ -195,16 +210,76 @@ class PlainSide:
 
 
 # ------------------------------------------------------------ set-up
+#: The benchmark settings: MosaicKD and KD on the OOD images, and the data
+#: folders each needs (the ``--*-root`` options; the demo's MNIST folders
+#: are under ``--data-dir``). Only the OOD source is read (no evaluation).
+SETTINGS = dict(
+    demo=dict(
+        configs=dict(
+            mosaickd='configs/demo/mosaickd_mnist_fashion.py',
+            kd_ood='configs/demo/kd_ood_mnist_fashion.py'),
+        source=('data_dir', 'fashion_mnist')),
+    cifar10_animals=dict(
+        configs=dict(
+            mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py',
+            kd_ood='configs/benchmarks/kd_ood_cifar10_animals.py'),
+        source=('cifar10_root', '')),
+    cifar10_photos=dict(
+        configs=dict(
+            mosaickd='configs/benchmarks/mosaickd_cifar10_photos.py',
+            kd_ood='configs/benchmarks/kd_ood_cifar10_photos.py'),
+        source=('photos_root', '')),
+    camvid=dict(
+        configs=dict(
+            mosaickd='configs/benchmarks/mosaickd_camvid.py',
+            kd_ood='configs/benchmarks/kd_ood_camvid.py'),
+        source=('photos_root', '')),
+)
+SOURCE_KEY = 'train_dataloader.dataset.source.data_root'
+
+
 def parse_args():
     parser = cli.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
+        '--setting',
+        nargs='+',
+        default=[],
+        choices=sorted(SETTINGS),
+        help='benchmark settings, each timed as one group (MosaicKD vs KD); '
+        'default: demo, unless --config is given')
+    parser.add_argument(
         '--config',
-        default=osp.join(ROOT, 'configs/demo/mosaickd_mnist_fashion.py'))
+        nargs='+',
+        default=[],
+        help='configs of one more group, each CFG or CFG@KEY=VALUE,...; '
+        'with --vs-plain, the one MosaicKD config to time against plain '
+        'PyTorch (default: the MNIST demo\'s)')
+    parser.add_argument(
+        '--variant',
+        action='append',
+        default=[],
+        metavar='KEY=VALUE[,KEY=VALUE]',
+        help='add to each setting its MosaicKD with these options, e.g. '
+        'model.teacher_bf16=True')
+    parser.add_argument(
+        '--data-dir',
+        default=osp.join(ROOT, 'data'),
+        help='folder of the demo\'s MNIST data (make data)')
+    parser.add_argument('--cifar10-root', help='CIFAR-10 image folder')
+    parser.add_argument('--photos-root', help='folder of unlabeled photos')
+    parser.add_argument(
+        '--camvid-root',
+        help='CamVid folder (unused: '
+        'the speed runs read the OOD photos only)')
+    parser.add_argument(
+        '--vs-plain',
+        action='store_true',
+        help='time one MosaicKD config against the plain-PyTorch loop')
     parser.add_argument(
         '--teacher-ckpt',
-        default=osp.join(ROOT, 'work_dirs/demo/teacher/iter_900.pth'),
-        help='teacher weights; a random teacher is used if the file is '
-        'missing (fine for timing)')
+        default=None,
+        help='teacher weights for every config; by default a random teacher '
+        '(fine for timing; --vs-plain uses the demo teacher if it exists)')
     parser.add_argument(
         '--iters',
         type=int,
@@ -229,10 +304,69 @@ def parse_args():
     args = parser.parse_args()
     if min(args.iters, args.repeats, args.threads) < 1:
         parser.error('--iters, --repeats and --threads must be >= 1')
+    if args.profile_iters < 1:
+        parser.error('--profile-iters must be >= 1')
+    if args.vs_plain:
+        if len(args.config) > 1 or args.setting or args.variant:
+            parser.error('--vs-plain times one --config (no --setting or '
+                         '--variant)')
+        args.config = args.config[0] if args.config else osp.join(
+            ROOT, 'configs/demo/mosaickd_mnist_fashion.py')
+        if args.teacher_ckpt is None:
+            args.teacher_ckpt = osp.join(
+                ROOT, 'work_dirs/demo/teacher/iter_900.pth')
+    elif not args.config and not args.setting:
+        args.setting = ['demo']
     return args
 
 
+def _check_file(path: str, flag: str) -> None:
+    if not osp.isfile(path):
+        raise MosaicError(f'{flag} {path!r} does not exist; give a config '
+                          'file.')
+
+
+def benchmark_cfg(cfg, args, config_path, work_dir, name=None):
+    """``cfg`` set up for timing: a random teacher unless
+    ``--teacher-ckpt``, the benchmark loop, no evaluation, and logging,
+    checkpoints and hooks at intervals never reached. Returns the teacher
+    it uses, in words."""
+    if args.teacher_ckpt and osp.isfile(args.teacher_ckpt):
+        cfg.model.teacher_ckpt = args.teacher_ckpt
+        teacher = args.teacher_ckpt
+    else:
+        cfg.model.teacher_ckpt = None
+        cfg.model.allow_random_teacher = True
+        teacher = 'random (no checkpoint)'
+    cfg.randomness = dict(seed=args.seed)
+    cfg.log_level = 'WARNING'
+    if name is not None:
+        # Runners of one group live together: each its own message hub.
+        cfg.experiment_name = name
+    # Never reached, so no "last iteration" checkpoint / mosaic / val.
+    cfg.train_cfg = dict(
+        type='SpeedBenchmarkLoop', max_iters=NEVER, val_interval=NEVER)
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    # Steady-state cost: logging, checkpoints and mosaics at intervals the
+    # benchmark never reaches (their per-iteration checks still run).
+    cfg.default_hooks.logger.interval = NEVER
+    cfg.default_hooks.checkpoint.interval = NEVER
+    cfg.default_hooks.checkpoint.save_last = False
+    for hook in cfg.get('custom_hooks') or []:
+        if 'interval' in hook:
+            hook['interval'] = NEVER
+    prepare_runtime(
+        cfg,
+        config_path=config_path,
+        work_dir=work_dir,
+        check_data=('train_dataloader', ))
+    return teacher
+
+
 def build_cfg(args):
+    _check_file(args.config, '--config')
     cfg = load_config(args.config)
     model = cfg.get('model') or {}
     if not (is_game_config(model) and model.get('generator')
@@ -250,34 +384,8 @@ def build_cfg(args):
             'plain loop takes as many of each and no synthetic warm-up; set '
             f'model.ood_batch_size={rule.synthetic} and drop '
             'model.synthetic_warmup.')
-    if args.teacher_ckpt and osp.isfile(args.teacher_ckpt):
-        cfg.model.teacher_ckpt = args.teacher_ckpt
-        teacher = args.teacher_ckpt
-    else:
-        cfg.model.teacher_ckpt = None
-        cfg.model.allow_random_teacher = True
-        teacher = 'random (checkpoint not found)'
-    cfg.randomness = dict(seed=args.seed)
-    cfg.log_level = 'WARNING'
-    # Never reached, so no "last iteration" checkpoint / mosaic / val.
-    cfg.train_cfg = dict(
-        type='SpeedBenchmarkLoop', max_iters=NEVER, val_interval=NEVER)
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
-                'test_dataloader', 'test_cfg', 'test_evaluator'):
-        cfg[key] = None
-    # Steady-state cost: logging, checkpoints and mosaics at intervals the
-    # benchmark never reaches (their per-iteration checks still run).
-    cfg.default_hooks.logger.interval = NEVER
-    cfg.default_hooks.checkpoint.interval = NEVER
-    cfg.default_hooks.checkpoint.save_last = False
-    for hook in cfg.custom_hooks:
-        if 'interval' in hook:
-            hook['interval'] = NEVER
-    prepare_runtime(
-        cfg,
-        config_path=args.config,
-        work_dir=osp.join(args.out, 'runner'),
-        check_data=('train_dataloader', ))
+    teacher = benchmark_cfg(cfg, args, args.config,
+                            osp.join(args.out, 'runner'))
     return cfg, teacher
 
 
@@ -747,12 +855,319 @@ def print_table(rec):
         print(f"  {row['item']:<64} {row['seconds'] * 1e3:7.2f} ms")
 
 
+# ------------------------------------------------------------ methods
+def _split_spec(spec: str):
+    """``CFG@KEY=VALUE,KEY=VALUE`` -> (CFG, [KEY=VALUE, ...]); a comma
+    inside a value (a list) stays with its value."""
+    path, _, opts = spec.partition('@')
+    items = []
+    for piece in opts.split(',') if opts else []:
+        if items and '=' not in piece:
+            items[-1] += ',' + piece
+        else:
+            items.append(piece)
+    return path, items
+
+
+def _label(path: str, options) -> str:
+    name = osp.splitext(osp.basename(path))[0]
+    return name + (('@' + ','.join(options)) if options else '')
+
+
+def group_members(args) -> list:
+    """(group, [dict(label, path, options)]) of every group to time."""
+    groups = []
+    for name in args.setting:
+        setting = SETTINGS[name]
+        flag, sub = setting['source']
+        root = getattr(args, flag)
+        if not root:
+            raise MosaicError(
+                f'--setting {name} reads its OOD images from --'
+                f'{flag.replace("_", "-")} DIR; give that folder.')
+        source = [f'{SOURCE_KEY}={osp.abspath(osp.join(root, sub))}']
+        members = [
+            dict(
+                label=method, path=osp.join(ROOT, path), options=list(source))
+            for method, path in setting['configs'].items()
+        ]
+        for variant in args.variant:
+            _, options = _split_spec('@' + variant)
+            members.append(
+                dict(
+                    label='mosaickd@' + variant,
+                    path=osp.join(ROOT, setting['configs']['mosaickd']),
+                    options=source + options))
+        groups.append((name, members))
+    if args.config:
+        members = []
+        for spec in args.config:
+            path, options = _split_spec(spec)
+            members.append(
+                dict(label=_label(path, options), path=path, options=options))
+        groups.append(('configs', members))
+    return groups
+
+
+def build_member(args, group: str, index: int, member: dict):
+    """Load and check one config of a group; sets ``member['cfg']``."""
+    _check_file(member['path'], '--config')
+    cfg = load_config(member['path'], cli.parse_cfg_options(member['options']))
+    if not is_game_config(cfg.get('model') or {}):
+        raise MosaicError(
+            f'--config {member["path"]} is not a MosaicKD config (model.type '
+            'MosaicKD); the benchmark times MosaicKD and its baselines.')
+    safe = ''.join(c if c.isalnum() or c in '._-' else '_'
+                   for c in member['label'])
+    member['teacher'] = benchmark_cfg(
+        cfg,
+        args,
+        member['path'],
+        osp.join(args.out, group, safe),
+        name=f'speed_{group}_{index}')
+    member['cfg'] = cfg
+    member['method'] = ('KD on OOD images' if not cfg.model.get('generator')
+                        else 'MosaicKD' if cfg.model.get('discriminator') else
+                        'data-free (no discriminator)')
+    return member
+
+
+def run_group(args, group: str, members: list) -> dict:
+    """Build one Runner per member, each inside the previous one's
+    ``train()`` (so every Runner has done its whole set-up), then time
+    them all from the innermost."""
+    loops, result = [], {}
+
+    def start(member):
+        runner = Runner.from_cfg(ensure_guarantee_hooks(member['cfg']))
+        cli.note(runner=runner)
+        runner.train()
+
+    def driver(loop):
+        loops.append(loop)
+        if len(loops) < len(members):
+            start(members[len(loops)])
+        else:
+            result.update(time_group(args, group, members, loops))
+
+    SpeedBenchmarkLoop.driver = driver
+    start(members[0])
+    return result
+
+
+def time_group(args, group: str, members: list, loops: list) -> dict:
+    """ABBA-alternating timing, then the phases and their MACs."""
+    torch.set_num_threads(args.threads)
+    n = len(loops)
+    steps = [loop.runner.model.student_steps for loop in loops]
+    for loop in loops:  # one-time allocations, optimiser states, caches
+        loop.iterate(args.warmup)
+    per_update = [[] for _ in loops]
+    for rep in range(args.repeats):
+        order = range(n) if rep % 2 == 0 else reversed(range(n))
+        for i in order:
+            gc.collect()
+            start = time.perf_counter()
+            loops[i].iterate(args.iters)
+            seconds = (time.perf_counter() - start) / args.iters
+            per_update[i].append(seconds / steps[i])
+        print(
+            f'  {group} repeat {rep + 1}/{args.repeats}: ' +
+            ', '.join(f'{m["label"]} {t[-1]:.4f}'
+                      for m, t in zip(members, per_update)) + ' s/update',
+            flush=True)
+    base = next(
+        (i
+         for i, m in enumerate(members) if m['method'] == 'KD on OOD images'),
+        None)
+    methods = []
+    for i, member in enumerate(members):
+        model = loops[i].runner.model
+        size = member['cfg'].train_dataloader.batch_size
+        ood = (size - (model.synthetic_batch_size
+                       if model.discriminator is not None else 0)) // steps[i]
+        synthetic = model.synthetic_batch_size if model.generator else 0
+        row = dict(
+            label=member['label'],
+            images=(f'{synthetic} G(z) + ' if synthetic else '') +
+            f'{ood} OOD',
+            method=member['method'],
+            config=osp.relpath(member['path'], ROOT),
+            options=member['options'],
+            teacher=member['teacher'],
+            student_steps=steps[i],
+            batch_size=member['cfg'].train_dataloader.batch_size,
+            seconds_per_update=_stats(per_update[i]),
+            raw_seconds_per_update=per_update[i])
+        if base is not None and i != base:
+            ratios = [a / b for a, b in zip(per_update[i], per_update[base])]
+            row['ratio_to_kd'] = dict(**_stats(ratios), per_repeat=ratios)
+        methods.append(row)
+    counters = []
+    for i, loop in enumerate(loops):
+        profile, counter = profile_member(args, loop)
+        methods[i].update(profile)
+        counters.append(counter)
+    # One floor rate for the group: the convolution with the most MACs
+    # over all its configs, timed alone.
+    from mmmosaic.benchmarking.profile import reference_rate
+    convs = defaultdict(int)
+    for counter in counters:
+        for key, value in counter.conv_macs.items():
+            convs[key] += value
+    dominant = max(convs.items(), key=lambda kv: kv[1])[0] if convs else None
+    rate, layer = reference_rate(dominant, reps=20)
+    for m in methods:
+        for row in m['phases']:
+            row['floor_seconds'] = row['macs'] / rate
+    return dict(
+        reference_rate=rate,
+        reference_layer=layer,
+        group=group,
+        baseline=None if base is None else members[base]['label'],
+        methods=methods)
+
+
+def profile_member(args, loop):
+    """Per-phase seconds of ``--profile-iters`` iterations, then the MACs
+    of one more (counted separately: the hooks cost time); returns the
+    rows and the MAC counter."""
+    from mmmosaic.benchmarking.profile import PhaseProfiler
+    model, k = loop.runner.model, args.profile_iters
+    with PhaseProfiler(model) as timer:
+        start = time.perf_counter()
+        data = loop.iterate(k)
+        wall = time.perf_counter() - start
+    with PhaseProfiler(model, count_macs=True) as counter:
+        loop.iterate(1)
+    macs = {r['phase']: r for r in counter.rows(1)}
+    rows = [
+        dict(
+            phase='iteration (wall)',
+            depth=0,
+            calls=1,
+            seconds=wall / k,
+            macs=counter.total_macs()),
+        dict(
+            phase='data: next(dataloader), decoding',
+            depth=1,
+            calls=1,
+            seconds=data / k,
+            macs=0)
+    ]
+    accounted = data / k
+    for row in timer.rows(k):
+        counted = macs.get(row['phase'], {})
+        row['macs'] = counted.get('fwd_macs', 0) + counted.get('bwd_macs', 0)
+        row['depth'] += 1
+        rows.append(row)
+        if row['depth'] == 1:
+            accounted += row['seconds']
+    rows.append(
+        dict(
+            phase='rest (loop, hooks, unwrapped code)',
+            depth=1,
+            calls=1,
+            seconds=wall / k - accounted,
+            macs=0))
+    return dict(phases=rows), counter
+
+
+def _mac(v):
+    return f'{v / 1e9:.3f}' if v else ''
+
+
+def methods_markdown(result: dict, args) -> str:
+    """The group's tables, as printed."""
+    lines = [
+        f"### {result['group']}", '',
+        f'{args.iters} iterations x {args.repeats} repeats per config, '
+        f'alternating (ABBA); {args.threads} thread(s); load average '
+        f"{result['loadavg_start']} at the start, {result['loadavg_end']} "
+        'at the end.', '',
+        '| config | method | images per S step | s/update median | min | '
+        'max | ratio to KD (median, min-max) |',
+        '|---|---|---|---|---|---|---|'
+    ]
+    for m in result['methods']:
+        s = m['seconds_per_update']
+        ratio = m.get('ratio_to_kd')
+        ratio = (f"{ratio['median']:.2f} ({ratio['min']:.2f}-"
+                 f"{ratio['max']:.2f})" if ratio else
+                 '1 (baseline)' if m['label'] == result['baseline'] else '')
+        lines.append(f"| `{m['label']}` | {m['method']} | {m['images']} | "
+                     f"{s['median']:.4f} | {s['min']:.4f} | {s['max']:.4f} | "
+                     f'{ratio} |')
+    lines += [
+        '', f"Floor rate: {result['reference_rate'] / 1e9:.2f} GMAC/s, "
+        "measured on the group's dominant layer alone, "
+        f"{result['reference_layer']} (forward, fastest of 20); floor s = "
+        'counted MACs at that rate.'
+    ]
+    for m in result['methods']:
+        lines += [
+            '', f"#### `{m['label']}`: seconds and multiply-adds per outer "
+            f'iteration ({args.profile_iters} iterations timed, 1 counted)',
+            '', '| phase | calls | s/iter | share | GMAC | GMAC/s | floor s | '
+            'x floor |', '|---|---|---|---|---|---|---|---|'
+        ]
+        wall = m['phases'][0]['seconds']
+        for row in m['phases']:
+            name = row['phase']
+            rate = (f"{row['macs'] / row['seconds'] / 1e9:.2f}"
+                    if row['macs'] and row['seconds'] > 0 else '')
+            over = (f"{row['seconds'] / row['floor_seconds']:.1f}"
+                    if row['macs'] else '')
+            floor = (f"{row['floor_seconds']:.4f}" if row['macs'] else '')
+            lines.append(
+                f"| {name} | {row['calls']:g} | {row['seconds']:.4f} | "
+                f"{row['seconds'] / wall:.0%} | {_mac(row['macs'])} | "
+                f'{rate} | {floor} | {over} |')
+    return '\n'.join(lines) + '\n'
+
+
+def main_methods(args):
+    groups = group_members(args)
+    built = [(group,
+              [build_member(args, group, i, m) for i, m in enumerate(members)])
+             for group, members in groups]
+    report = []
+    for group, members in built:
+        start_load = [round(x, 2) for x in os.getloadavg()]
+        result = run_group(args, group, members)
+        result['loadavg_start'] = start_load
+        result['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
+        for m in result['methods']:
+            m.pop('cfg', None)
+        text = methods_markdown(result, args)
+        print()
+        print(text, flush=True)
+        report.append((result, text))
+    record = dict(
+        iters=args.iters,
+        repeats=args.repeats,
+        threads=args.threads,
+        warmup=args.warmup,
+        profile_iters=args.profile_iters,
+        torch=torch.__version__,
+        python=platform.python_version(),
+        cpu_count=os.cpu_count(),
+        groups=[r for r, _ in report])
+    with open(osp.join(args.out, 'methods.json'), 'w') as f:
+        json.dump(record, f, indent=2)
+    with open(osp.join(args.out, 'methods.md'), 'w') as f:
+        f.write('\n'.join(t for _, t in report))
+    print(f'wrote {osp.join(args.out, "methods.json")} and methods.md')
+
+
 @cli.tool_main
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     cli.note(work_dir=cli.output_dir(args.out, '--out'))
+    if not args.vs_plain:
+        return main_methods(args)
     cfg, teacher = build_cfg(args)
     rule = batch_rule(cfg)
     record = dict(

@@ -96,6 +96,10 @@ def _with_scope(cfg: dict, key: str) -> dict:
     return cfg
 
 
+#: How the student steps run the teacher: its targets need no autograd.
+_teacher_mode = torch.inference_mode
+
+
 @contextmanager
 def _no_param_grads(*modules: Optional[nn.Module]):
     """Keep parameters out of autograd while gradients still flow through.
@@ -194,6 +198,13 @@ class MosaicKD(BaseModel):
             the batch size out (or None), and stops before training if the
             two disagree. None: ``N`` is inferred from the loader's batch,
             which must then follow the rule.
+        teacher_bf16 (bool): Opt-in, off by default: run every forward pass
+            of the teacher (:meth:`teacher_logits`) under bfloat16 autocast
+            on its device (CPU or GPU) and return float32 logits. Faster on
+            CPUs with native bfloat16 (AVX512-BF16, AMX) and on GPUs, but
+            the logits are rounded to bfloat16's 8-bit mantissa, so results
+            differ from the float32 game: measure a setting's quality with
+            it before relying on it.
 
     Training data: each sample of the train dataloader is a dict with a
     ``real`` view (D's real images, not augmented) and a ``student`` view
@@ -226,6 +237,7 @@ class MosaicKD(BaseModel):
                  synthetic_warmup: Optional[dict] = None,
                  generator_warm_start: float = 0.0,
                  ood_batch_size: Optional[int] = None,
+                 teacher_bf16: bool = False,
                  init_cfg=None):
         players = resolve_players(
             dict(teacher=teacher, student=student, teacher_ckpt=teacher_ckpt))
@@ -255,6 +267,10 @@ class MosaicKD(BaseModel):
                 'model.discriminator needs a model.generator: the '
                 'discriminator judges generated images.')
         self.max_nonfinite_streak = max_nonfinite_streak
+        if not isinstance(teacher_bf16, bool):
+            raise MosaicError('model.teacher_bf16 must be True or False, got '
+                              f'{teacher_bf16!r}.')
+        self.teacher_bf16 = teacher_bf16
         self.skipped_updates = 0
         self._nonfinite_streak = 0
 
@@ -455,8 +471,15 @@ class MosaicKD(BaseModel):
 
     def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """The frozen teacher's logits for preprocessed ``inputs``:
-        ``[N, K]`` for a classifier, ``[N, K, h, w]`` for a segmentor."""
-        return logits_of(self.teacher, inputs)
+        ``[N, K]`` for a classifier, ``[N, K, h, w]`` for a segmentor;
+        computed under bfloat16 autocast with ``teacher_bf16`` (and then
+        returned as float32)."""
+        if not self.teacher_bf16:
+            return logits_of(self.teacher, inputs)
+        with torch.autocast(
+                device_type=inputs.device.type, dtype=torch.bfloat16):
+            logits = logits_of(self.teacher, inputs)
+        return logits.float()
 
     @staticmethod
     def _check_same_shape(fake: torch.Tensor, ood: torch.Tensor,
@@ -803,7 +826,13 @@ class MosaicKD(BaseModel):
                     'train the student on; set model.generator or give the '
                     'train_dataloader an OODDataset.')
             inputs = torch.cat(parts)
+        # The targets need no autograd at all: inference mode skips its
+        # bookkeeping (the same arithmetic, a few % faster on CPU). The
+        # clone makes them an ordinary tensor again, which any loss may
+        # save for its backward.
+        with _teacher_mode():
             t_logits = self.teacher_logits(inputs)
+        t_logits = t_logits.clone()
         with optim_wrapper.optim_context(self.student):
             s_logits = match_student_to_teacher(
                 logits_of(self.student, inputs), t_logits)

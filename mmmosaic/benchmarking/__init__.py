@@ -1,0 +1,1 @@
+"""Tools that benchmark scripts share."""

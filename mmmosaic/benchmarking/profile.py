@@ -1,0 +1,318 @@
+"""Where a MosaicKD iteration's time goes, and the arithmetic it needs.
+
+:class:`PhaseProfiler` is a context manager around a :class:`~mmmosaic.
+models.MosaicKD` instance. Inside it, the model's phase methods (the
+preprocessing of a batch, the D, G and S steps, every ``G(z)`` and every
+teacher forward, every backward-and-step) are wrapped on the instance (the
+class and mmengine are left alone) so that each call is timed, under the
+path of the phases that enclose it, e.g. ``S steps / teacher forward``.
+On exit the instance is as before.
+
+With ``count_macs=True`` it also counts the multiply-adds (MACs) of every
+phase, analytically from the layers that run in it: forward hooks on each
+``Conv``, ``ConvTranspose``, ``Linear`` and ``BatchNorm`` layer of the
+model compute the forward MACs from the actual tensor shapes:
+
+- convolution: ``output elements x in_channels / groups x kernel area``;
+- transposed convolution: ``input elements x out_channels / groups x
+  kernel area``;
+- linear: ``output elements x in_features``;
+- BatchNorm: one per element (scale and shift; its statistics are not
+  counted).
+
+Other layers (activations, pooling, resizing, losses) are not counted: they
+are memory-bound work, which is what the time above the floor shows.
+
+Backward rule: a layer's backward costs its forward MACs once for the
+gradient of its input, if the input needs one, plus once for the gradient of
+its weight, if the weight needs one (so 2x the forward for a hidden layer
+being trained, 1x for the first layer of a trained network or for a frozen
+network that passes gradients through, 0x under ``no_grad``). These MACs are
+counted in the phases that run the backward: the call of
+``MosaicKD._update`` whose loss's autograd graph holds the layer's output
+(so the backward of the first ``G(z)``, made before the D step, is counted
+in the G step, where it runs).
+
+:func:`reference_rate` times a plain convolution of a given shape: the rate
+the machine achieves on the model's own dominant layer, against which each
+phase's MACs become a floor time.
+"""
+import time
+from collections import OrderedDict, defaultdict
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+__all__ = ['PHASES', 'PhaseProfiler', 'layer_macs', 'reference_rate']
+
+#: The phase methods of MosaicKD and the name each is reported under.
+PHASES = OrderedDict([
+    ('_split_batch', 'split + preprocess'),
+    ('synthesize', 'G(z) forward'),
+    ('discriminator_step', 'D step'),
+    ('generator_step', 'G step'),
+    ('generator_warm_start_step', 'G step (warm start)'),
+    ('student_step', 'S steps'),
+    ('teacher_logits', 'teacher forward'),
+    ('_update', 'backward + step'),
+])
+
+_COUNTED = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._NormBase)
+
+
+def layer_macs(module: nn.Module, inputs: torch.Tensor,
+               output: torch.Tensor) -> int:
+    """Forward multiply-adds of one call of a counted layer (see the module
+    docstring for the rule of each kind); 0 for any other layer."""
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        kernel = _prod(module.kernel_size)
+        return inputs.numel() * (module.out_channels // module.groups) * kernel
+    if isinstance(module, nn.modules.conv._ConvNd):
+        kernel = _prod(module.kernel_size)
+        return output.numel() * (module.in_channels // module.groups) * kernel
+    if isinstance(module, nn.Linear):
+        return output.numel() * module.in_features
+    if isinstance(module, nn.modules.batchnorm._NormBase):
+        return inputs.numel()
+    return 0
+
+
+def _prod(values) -> int:
+    out = 1
+    for v in values:
+        out *= int(v)
+    return out
+
+
+class _Stat:
+    __slots__ = ('calls', 'seconds', 'fwd_macs', 'bwd_macs')
+
+    def __init__(self):
+        self.calls = 0
+        self.seconds = 0.0
+        self.fwd_macs = 0
+        self.bwd_macs = 0
+
+
+class PhaseProfiler:
+    """Time (and optionally count the MACs of) a MosaicKD's phases.
+
+    Args:
+        model (MosaicKD): The model; its methods named in :data:`PHASES`
+            that it has are wrapped on the instance while the profiler is
+            entered.
+        count_macs (bool): Also register forward hooks on the model's
+            counted layers and attribute their MACs to phases. The hooks
+            add Python work to every layer call: time and count in separate
+            runs.
+        synchronize (bool): Call ``torch.cuda.synchronize()`` at each phase
+            boundary so GPU time lands in the phase that queued it. Defaults
+            to whether CUDA is available.
+
+    After (or during) a run, :meth:`rows` gives one row per phase path.
+    """
+
+    def __init__(self,
+                 model: nn.Module,
+                 count_macs: bool = False,
+                 synchronize: Optional[bool] = None):
+        self.model = model
+        self.count_macs = count_macs
+        self.synchronize = (
+            torch.cuda.is_available() if synchronize is None else synchronize)
+        self.stats: Dict[str, _Stat] = defaultdict(_Stat)
+        self.total = _Stat()
+        #: MACs of each convolution signature (its arguments and input
+        #: shape), to find the layer that dominates the arithmetic.
+        self.conv_macs: Dict[tuple, int] = defaultdict(int)
+        self._stack: List[str] = []
+        self._pending: Dict[object, int] = {}
+        self._handles = []
+        self._wrapped = []
+
+    # ------------------------------------------------------------ wrapping
+    def __enter__(self):
+        for attr, name in PHASES.items():
+            if callable(getattr(self.model, attr, None)):
+                self._wrap(attr, name)
+        if self.count_macs:
+            for module in self.model.modules():
+                if isinstance(module, _COUNTED):
+                    self._handles.append(
+                        module.register_forward_hook(self._count))
+        return self
+
+    def __exit__(self, *exc):
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        for attr, had, original in reversed(self._wrapped):
+            if had:
+                setattr(self.model, attr, original)
+            else:
+                delattr(self.model, attr)
+        self._wrapped = []
+        self._pending.clear()
+        return False
+
+    def _wrap(self, attr: str, name: str) -> None:
+        had = attr in vars(self.model)
+        original = getattr(self.model, attr)
+        is_update = attr == '_update'
+
+        def timed(*args, **kwargs):
+            self._stack.append(name)
+            path = ' / '.join(self._stack)
+            if is_update and self.count_macs:
+                loss = args[1] if len(args) > 1 else kwargs.get('loss')
+                self._add(self._backward_macs(loss), backward=True)
+            if self.synchronize:
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                if self.synchronize:
+                    torch.cuda.synchronize()
+                stat = self.stats[path]
+                stat.seconds += time.perf_counter() - start
+                stat.calls += 1
+                self._stack.pop()
+
+        setattr(self.model, attr, timed)
+        self._wrapped.append((attr, had, original))
+
+    # ------------------------------------------------------------ counting
+    def _paths(self):
+        """The path of every phase now open, innermost last."""
+        return [
+            ' / '.join(self._stack[:i + 1]) for i in range(len(self._stack))
+        ] or ['(outside phases)']
+
+    def _add(self, macs: int, backward: bool) -> None:
+        if not macs:
+            return
+        for stat in [self.total] + [self.stats[p] for p in self._paths()]:
+            if backward:
+                stat.bwd_macs += macs
+            else:
+                stat.fwd_macs += macs
+
+    def _count(self, module, args, output):
+        inputs = args[0] if args else None
+        if not torch.is_tensor(inputs) or not torch.is_tensor(output):
+            return
+        macs = layer_macs(module, inputs, output)
+        self._add(macs, backward=False)
+        if isinstance(module, nn.modules.conv._ConvNd):
+            kind = ('ConvTranspose' if isinstance(
+                module, nn.modules.conv._ConvTransposeNd) else 'Conv')
+            key = (f'{kind}{len(module.kernel_size)}d', module.in_channels,
+                   module.out_channels, tuple(module.kernel_size),
+                   tuple(module.stride), tuple(module.padding),
+                   tuple(module.dilation), module.groups, tuple(inputs.shape))
+            self.conv_macs[key] += macs
+        if output.grad_fn is None:
+            return
+        weight = getattr(module, 'weight', None)
+        factor = int(inputs.requires_grad) + int(weight is not None
+                                                 and weight.requires_grad)
+        if factor:
+            node = output.grad_fn
+            self._pending[node] = self._pending.get(node, 0) + factor * macs
+
+    def _backward_macs(self, loss) -> int:
+        """Pop and sum the pending backward MACs of the layers in
+        ``loss``'s autograd graph."""
+        if not torch.is_tensor(loss) or loss.grad_fn is None:
+            return 0
+        total, seen, todo = 0, set(), [loss.grad_fn]
+        while todo:
+            node = todo.pop()
+            if node is None or node in seen:
+                continue
+            seen.add(node)
+            total += self._pending.pop(node, 0)
+            todo.extend(fn for fn, _ in node.next_functions)
+        return total
+
+    # ------------------------------------------------------------ results
+    def total_macs(self) -> int:
+        """Forward and backward MACs counted so far, all phases."""
+        return self.total.fwd_macs + self.total.bwd_macs
+
+    def dominant_conv(self) -> Optional[tuple]:
+        """The convolution signature with the most MACs counted."""
+        if not self.conv_macs:
+            return None
+        return max(self.conv_macs.items(), key=lambda kv: kv[1])[0]
+
+    def rows(self, iterations: int = 1) -> List[dict]:
+        """One row per phase path, per iteration: ``phase`` (the path),
+        ``depth``, ``calls``, ``seconds``, ``fwd_macs``, ``bwd_macs``;
+        children follow their parent, in the order of :data:`PHASES`."""
+        order = {name: i for i, name in enumerate(PHASES.values())}
+
+        def key(path):
+            return [order.get(part, len(order)) for part in path.split(' / ')]
+
+        out = []
+        for path in sorted(self.stats, key=key):
+            stat = self.stats[path]
+            out.append(
+                dict(
+                    phase=path,
+                    depth=path.count(' / '),
+                    calls=stat.calls / iterations,
+                    seconds=stat.seconds / iterations,
+                    fwd_macs=stat.fwd_macs / iterations,
+                    bwd_macs=stat.bwd_macs / iterations))
+        return out
+
+
+def reference_rate(signature: Optional[tuple] = None,
+                   reps: int = 10,
+                   device: str = 'cpu') -> Tuple[float, str]:
+    """Achieved multiply-adds per second of one plain convolution forward.
+
+    Args:
+        signature (tuple, optional): A :meth:`PhaseProfiler.dominant_conv`
+            key; None times a 64->64 3x3 convolution on ``[32, 64, 32, 32]``.
+        reps (int): Calls timed; the fastest counts (the least disturbed
+            by other work on the machine).
+        device (str): Where to run it.
+
+    Returns:
+        tuple[float, str]: MACs per second and a description of the layer.
+    """
+    if signature is None:
+        signature = ('Conv2d', 64, 64, (3, 3), (1, 1), (1, 1), (1, 1), 1,
+                     (32, 64, 32, 32))
+    (kind, cin, cout, kernel, stride, padding, dilation, groups,
+     shape) = signature
+    conv = getattr(nn, kind)(
+        cin,
+        cout,
+        kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=False).to(device).eval()
+    x = torch.randn(*shape, device=device)
+    with torch.no_grad():
+        out = conv(x)
+        macs = layer_macs(conv, x, out)
+        best = float('inf')
+        for _ in range(reps):
+            if device != 'cpu':
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            conv(x)
+            if device != 'cpu':
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - start)
+    what = (f'{kind} {cin}->{cout} k{"x".join(map(str, kernel))} '
+            f's{"x".join(map(str, stride))} on {list(shape)}')
+    return macs / best, what
