@@ -89,6 +89,8 @@ def per_class_iou(segmentor, dataloader: Iterable, evaluator: dict,
     scores = IoUMetric.total_area_to_metrics(
         *areas, ['mIoU'], nan_to_num=metric.nan_to_num, beta=metric.beta)
     metric.results.clear()
-    # The rounding of mmseg's table, so that the figures are those logged.
+    # mmseg's table rounds in the metric's own precision (float32) and
+    # prints the shortest text of each value; read that text back, so that
+    # the figures are exactly those a validation logs.
     ious = np.round(np.asarray(scores['IoU']) * 100, 2)
-    return {name: float(value) for name, value in zip(classes, ious)}
+    return {name: float(str(value)) for name, value in zip(classes, ious)}
