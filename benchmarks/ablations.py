@@ -209,6 +209,7 @@ def _config(configs: dict, spec: dict) -> str:
 
 
 def parse_args(argv=None):
+    """The command line's arguments."""
     parser = cli.ArgumentParser(
         description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('setting', choices=sorted(bench.SETTINGS))
@@ -308,6 +309,7 @@ def _markdown(report: dict) -> str:
 
 @cli.tool_main
 def main(argv=None):
+    """Run the ablations from the command line."""
     return run(parse_args(argv))
 
 

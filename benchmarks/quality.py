@@ -101,6 +101,7 @@ def parse_args(argv=None):
 
 @cli.tool_main
 def main(argv=None):
+    """Run the benchmark from the command line."""
     return run(parse_args(argv))
 
 
