@@ -21,11 +21,11 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import quality  # noqa: E402
-from quality import ROOT, SETTINGS  # noqa: E402
-
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from mmmosaic import benchmarking as bench  # noqa: E402
 from mmmosaic import cli  # noqa: E402
+from mmmosaic.errors import MosaicError  # noqa: E402
 from mmmosaic.models import batch_rule  # noqa: E402
 from mmmosaic.utils.runs import metric_history, say  # noqa: E402
 
@@ -47,13 +47,6 @@ def _local_mean(cfg):
     return [f'model.loss_weights.local={weight:.6g}']
 
 
-def _student_batch(cfg):
-    """MosaicKD's B synthetic images, k student steps and N OOD images per
-    step (``train_dataloader.batch_size`` is B + k x N)."""
-    rule = batch_rule(cfg, fill=False)
-    return rule.synthetic, rule.steps, rule.ood
-
-
 def _loader_batch(cfg, **model):
     """``train_dataloader.batch_size`` of ``cfg`` with these model keys,
     derived by the batch rule (``model.ood_batch_size`` is N)."""
@@ -64,7 +57,7 @@ def _loader_batch(cfg, **model):
 
 
 def _synthetic_quarter(cfg):
-    synthetic, steps, ood = _student_batch(cfg)
+    synthetic, steps, ood = bench.student_batch(cfg)
     per_update = synthetic + ood
     quarter = max(1, per_update // 4)
     batch = _loader_batch(
@@ -76,7 +69,7 @@ def _synthetic_quarter(cfg):
 
 
 def _no_synthetic(cfg):
-    _, steps, ood = _student_batch(cfg)
+    _, steps, ood = bench.student_batch(cfg)
     tau = float(cfg.model.student_loss.temperature)
     batch = _loader_batch(
         cfg, generator=None, discriminator=None, ood_batch_size=ood)
@@ -93,7 +86,7 @@ def _synthetic_warmup(**schedule):
     as many images as MosaicKD's (OOD images where mosaics are missing)."""
 
     def options(cfg):
-        _, _, ood = _student_batch(cfg)
+        _, _, ood = bench.student_batch(cfg)
         batch = _loader_batch(
             cfg, synthetic_warmup=schedule, ood_batch_size=ood)
         return [f'train_dataloader.batch_size={batch}'] + [
@@ -230,9 +223,10 @@ def _config(configs: dict, spec: dict) -> str:
 
 
 def parse_args(argv=None):
+    """The command line's arguments."""
     parser = cli.ArgumentParser(
         description=__doc__.split('\n\n')[0].replace('\n', ' '))
-    parser.add_argument('setting', choices=sorted(SETTINGS))
+    parser.add_argument('setting', choices=sorted(bench.SETTINGS))
     parser.add_argument('--data-root', help='as for benchmarks/quality.py')
     parser.add_argument('--ood-root', help='as for benchmarks/quality.py')
     parser.add_argument(
@@ -259,12 +253,10 @@ def _baseline(quality_dir: str, setting: dict, seeds, max_iters: dict,
     """KD-on-OOD and MosaicKD of the setting's quality runs, same seeds."""
     out = {}
     for method in ('kd_ood', 'mosaickd'):
-        dirs = [
-            quality._run_dir(quality_dir, setting, method, s) for s in seeds
-        ]
+        dirs = [bench.run_dir(quality_dir, setting, method, s) for s in seeds]
         for run_dir in dirs:
-            if not quality._finished(run_dir, max_iters[method], metric):
-                quality._fail(
+            if not bench.finished(run_dir, max_iters[method], metric):
+                raise MosaicError(
                     f'{run_dir} holds no finished run; run benchmarks/'
                     f'quality.py with --methods kd_ood mosaickd --seeds '
                     f'{" ".join(map(str, seeds))} first (the ablations '
@@ -272,7 +264,7 @@ def _baseline(quality_dir: str, setting: dict, seeds, max_iters: dict,
         out[method] = dict(
             last=statistics.fmean(
                 metric_history(d, metric, all_runs=True)[-1][1] for d in dirs),
-            per_class=quality._mean_per_class(dirs))
+            per_class=bench.mean_per_class_iou(dirs, TOOL))
     return out
 
 
@@ -283,7 +275,7 @@ def _finished_seeds(folder: str, max_iters: int, metric: str) -> list:
     return sorted(
         int(entry[4:]) for entry in os.listdir(folder)
         if entry.startswith('seed') and entry[4:].isdigit()
-        and quality._finished(osp.join(folder, entry), max_iters, metric))
+        and bench.finished(osp.join(folder, entry), max_iters, metric))
 
 
 def _markdown(report: dict) -> str:
@@ -331,15 +323,18 @@ def _markdown(report: dict) -> str:
 
 @cli.tool_main
 def main(argv=None):
+    """Run the ablations from the command line."""
     return run(parse_args(argv))
 
 
 def run(args):
     """The ablations for parsed arguments; returns the report."""
-    setting = SETTINGS[args.setting]
+    setting = bench.SETTINGS[args.setting]
     if 'mosaickd' not in setting['configs']:
-        quality._fail(f'{args.setting} has no MosaicKD config to ablate.')
-    quality._check_data(setting, args)
+        raise MosaicError(f'{args.setting} has no MosaicKD config to ablate.')
+    args.data_root, args.ood_root = bench.check_data(args.setting, setting,
+                                                     args.data_root,
+                                                     args.ood_root)
     quality_dir = osp.abspath(
         args.quality_dir
         or osp.join(ROOT, 'work_dirs', 'benchmarks', 'quality', args.setting))
@@ -348,28 +343,29 @@ def run(args):
                                   args.setting))
     cli.note(work_dir=cli.output_dir(work_dir, '--work-dir'))
     configs = setting['configs']
-    metric = setting.get('metric', quality.ACCURACY)
+    metric = setting.get('metric', bench.ACCURACY)
 
     def options(method):
-        return setting['options'](method, args.data_root, args.ood_root)
+        return bench.method_options(setting, method, args.data_root,
+                                    args.ood_root)
 
     max_iters = {
-        m: quality._max_iters(configs[m], options(m))
+        m: bench.max_iters(configs[m], options(m))
         for m in ('kd_ood', 'mosaickd')
     }
     # Fail before training if the runs to compare with are missing.
     _baseline(quality_dir, setting, args.seeds, max_iters, metric)
-    quality._check_prepared_data(setting)
+    bench.check_prepared_data(setting)
 
     teacher_options = options('teacher') + ['randomness.seed=0']
-    teacher_dir = quality._run_dir(quality_dir, setting, 'teacher')
-    teacher_iters = quality._max_iters(configs['teacher'], teacher_options)
-    if not quality._finished(teacher_dir, teacher_iters, metric):
-        quality._fail(f'the teacher in {teacher_dir} is not trained; run '
-                      f'benchmarks/quality.py {args.setting} first.')
+    teacher_dir = bench.run_dir(quality_dir, setting, 'teacher')
+    teacher_iters = bench.max_iters(configs['teacher'], teacher_options)
+    if not bench.finished(teacher_dir, teacher_iters, metric):
+        raise MosaicError(f'the teacher in {teacher_dir} is not trained; run '
+                          f'benchmarks/quality.py {args.setting} first.')
     teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
     base = options('mosaickd') + [f'model.teacher_ckpt={teacher_ckpt}']
-    cfg = quality._load(configs['mosaickd'], base)
+    cfg = bench.load_config_with_options(configs['mosaickd'], base)
 
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     start = time.time()
@@ -387,22 +383,15 @@ def run(args):
                     run_dir=osp.join(work_dir, name, f'seed{seed}'),
                     config=config,
                     options=opts,
-                    max_iters=quality._max_iters(config, opts)))
-    quality._check_signatures(
+                    max_iters=bench.max_iters(config, opts)))
+    bench.check_signatures(
         ((r['run_dir'], r['config'], r['options']) for r in runs),
         remedy='delete that folder or pass another --work-dir')
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [
-            pool.submit(
-                quality._run,
-                r['config'],
-                r['run_dir'],
-                r['options'],
-                r['label'],
-                r['max_iters'],
-                threads,
-                metric,
-                tool=TOOL) for r in runs
+            pool.submit(bench.train_or_reuse, r['config'], r['run_dir'],
+                        r['options'], r['label'], r['max_iters'], threads,
+                        metric, TOOL) for r in runs
         ]
         for future in concurrent.futures.as_completed(futures):
             try:
@@ -419,7 +408,7 @@ def run(args):
     ablations = {}
     for name, spec in ABLATIONS.items():
         change = spec['options'](cfg)
-        iters = quality._max_iters(_config(configs, spec), base + change)
+        iters = bench.max_iters(_config(configs, spec), base + change)
         seeds = _finished_seeds(osp.join(work_dir, name), iters, metric)
         if not seeds:
             continue
@@ -434,8 +423,8 @@ def run(args):
             last=statistics.fmean(c[-1][1] for c in curves),
             best=statistics.fmean(max(v for _, v in c) for c in curves),
             curves=curves,
-            per_class=quality._mean_per_class(dirs),
-            minutes=sum(quality._read_seconds(d) for d in dirs) / 60)
+            per_class=bench.mean_per_class_iou(dirs, TOOL),
+            minutes=sum(bench.read_seconds(d) for d in dirs) / 60)
     report = dict(
         setting=args.setting,
         title=setting['title'],

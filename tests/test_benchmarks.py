@@ -16,6 +16,7 @@ from _tiny import load_script
 from mmengine.registry import init_default_scope
 from PIL import Image
 
+from mmmosaic import benchmarking as bench
 from mmmosaic.datasets import ClassFolderSubset
 from mmmosaic.errors import MosaicError
 from mmmosaic.models import batch_rule
@@ -324,14 +325,15 @@ def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
     MosaicKD's student sees besides the mosaics: the same OOD images per
     update, the same temperature, updates and schedule, no G and no D."""
     ablations = load_script('benchmarks/ablations.py')
-    quality = ablations.quality
     spec = ablations.ABLATIONS['no_synthetic']
     assert spec['method'] == 'kd_ood'
-    for name, setting in quality.SETTINGS.items():
-        options = setting['options']('mosaickd', '/data', '/ood')
-        mosaickd = quality._load(setting['configs']['mosaickd'], options)
-        cfg = quality._load(setting['configs'][spec['method']],
-                            options + spec['options'](mosaickd))
+    for name, setting in bench.SETTINGS.items():
+        options = bench.method_options(setting, 'mosaickd', '/data', '/ood')
+        mosaickd = bench.load_config_with_options(
+            setting['configs']['mosaickd'], options)
+        cfg = bench.load_config_with_options(
+            setting['configs'][spec['method']],
+            options + spec['options'](mosaickd))
         _, _, steps, ood = batch_rule(mosaickd)[:4]
         assert cfg.model.generator is None, name
         assert cfg.model.get('discriminator') is None, name
@@ -345,14 +347,13 @@ def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
 
 
 def test_camvid_long_shares_the_camvid_teacher():
-    quality = load_script('benchmarks/quality.py')
-    short, long = quality.SETTINGS['camvid'], quality.SETTINGS['camvid_long']
+    short, long = bench.SETTINGS['camvid'], bench.SETTINGS['camvid_long']
     assert long['shared'] == dict(teacher='camvid')
     assert long['configs']['teacher'] == short['configs']['teacher']
     for method in ('kd_ood', 'dfad', 'dfq', 'mosaickd'):
-        options = long['options'](method, '/data', '/ood')
-        cfg = quality._load(long['configs'][method], options)
-        ref = quality._load(short['configs'][method], options)
+        options = bench.method_options(long, method, '/data', '/ood')
+        cfg = bench.load_config_with_options(long['configs'][method], options)
+        ref = bench.load_config_with_options(short['configs'][method], options)
         assert cfg.train_cfg.max_iters == 3 * ref.train_cfg.max_iters
         for player, schedule in cfg.param_scheduler.items():
             assert schedule[0]['T_max'] == cfg.train_cfg.max_iters, player
@@ -370,7 +371,6 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
 
     from mmmosaic.registry import MODELS
     ablations = load_script('benchmarks/ablations.py')
-    quality = ablations.quality
     expected = {
         'ood_tau5':
         dict(ood_student_loss=dict(temperature=5.0)),
@@ -383,14 +383,16 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
         'warm_start_g':
         dict(generator_warm_start=0.1),
     }
-    for name, setting in quality.SETTINGS.items():
-        options = setting['options']('mosaickd', '/data', '/ood')
-        mosaickd = quality._load(setting['configs']['mosaickd'], options)
+    for name, setting in bench.SETTINGS.items():
+        options = bench.method_options(setting, 'mosaickd', '/data', '/ood')
+        mosaickd = bench.load_config_with_options(
+            setting['configs']['mosaickd'], options)
         b, _, k, n = batch_rule(mosaickd)[:4]
         for ablation, model_keys in expected.items():
             spec = ablations.ABLATIONS[ablation]
-            cfg = quality._load(setting['configs']['mosaickd'],
-                                options + spec['options'](mosaickd))
+            cfg = bench.load_config_with_options(
+                setting['configs']['mosaickd'],
+                options + spec['options'](mosaickd))
             warmup = 'synthetic_warmup' in model_keys
             per_step = b + n if warmup else n
             assert cfg.train_dataloader.batch_size == b + k * per_step, (

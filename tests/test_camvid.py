@@ -1,7 +1,9 @@
 """CamVid (SegNet layout): the dataset and the configs/benchmarks/*_camvid
 configs, on a tiny generated copy of the layout."""
+import glob
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -240,6 +242,44 @@ def teacher_ckpt(camvid, photos, tmp_path_factory):
     ckpt = work / 'iter_2.pth'
     torch.load(ckpt, map_location='cpu', weights_only=True)
     return str(ckpt)
+
+
+def _logged_per_class_iou(work_dir):
+    """The last per-class IoU table mmseg's IoUMetric printed in a run's log
+    (``{class: IoU}``)."""
+    row = re.compile(r'^\|\s*([^|]+?)\s*\|\s*(-?[\d.]+|nan)\s*\|')
+    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
+    with open(logs[-1]) as f:
+        lines = f.read().splitlines()
+    head = max(i for i, line in enumerate(lines)
+               if 'per class results' in line)
+    table = {}
+    for line in lines[head + 1:]:
+        match = row.match(line.strip())
+        if match:
+            table[match.group(1)] = float(match.group(2))
+        elif table and not line.startswith(('|', '+')):
+            break
+    return table
+
+
+def test_per_class_iou_is_the_table_validation_logged(camvid, photos,
+                                                      teacher_ckpt):
+    """Per-class IoU from the evaluator's results on the final checkpoint
+    gives the figures of mmseg's table at the run's last validation."""
+    from mmmosaic.analysis import per_class_iou
+    from mmmosaic.utils.checkpoint import load_model_weights
+    work = osp.dirname(teacher_ckpt)
+    cfg = _tiny_run('teacher', camvid, photos, work)
+    init_default_scope('mmmosaic')
+    model = MODELS.build(cfg.model)
+    load_model_weights(model, teacher_ckpt)
+    loader = Runner.build_dataloader(cfg.val_dataloader)
+    iou = per_class_iou(model, loader, cfg.val_evaluator,
+                        loader.dataset.metainfo['classes'])
+    logged = _logged_per_class_iou(work)
+    assert list(iou) == list(logged) == list(CAMVID_CLASSES)
+    np.testing.assert_array_equal(list(iou.values()), list(logged.values()))
 
 
 @pytest.mark.parametrize('name', ['mosaickd', 'kd_ood', 'dfad'])

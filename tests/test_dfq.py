@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 from _tiny import build_game, load_script, mosaickd
 
+from mmmosaic import benchmarking as bench
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.losses import BNStatisticsLoss
 from mmmosaic.registry import MODELS
@@ -120,17 +121,20 @@ def test_bn_term_is_off_by_default():
 def test_quality_benchmark_has_a_dfq_method_for_every_setting():
     quality = load_script('benchmarks/quality.py')
     assert quality.parse_args(['mnist_fashion'
-                               ]).methods == list(quality.DEFAULT_METHODS)
+                               ]).methods == list(bench.DEFAULT_METHODS)
     assert quality.parse_args(['camvid', '--methods',
                                'dfq']).methods == ['dfq']
-    for name, setting in quality.SETTINGS.items():
-        options = setting['options']('dfq', '/data', '/ood')
+    for name, setting in bench.SETTINGS.items():
+        options = bench.method_options(setting, 'dfq', '/data', '/ood')
         # Data-free: no OOD folder, like DFAD.
-        assert options == setting['options']('dfad', '/data', '/ood')
-        cfg = quality._load(setting['configs']['dfq'], options)
+        assert options == bench.method_options(setting, 'dfad', '/data',
+                                               '/ood')
+        cfg = bench.load_config_with_options(setting['configs']['dfq'],
+                                             options)
         assert cfg.model.loss_weights.bn > 0, name
         assert cfg.train_dataloader.dataset.type == 'NoImagesDataset'
-        dfad = quality._load(setting['configs']['dfad'], options)
+        dfad = bench.load_config_with_options(setting['configs']['dfad'],
+                                              options)
         assert cfg.train_cfg.max_iters == dfad.train_cfg.max_iters, name
-    shared = quality.SETTINGS['cifar10_ships_long']['shared']
+    shared = bench.SETTINGS['cifar10_ships_long']['shared']
     assert shared['dfq'] == shared['dfad'] == 'cifar10_animals_long'

@@ -1,1 +1,42 @@
-"""Tools that benchmark scripts share."""
+"""The benchmark runner: what ``benchmarks/quality.py``,
+``benchmarks/ablations.py`` and ``benchmarks/speed.py`` share.
+
+- :mod:`.settings`: the quality benchmark's settings as data, the option
+  templates that point their configs at data folders, and the checks of
+  those folders;
+- :mod:`.runs`: a config with options, its length and budget, and a run
+  trained once, then reused or resumed, under a signature that refuses to
+  mix runs of other settings;
+- :mod:`.scores`: per-class scores of a run's final checkpoint, the
+  teacher's view of OOD and generated images, statistics over seeds;
+- :mod:`.report`: the quality report's Markdown, verdicts and figures;
+- :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
+  counts.
+"""
+from .report import (copy_mosaic, coverage_markdown, machine, markdown_report,
+                     per_class_markdown, plot_curves, updates_to_reach_kd,
+                     verdicts)
+from .runs import (budget, check_signatures, finished,
+                   load_config_with_options, max_iters, read_seconds,
+                   record_signature, run_dir, signature, student_batch,
+                   train_or_reuse)
+from .scores import (cache_result, cached_result, mean_of_tables,
+                     mean_per_class_iou, mosaic_coverage, ood_coverage,
+                     per_class_accuracy_of_run, per_class_iou_of_run,
+                     read_run_record, stats)
+from .settings import (ACCURACY, DATA_FREE, DEFAULT_METHODS, METHODS, NAMES,
+                       NO_GENERATOR, OPTION_TEMPLATES, SETTINGS, check_data,
+                       check_prepared_data, method_options, methods_of)
+
+__all__ = [
+    'SETTINGS', 'METHODS', 'DEFAULT_METHODS', 'DATA_FREE', 'NO_GENERATOR',
+    'NAMES', 'ACCURACY', 'OPTION_TEMPLATES', 'method_options', 'methods_of',
+    'check_data', 'check_prepared_data', 'load_config_with_options',
+    'max_iters', 'budget', 'student_batch', 'run_dir', 'finished', 'signature',
+    'check_signatures', 'record_signature', 'read_seconds', 'train_or_reuse',
+    'cached_result', 'cache_result', 'per_class_accuracy_of_run',
+    'per_class_iou_of_run', 'read_run_record', 'mean_per_class_iou',
+    'mean_of_tables', 'stats', 'mosaic_coverage', 'ood_coverage',
+    'plot_curves', 'copy_mosaic', 'machine', 'updates_to_reach_kd',
+    'coverage_markdown', 'per_class_markdown', 'markdown_report', 'verdicts'
+]

@@ -1,0 +1,281 @@
+"""The quality benchmark's report: its Markdown table and verdicts, the
+curves' figure and the mosaic grids, from the report dict
+``benchmarks/quality.py`` writes as ``results.json``."""
+import glob
+import os
+import os.path as osp
+import platform
+import statistics
+import textwrap
+
+from mmmosaic.utils.runs import table
+from .settings import DATA_FREE, MARGIN_TARGET, NAMES
+
+
+def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,
+                path: str) -> None:
+    """Plot each method's score against student updates (mean over seeds,
+    with the min-max band) and the teacher's as a line; save to ``path``."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for method, res in results['methods'].items():
+        curves = [dict(c) for c in res['curves']]
+        steps = sorted(set.intersection(*(set(c) for c in curves)))
+        if not steps:
+            continue
+        per_update = res['budget']['student_updates'] / res['budget'][
+            'outer_iterations']
+        xs = [s * per_update for s in steps]
+        rows = [[c[s] for c in curves] for s in steps]
+        mean = [statistics.fmean(r) for r in rows]
+        line, = ax.plot(xs, mean, marker='o', ms=3, label=NAMES[method])
+        ax.fill_between(
+            xs, [min(r) for r in rows], [max(r) for r in rows],
+            color=line.get_color(),
+            alpha=0.2)
+    ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=NAMES['teacher'])
+    ax.set_xlabel('student updates')
+    ax.set_ylabel(ylabel)
+    # Long titles wrap instead of running off the figure.
+    ax.set_title(textwrap.fill(title, 90), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc='lower right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def copy_mosaic(run_dir: str, dest: str):
+    """The run's last mosaic grid, enlarged (nearest) to about 450 px."""
+    from PIL import Image
+    grids = sorted(
+        glob.glob(osp.join(run_dir, 'mosaics', 'iter_*.png')),
+        key=lambda p: int(osp.basename(p)[5:-4]))
+    if not grids:
+        return None
+    with Image.open(grids[-1]) as grid:
+        scale = max(1, round(450 / grid.width))
+        grid.resize((grid.width * scale, grid.height * scale),
+                    Image.NEAREST).save(dest)
+    return osp.basename(dest)
+
+
+def machine() -> dict:
+    """The CPU, cores, Python and torch a report was measured with."""
+    import torch
+    return dict(
+        cpu=platform.processor() or platform.machine(),
+        cores=os.cpu_count(),
+        python=platform.python_version(),
+        torch=torch.__version__)
+
+
+def updates_to_reach_kd(report: dict):
+    """Student updates after which MosaicKD's mean curve first reaches KD on
+    OOD images' final mean score (None if it never does)."""
+    methods = report['methods']
+    if not {'mosaickd', 'kd_ood'} <= set(methods):
+        return None
+    target = methods['kd_ood']['last']['mean']
+    res = methods['mosaickd']
+    curves = [dict(c) for c in res['curves']]
+    per_update = (
+        res['budget']['student_updates'] // res['budget']['outer_iterations'])
+    for step in sorted(set.intersection(*(set(c) for c in curves))):
+        if statistics.fmean(c[step] for c in curves) >= target:
+            return step * per_update
+    return None
+
+
+def coverage_markdown(coverage: dict, what: str = 'the OOD images') -> list:
+    """Markdown lines that describe how the teacher sees ``what``, from a
+    coverage dict (:func:`mmmosaic.analysis.teacher_coverage`)."""
+    units = 'pixels' if coverage.get('dense') else 'images'
+    names = coverage['classes']
+    shares = coverage['top_class_share']
+    order = sorted(range(len(names)), key=lambda i: -shares[i])
+    return [
+        f'Teacher on {what} ({coverage["num_images"]} images): '
+        f'share of {units} per top class: ' +
+        ', '.join(f'{names[i]} {100 * shares[i]:.1f}%' for i in order) +
+        f'. Effective number of classes (exp of the entropy of the mean '
+        f'prediction): {coverage["effective_classes"]:.2f} of '
+        f'{coverage["num_classes"]}; of the top-class shares: '
+        f'{coverage["effective_top_classes"]:.2f}; mean confidence '
+        f'{coverage["mean_confidence"]:.2f}.', ''
+    ]
+
+
+def per_class_markdown(report: dict) -> list:
+    """Markdown lines of the per-class table of a report (none if no
+    method has per-class scores)."""
+    methods = [
+        m for m in report['methods'] if report['methods'][m].get('per_class')
+    ]
+    if not methods:
+        return []
+    per_class = {m: report['methods'][m]['per_class'] for m in methods}
+    teacher = report['teacher'].get('per_class')
+    both = {'mosaickd', 'kd_ood'} <= set(methods)
+    coverage = report.get('coverage')
+    shares = dict(zip(coverage['classes'],
+                      coverage['top_class_share'])) if coverage else {}
+    mosaics = report['methods'].get('mosaickd', {}).get('mosaic_coverage')
+    mosaic_shares = dict(zip(mosaics['classes'],
+                             mosaics['top_class_share'])) if mosaics else {}
+    dense = report['metric'] == 'mIoU'
+    units, score = ('pixels', 'IoU') if dense else ('images', 'accuracy')
+    rows = []
+    for name in per_class[methods[0]]:
+        row = [name]
+        if teacher:
+            row.append(f'{teacher.get(name, float("nan")):.2f}')
+        row += [f'{per_class[m][name]:.2f}' for m in methods]
+        if both:
+            gap = per_class['mosaickd'][name] - per_class['kd_ood'][name]
+            row.append(f'{gap:+.2f}')
+        if shares:
+            row.append(f'{100 * shares.get(name, 0):.1f}%')
+        if mosaic_shares:
+            row.append(f'{100 * mosaic_shares.get(name, 0):.1f}%')
+        rows.append(row)
+    headers = ['class']
+    if teacher:
+        headers.append('teacher')
+    headers += [NAMES[m] for m in methods]
+    if both:
+        headers.append('MosaicKD - KD')
+    if shares:
+        headers.append(f'OOD {units} (teacher)')
+    if mosaic_shares:
+        headers.append(f'MosaicKD mosaic {units} (teacher)')
+    return [
+        f'Per-class {score} of the final students (mean over seeds, last '
+        f'checkpoint), beside the share of OOD {units} the teacher assigns '
+        'to each class' +
+        (' and the same share on the final MosaicKD '
+         'generator\'s images (first seed)' if mosaic_shares else '') + ':',
+        '',
+        table(rows, headers), ''
+    ]
+
+
+def markdown_report(report: dict) -> str:
+    """The report as Markdown (``results.md``)."""
+    teacher = report['teacher']['score']
+    rows = []
+    for method, res in report['methods'].items():
+        last, best = res['last'], res['best']
+        rows.append([
+            NAMES[method], f'{last["mean"]:.2f} ± {last["std"]:.2f}',
+            f'{best["mean"]:.2f} ± {best["std"]:.2f}',
+            ', '.join(f'{v:.2f}' for v in last['values']),
+            f'{100 * last["mean"] / teacher:.1f}%', f'{res["minutes"]:.1f}'
+        ])
+    lines = [
+        f'### {report["title"]}', '',
+        f'Teacher: {teacher:.2f} {report["metric"]}. Seeds '
+        f'{report["seeds"]}; mean ± standard deviation over seeds; "last" '
+        'after the final update, "best" the highest of the evaluations '
+        'during training.', '',
+        table(rows, [
+            'method', 'last', 'best', 'last per seed', 'of teacher',
+            'minutes (all seeds)'
+        ]), ''
+    ]
+    budget = report['methods'].get('mosaickd',
+                                   next(iter(
+                                       report['methods'].values())))['budget']
+    lines.append(
+        f'Budget per run: {budget["student_updates"]} student updates '
+        f'({budget["outer_iterations"]} outer iterations). Images per '
+        'student update: ' + '; '.join(
+            f'{NAMES[m]} {r["budget"]["synthetic_per_update"]} synthetic + '
+            f'{r["budget"]["ood_per_update"]} '
+            f'{"in-domain" if m == "kd_indomain" else "OOD"}'
+            for m, r in report['methods'].items()) + '.')
+    lines.append('')
+    if report.get('coverage'):
+        lines += coverage_markdown(report['coverage'])
+    for method, res in report['methods'].items():
+        if res.get('mosaic_coverage'):
+            lines += coverage_markdown(
+                res['mosaic_coverage'],
+                f'the final {NAMES[method]} generator\'s images (seed '
+                f'{report["seeds"][0]})')
+    lines += per_class_markdown(report)
+    lines += [f'- {verdict}' for verdict in report['verdicts']]
+    lines.append(f'- Wall time of the whole setting: '
+                 f'{report["total_minutes"]:.1f} min on '
+                 f'{report["environment"]["cores"]} CPU cores '
+                 f'(--jobs {report["jobs"]}).')
+    lines.append('')
+    lines.append('![curves](accuracy.png)')
+    for method, name in report['mosaics'].items():
+        lines += [
+            '', f'{NAMES[method]}: the generator\'s last grid (seed '
+            f'{report["seeds"][0]}), one row per class, class 0 at the top; ' +
+            GRID_ROWS[report['metric'] == 'mIoU'], '', f'![{name}]({name})'
+        ]
+    return '\n'.join(lines) + '\n'
+
+
+#: How the mosaic grids' rows are chosen, for classification and for
+#: segmentation (``mosaic_grid``).
+GRID_ROWS = (
+    'each image in the row of the class the teacher predicts; an empty row '
+    'is a class the teacher never predicted.',
+    'each image, followed by the teacher\'s mask, in the row of the class '
+    'it shows most relative to the other images; an empty row is a class '
+    'no image shows more of than the others.')
+
+
+def verdicts(report: dict, setting: dict):
+    """One sentence per target of ``setting`` the report meets or not, and
+    per comparison it allows."""
+    teacher = report['teacher']['score']
+    methods = report['methods']
+    found = []
+    if 'mosaickd' in methods and 'kd_ood' in methods:
+        gap = methods['mosaickd']['last']['mean'] - methods['kd_ood']['last'][
+            'mean']
+        target = setting.get('margin_target', MARGIN_TARGET)
+        met = 'met' if gap >= target else 'NOT met'
+        found.append(
+            f'MosaicKD - KD on OOD data: {gap:+.2f} points (last, mean); '
+            f'target {target:+.0f}: {met}.')
+        reach = report.get('updates_to_reach_kd')
+        found.append(
+            'MosaicKD reaches KD on OOD data\'s final mean score after '
+            f'{reach} student updates.' if reach is not None else
+            'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
+            'mean score.')
+    for free in DATA_FREE:
+        if 'mosaickd' not in methods or free not in methods:
+            continue
+        gap = methods['mosaickd']['last']['mean'] - methods[free]['last'][
+            'mean']
+        target = (': target >= 0: ' + ('met' if gap >= 0 else 'NOT met')
+                  if setting.get(f'{free}_target') else '')
+        found.append(f'MosaicKD - {free.upper()}: {gap:+.2f} points '
+                     f'(last, mean){target}.')
+    headroom = setting.get('headroom_target')
+    if 'kd_ood' in methods and headroom:
+        share = 100 * methods['kd_ood']['last']['mean'] / teacher
+        met = 'met' if share <= headroom else 'NOT met'
+        found.append(
+            f'KD on OOD data ends at {share:.1f}% of the teacher; headroom '
+            f'target <= {headroom:.0f}% (room for MosaicKD to win): {met}.')
+    if 'kd_indomain' in methods:
+        share = 100 * methods['kd_indomain']['last']['mean'] / teacher
+        found.append(f'KD on the in-domain images (the upper bound) ends '
+                     f'at {share:.1f}% of the teacher.')
+    share_target = setting.get('teacher_share_target')
+    if 'mosaickd' in methods and share_target:
+        share = 100 * methods['mosaickd']['last']['mean'] / teacher
+        met = 'met' if share >= share_target else 'NOT met'
+        found.append(f'MosaicKD reaches {share:.1f}% of the teacher; '
+                     f'target {share_target:.0f}%: {met}.')
+    return found

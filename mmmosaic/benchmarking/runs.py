@@ -1,0 +1,182 @@
+"""Benchmark runs: a config with options, trained once and then reused.
+
+A benchmark run lives in a folder of its own and is described by its
+signature, ``benchmark_run.json``: the config (relative to the repository)
+and the ``--cfg-options`` it was trained with. :func:`train_or_reuse`
+reuses a finished run, resumes an interrupted one and trains a missing one;
+:func:`check_signatures` refuses, before anything trains, a folder that
+holds a run made with other settings. :func:`load_config_with_options`,
+:func:`max_iters`, :func:`budget` and :func:`student_batch` read what a
+config with options will do.
+"""
+import glob
+import json
+import os
+import os.path as osp
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+
+from mmmosaic.cli import parse_cfg_options
+from mmmosaic.errors import MosaicError
+from mmmosaic.models import batch_rule
+from mmmosaic.runtime import load_config
+from mmmosaic.utils.runs import REPO_ROOT, metric_history, say, train
+
+#: The file in a run's folder that holds its signature.
+SIGNATURE_FILE = 'benchmark_run.json'
+#: The file in a run's folder that holds its training seconds.
+SECONDS_FILE = 'seconds.txt'
+
+
+def load_config_with_options(config: str, options: Sequence[str]) -> Config:
+    """``config`` (a path relative to the repository) with ``key=value``
+    options, checked as ``tools/train.py`` checks its ``--cfg-options``."""
+    return load_config(osp.join(REPO_ROOT, config), parse_cfg_options(options))
+
+
+def max_iters(config: str, options: Sequence[str]) -> int:
+    """The training length (``train_cfg.max_iters``) of ``config`` with
+    ``options``."""
+    return int(load_config_with_options(config, options).train_cfg.max_iters)
+
+
+def budget(config: str, options: Sequence[str]) -> dict:
+    """Student updates and images per update of a distillation config.
+
+    Returns:
+        dict: ``outer_iterations``, ``student_updates``,
+        ``synthetic_per_update`` and ``ood_per_update`` (0 for a config
+        whose loader gives no OOD images).
+    """
+    cfg = load_config_with_options(config, options)
+    rule = batch_rule(cfg)
+    return dict(
+        outer_iterations=int(cfg.train_cfg.max_iters),
+        student_updates=int(cfg.train_cfg.max_iters) * rule.steps,
+        synthetic_per_update=rule.synthetic,
+        ood_per_update=rule.chunk)
+
+
+def student_batch(cfg: Config) -> Tuple[int, int, int]:
+    """MosaicKD's B synthetic images, k student steps and N OOD images per
+    step of a loaded config (``train_dataloader.batch_size`` is
+    B + k x N)."""
+    rule = batch_rule(cfg, fill=False)
+    return rule.synthetic, rule.steps, rule.ood
+
+
+def run_dir(work_dir: str,
+            setting: dict,
+            name: str,
+            seed: Optional[int] = None) -> str:
+    """Where the teacher (``seed=None``) or a method's seed is trained.
+
+    A run a setting shares with another (its ``shared`` entry: the same
+    config, options and seed, e.g. one teacher for several CIFAR-10
+    settings) lives in that setting's work dir, next to ``work_dir``, and
+    is trained once.
+    """
+    owner = setting.get('shared', {}).get(name)
+    if owner:
+        work_dir = osp.join(osp.dirname(work_dir), owner)
+    if seed is None:
+        return osp.join(work_dir, name)
+    return osp.join(work_dir, name, f'seed{seed}')
+
+
+def finished(work_dir: str, iters: int, metric: str) -> bool:
+    """Whether ``work_dir`` holds the last checkpoint of a run of ``iters``
+    iterations and ``metric`` evaluated at its last iteration."""
+    return osp.isfile(osp.join(work_dir, f'iter_{iters}.pth')) and any(
+        step == iters
+        for step, _ in metric_history(work_dir, metric, all_runs=True))
+
+
+def signature(config: str, options: Sequence[str]) -> dict:
+    """The signature of a run of ``config`` with ``options``, as
+    ``benchmark_run.json`` holds it."""
+    return dict(config=config, options=list(options))
+
+
+def check_signatures(
+        runs: Iterable[Tuple[str, str, Sequence[str]]],
+        remedy: str = 'pass --fresh or another --work-dir') -> None:
+    """Refuse to reuse or resume a run made with other settings.
+
+    ``runs`` holds (work dir, config, options) of every run a call may
+    train; checked before the first one starts, so that a refusal comes at
+    once, not after hours of training of the others. ``remedy`` is what
+    the message tells the user to do (the calling tool's options).
+
+    Raises:
+        MosaicError: A folder holds a run of another config or options.
+    """
+    for work_dir, config, options in runs:
+        path = osp.join(work_dir, SIGNATURE_FILE)
+        if not osp.isfile(path):
+            continue
+        with open(path) as f:
+            theirs = json.load(f)
+        if theirs != signature(config, options):
+            raise MosaicError(
+                f'{work_dir} holds a run of {theirs["config"]} with options '
+                f'{theirs["options"]}, not this one; {remedy}.')
+
+
+def record_signature(work_dir: str, config: str,
+                     options: Sequence[str]) -> None:
+    """Write the signature of a run (:func:`check_signatures` reads it);
+    refuse a folder that holds another run, should a caller not have
+    checked it up front."""
+    check_signatures([(work_dir, config, options)])
+    path = osp.join(work_dir, SIGNATURE_FILE)
+    if not osp.isfile(path):
+        os.makedirs(work_dir, exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(signature(config, options), f, indent=2)
+
+
+def read_seconds(work_dir: str) -> float:
+    """The training seconds recorded in a run's folder (0 if none)."""
+    path = osp.join(work_dir, SECONDS_FILE)
+    if not osp.isfile(path):
+        return 0.0
+    with open(path) as f:
+        return float(f.read())
+
+
+def train_or_reuse(config: str, work_dir: str, options: Sequence[str],
+                   label: str, iters: int, threads: int, metric: str,
+                   tool: str) -> Tuple[float, bool]:
+    """Train a run unless it is finished; resume an interrupted one.
+
+    The caller has checked the signature (:func:`check_signatures`); this
+    records it. The run trains through ``tools/train.py`` with ``threads``
+    OpenMP/MKL threads; ``label`` names it and ``tool`` the calling script
+    in the log. The seconds of every call that trained it add up in the
+    run's ``seconds.txt``.
+
+    Returns:
+        tuple: The run's training seconds and whether this call trained.
+    """
+    record_signature(work_dir, config, options)
+    if finished(work_dir, iters, metric):
+        say(tool, f'{label}: reusing the finished run in {work_dir}')
+        return read_seconds(work_dir), False
+    args: List[str] = []
+    if glob.glob(osp.join(work_dir, 'iter_*.pth')):
+        args.append('--resume')
+        say(tool, f'{label}: resuming the interrupted run in {work_dir}')
+    seconds = train(
+        osp.join(REPO_ROOT, config),
+        work_dir,
+        options,
+        tool=tool,
+        label=label,
+        args=args,
+        env=dict(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)))
+    seconds += read_seconds(work_dir)
+    with open(osp.join(work_dir, SECONDS_FILE), 'w') as f:
+        f.write(f'{seconds:.1f}\n')
+    return seconds, True

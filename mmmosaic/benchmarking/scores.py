@@ -1,0 +1,266 @@
+"""What a benchmark report measures on finished runs: per-class scores of
+the final checkpoint, how the teacher sees the OOD images and a
+generator's images, and statistics over seeds.
+
+The measures that evaluate a model are cached in the run's folder (or in
+the file named) with a signature of what they were measured on, and
+measured again only when it changes.
+"""
+import json
+import os
+import os.path as osp
+import statistics
+from typing import Dict, Optional, Sequence
+
+from mmmosaic.utils.runs import say
+from .runs import SIGNATURE_FILE, load_config_with_options
+
+#: The file in a run's folder that caches its per-class scores.
+PER_CLASS_FILE = 'per_class.json'
+
+
+def cached_result(path: str, signature: dict):
+    """The result cached in ``path`` if it was measured with
+    ``signature``, else None."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        cached = json.load(f)
+    return cached['coverage'] if cached.get('signature') == signature else None
+
+
+def cache_result(path: str, signature: dict, result: dict) -> None:
+    """Cache ``result``, measured with ``signature``, in ``path``
+    (:func:`cached_result` reads it)."""
+    with open(path, 'w') as f:
+        json.dump(dict(signature=signature, coverage=result), f, indent=2)
+
+
+def _final_checkpoint(run_dir: str, iters: int):
+    """The last checkpoint of a run and the cache signature it gives."""
+    ckpt = osp.join(run_dir, f'iter_{iters}.pth')
+    return ckpt, dict(checkpoint_mtime=osp.getmtime(ckpt))
+
+
+def _evaluated_model(cfg, ckpt: str, student: bool):
+    """The model of ``cfg`` with the weights of ``ckpt``: its student, or
+    with ``student=False`` the whole (supervised) model."""
+    from mmengine.registry import init_default_scope
+
+    import mmmosaic.datasets  # noqa: F401  (registers the datasets)
+    import mmmosaic.models  # noqa: F401
+    from mmmosaic.registry import MODELS
+    from mmmosaic.utils.checkpoint import load_model_weights
+    init_default_scope('mmmosaic')
+    model = MODELS.build(cfg.model)
+    load_model_weights(model, ckpt, 'run')
+    return model.student if student else model
+
+
+def per_class_accuracy_of_run(config: str,
+                              options: Sequence[str],
+                              run_dir: str,
+                              iters: int,
+                              student: bool = True,
+                              tool: str = 'quality') -> Dict[str, float]:
+    """Per-class test accuracy (%) of a run's final student (or, with
+    ``student=False``, of the supervised model it trained), measured on the
+    config's validation data (cached in ``run_dir/per_class.json``).
+
+    ``config`` and ``options`` are the run's, ``iters`` its length;
+    ``tool`` names the calling script in the log.
+    """
+    ckpt, signature = _final_checkpoint(run_dir, iters)
+    path = osp.join(run_dir, PER_CLASS_FILE)
+    cached = cached_result(path, signature)
+    if cached is not None:
+        return cached
+    import torch
+    from mmengine.runner import Runner
+
+    from mmmosaic.analysis import per_class_accuracy
+    say(tool, f'measuring the per-class accuracy of {run_dir}')
+    torch.set_num_threads(os.cpu_count() or 1)
+    cfg = load_config_with_options(config, options)
+    model = _evaluated_model(cfg, ckpt, student)
+    dataloader = Runner.build_dataloader(cfg.val_dataloader)
+    classes = dataloader.dataset.metainfo['classes']
+    accuracy = per_class_accuracy(model, dataloader, classes)
+    cache_result(path, signature, accuracy)
+    return accuracy
+
+
+def _is_iou(evaluator) -> bool:
+    """Whether a config's ``val_evaluator`` is mmseg's IoUMetric alone."""
+    return isinstance(evaluator, dict) and str(evaluator.get(
+        'type', '')).split('.')[-1] == 'IoUMetric'
+
+
+def per_class_iou_of_run(config: str,
+                         options: Sequence[str],
+                         run_dir: str,
+                         iters: int,
+                         student: bool = True,
+                         tool: str = 'quality') -> Optional[Dict[str, float]]:
+    """Per-class val IoU (%) of a run's final student (or, with
+    ``student=False``, of the segmentor it trained), from the results of
+    the config's evaluator (cached in ``run_dir/per_class.json``).
+
+    The figures are those of mmseg's per-class table at the run's last
+    evaluation (:func:`mmmosaic.analysis.per_class_iou`).
+
+    Returns:
+        dict: ``{class: IoU}``, or None for a config whose evaluator is
+        not mmseg's ``IoUMetric`` (a classification run).
+    """
+    ckpt, signature = _final_checkpoint(run_dir, iters)
+    cached = cached_result(osp.join(run_dir, PER_CLASS_FILE), signature)
+    if cached is not None:
+        return cached
+    return _measure_iou(
+        load_config_with_options(config, options), run_dir, iters, student,
+        tool)
+
+
+def _measure_iou(cfg, run_dir: str, iters: int, student: bool,
+                 tool: str) -> Optional[Dict[str, float]]:
+    """:func:`per_class_iou_of_run` of a loaded config, cached or not."""
+    if not _is_iou(cfg.get('val_evaluator')):
+        return None
+    ckpt, signature = _final_checkpoint(run_dir, iters)
+    path = osp.join(run_dir, PER_CLASS_FILE)
+    cached = cached_result(path, signature)
+    if cached is not None:
+        return cached
+    import torch
+    from mmengine.runner import Runner
+
+    from mmmosaic.analysis import per_class_iou
+    say(tool, f'measuring the per-class IoU of {run_dir}')
+    torch.set_num_threads(os.cpu_count() or 1)
+    model = _evaluated_model(cfg, ckpt, student)
+    dataloader = Runner.build_dataloader(cfg.val_dataloader)
+    classes = dataloader.dataset.metainfo['classes']
+    iou = per_class_iou(model, dataloader, cfg.val_evaluator, classes)
+    cache_result(path, signature, iou)
+    return iou
+
+
+def read_run_record(run_dir: str) -> dict:
+    """The signature a run's folder holds (``config`` and ``options``, see
+    :func:`mmmosaic.benchmarking.runs.check_signatures`)."""
+    with open(osp.join(run_dir, SIGNATURE_FILE)) as f:
+        return json.load(f)
+
+
+def mean_per_class_iou(run_dirs: Sequence[str],
+                       tool: str = 'quality') -> Optional[Dict[str, float]]:
+    """Per-class IoU (:func:`per_class_iou_of_run`) of finished student
+    runs averaged over runs, each measured with the config, options and
+    length of its own record; None for classification runs."""
+    tables = []
+    for run_dir in run_dirs:
+        record = read_run_record(run_dir)
+        cfg = load_config_with_options(record['config'], record['options'])
+        table = _measure_iou(cfg, run_dir, int(cfg.train_cfg.max_iters), True,
+                             tool)
+        if table is None:
+            return None
+        tables.append(table)
+    return mean_of_tables(tables)
+
+
+def mean_of_tables(tables: Sequence[Optional[dict]]) -> Optional[dict]:
+    """``{class: score}`` tables averaged class by class, or None unless
+    every table is there."""
+    if not all(tables):
+        return None
+    return {
+        name: statistics.fmean(t[name] for t in tables)
+        for name in tables[0]
+    }
+
+
+def stats(values: Sequence[float]) -> dict:
+    """Mean, standard deviation (0 for one value), min, max and the
+    values themselves."""
+    return dict(
+        mean=statistics.fmean(values),
+        std=statistics.stdev(values) if len(values) > 1 else 0.0,
+        min=min(values),
+        max=max(values),
+        values=values)
+
+
+def mosaic_coverage(config: str,
+                    options: Sequence[str],
+                    run_dir: str,
+                    iters: int,
+                    classes: Sequence[str],
+                    tool: str = 'quality') -> dict:
+    """How the teacher sees the images of a run's final generator (cached
+    in ``run_dir/mosaic_coverage.json``); see
+    :func:`mmmosaic.analysis.synthetic_coverage`."""
+    ckpt, signature = _final_checkpoint(run_dir, iters)
+    path = osp.join(run_dir, 'mosaic_coverage.json')
+    cached = cached_result(path, signature)
+    if cached is not None:
+        return cached
+    import torch
+    from mmengine.registry import init_default_scope
+
+    import mmmosaic.models  # noqa: F401
+    from mmmosaic.analysis import synthetic_coverage
+    from mmmosaic.registry import MODELS
+    from mmmosaic.utils.checkpoint import load_model_weights
+    say(tool, 'measuring the teacher\'s classes on the generator of '
+        f'{run_dir}')
+    cfg = load_config_with_options(config, options)
+    init_default_scope('mmmosaic')
+    model = MODELS.build(cfg.model)
+    load_model_weights(model, ckpt, 'MosaicKD')
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        coverage = synthetic_coverage(model, num_images=512)
+    coverage['classes'] = list(classes)
+    coverage['dense'] = 'decode_head' in cfg.model.teacher
+    cache_result(path, signature, coverage)
+    return coverage
+
+
+def ood_coverage(config: str,
+                 options: Sequence[str],
+                 path: str,
+                 max_images: int,
+                 tool: str = 'quality') -> dict:
+    """How the teacher sees the OOD images of a distillation config with
+    options (cached in ``path``); see
+    :func:`mmmosaic.analysis.teacher_coverage`. ``options`` must name the
+    teacher's checkpoint (``model.teacher_ckpt=...``)."""
+    signature = dict(config=config, options=list(options))
+    teacher_ckpt = next(
+        o.split('=', 1)[1] for o in options
+        if o.startswith('model.teacher_ckpt='))
+    signature['teacher_mtime'] = osp.getmtime(teacher_ckpt)
+    cached = cached_result(path, signature)
+    if cached is not None:
+        return cached
+    import torch
+    from mmengine.registry import init_default_scope
+
+    import mmmosaic.datasets  # noqa: F401  (registers the datasets)
+    import mmmosaic.models  # noqa: F401
+    from mmmosaic.analysis import teacher_coverage
+    from mmmosaic.registry import DATASETS, MODELS
+    torch.set_num_threads(os.cpu_count() or 1)
+    cfg = load_config_with_options(config, options)
+    init_default_scope('mmmosaic')
+    say(tool, 'measuring the teacher\'s class coverage of the OOD images')
+    model = MODELS.build(cfg.model)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    classes = DATASETS.build(cfg.val_dataloader.dataset).metainfo['classes']
+    coverage = teacher_coverage(model, dataset, max_images=max_images)
+    coverage['classes'] = list(classes)
+    coverage['dense'] = 'decode_head' in cfg.model.teacher
+    cache_result(path, signature, coverage)
+    return coverage
