@@ -70,6 +70,20 @@ def per_class_accuracy_of_run(config: str,
     ``config`` and ``options`` are the run's, ``iters`` its length;
     ``tool`` names the calling script in the log.
     """
+    from mmmosaic.analysis import per_class_accuracy
+
+    def measure(model, dataloader, classes, cfg):
+        return per_class_accuracy(model, dataloader, classes)
+
+    return _measured(lambda: load_config_with_options(config, options),
+                     run_dir, iters, student, tool, 'accuracy', measure)
+
+
+def _measured(get_cfg, run_dir: str, iters: int, student: bool, tool: str,
+              what: str, measure) -> Dict[str, float]:
+    """The per-class ``what`` of a run's final checkpoint: cached in
+    ``run_dir/per_class.json``, or ``measure(model, dataloader, classes,
+    cfg)`` on the validation data of the config ``get_cfg()`` loads."""
     ckpt, signature = _final_checkpoint(run_dir, iters)
     path = osp.join(run_dir, PER_CLASS_FILE)
     cached = cached_result(path, signature)
@@ -77,17 +91,15 @@ def per_class_accuracy_of_run(config: str,
         return cached
     import torch
     from mmengine.runner import Runner
-
-    from mmmosaic.analysis import per_class_accuracy
-    say(tool, f'measuring the per-class accuracy of {run_dir}')
+    say(tool, f'measuring the per-class {what} of {run_dir}')
     torch.set_num_threads(os.cpu_count() or 1)
-    cfg = load_config_with_options(config, options)
+    cfg = get_cfg()
     model = _evaluated_model(cfg, ckpt, student)
     dataloader = Runner.build_dataloader(cfg.val_dataloader)
     classes = dataloader.dataset.metainfo['classes']
-    accuracy = per_class_accuracy(model, dataloader, classes)
-    cache_result(path, signature, accuracy)
-    return accuracy
+    result = measure(model, dataloader, classes, cfg)
+    cache_result(path, signature, result)
+    return result
 
 
 def _is_iou(evaluator) -> bool:
@@ -127,23 +139,13 @@ def _measure_iou(cfg, run_dir: str, iters: int, student: bool,
     """:func:`per_class_iou_of_run` of a loaded config, cached or not."""
     if not _is_iou(cfg.get('val_evaluator')):
         return None
-    ckpt, signature = _final_checkpoint(run_dir, iters)
-    path = osp.join(run_dir, PER_CLASS_FILE)
-    cached = cached_result(path, signature)
-    if cached is not None:
-        return cached
-    import torch
-    from mmengine.runner import Runner
-
     from mmmosaic.analysis import per_class_iou
-    say(tool, f'measuring the per-class IoU of {run_dir}')
-    torch.set_num_threads(os.cpu_count() or 1)
-    model = _evaluated_model(cfg, ckpt, student)
-    dataloader = Runner.build_dataloader(cfg.val_dataloader)
-    classes = dataloader.dataset.metainfo['classes']
-    iou = per_class_iou(model, dataloader, cfg.val_evaluator, classes)
-    cache_result(path, signature, iou)
-    return iou
+
+    def measure(model, dataloader, classes, cfg):
+        return per_class_iou(model, dataloader, cfg.val_evaluator, classes)
+
+    return _measured(lambda: cfg, run_dir, iters, student, tool, 'IoU',
+                     measure)
 
 
 def read_run_record(run_dir: str) -> dict:

@@ -1,5 +1,5 @@
 """The common part of datasets read from an official archive's folder."""
-from typing import ClassVar, Tuple
+from typing import ClassVar, Optional, Tuple
 
 from mmpretrain.datasets import BaseDataset
 
@@ -13,15 +13,22 @@ class ArchiveSplitDataset(BaseDataset):
     folder does not match.
 
     Args:
-        data_root (str): The extracted archive's folder.
+        data_root (str, optional): The extracted archive's folder;
+            ``DEFAULT_ROOT`` when None.
         split (str): ``'train'`` or ``'test'``.
         **kwargs: See mmpretrain's ``BaseDataset``.
     """
     #: What ``data_root`` must be, completing "data_root must ...".
     LAYOUT: ClassVar[str] = ''
+    #: ``data_root`` when none is given.
+    DEFAULT_ROOT: ClassVar[str] = ''
     SPLIT_NAMES: ClassVar[Tuple[str, ...]] = ('train', 'test')
 
-    def __init__(self, data_root: str, split: str = 'train', **kwargs):
+    def __init__(self,
+                 data_root: Optional[str] = None,
+                 split: str = 'train',
+                 **kwargs):
+        data_root = data_root or self.DEFAULT_ROOT
         if split not in self.SPLIT_NAMES:
             raise MosaicError(f"{type(self).__name__} split must be 'train' "
                               f"or 'test', got {split!r}.")

@@ -54,11 +54,7 @@ class CUB200(ArchiveSplitDataset):
     LAYOUT = ('be the CUB_200_2011 folder of the official archive (images/, '
               'images.txt, image_class_labels.txt, train_test_split.txt)')
 
-    def __init__(self,
-                 data_root: str = 'data/CUB_200_2011',
-                 split: str = 'train',
-                 **kwargs):
-        super().__init__(data_root, split, **kwargs)
+    DEFAULT_ROOT = 'data/CUB_200_2011'
 
     def load_data_list(self) -> List[dict]:
         root = self.data_root

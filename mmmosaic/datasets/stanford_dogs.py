@@ -49,11 +49,7 @@ class StanfordDogs(ArchiveSplitDataset):
     LAYOUT = ('hold Images/ (images.tar) and train_list.mat / test_list.mat '
               '(lists.tar) of the official Stanford Dogs release')
 
-    def __init__(self,
-                 data_root: str = 'data/StanfordDogs',
-                 split: str = 'train',
-                 **kwargs):
-        super().__init__(data_root, split, **kwargs)
+    DEFAULT_ROOT = 'data/StanfordDogs'
 
     def _read_list(self, path: str):
         from scipy.io import loadmat
