@@ -197,9 +197,9 @@ ABLATIONS = {
         'on (temperature, displaced OOD images); together the first '
         'updates are KD\'s, so MosaicKD can only start behind by what the '
         'mosaics cost once they come in',
-        options=lambda cfg: (['model.ood_student_loss.temperature=5.0'] +
-                             _synthetic_warmup(schedule='linear', ramp=0.5)
-                             (cfg))),
+        options=lambda cfg:
+        (['model.ood_student_loss.temperature=5.0'] + _synthetic_warmup(
+            schedule='linear', ramp=0.5)(cfg))),
     'warm_start_g':
     dict(
         change='G and D first train alone on the OOD images (a patch GAN, '
@@ -316,9 +316,54 @@ def _markdown(report: dict) -> str:
             lines.append(f'| {name} | ' +
                          ' | '.join(f'{row["per_class"][c] - ref[c]:+.1f}'
                                     for c in classes) + ' |')
+    lines += [
+        '', 'KD on OOD images, MosaicKD and the ablations of the last '
+        'call, mean over its seeds (band: min to max):', '',
+        '![curves](curves.png)'
+    ]
     lines += ['', 'Why each is a candidate:', '']
     lines += [f'- **{name}**: {row["why"]}.' for name, row in rows.items()]
     return '\n'.join(lines) + '\n'
+
+
+def _figure(args, setting: dict, quality_dir: str, base: list,
+            teacher_dir: str, metric: str, path: str) -> None:
+    """Curves of KD on OOD images, MosaicKD as configured and this call's
+    ablations, mean over this call's seeds with the min-max band, against
+    student updates (``curves.png``)."""
+    configs = setting['configs']
+    cfg = bench.load_config_with_options(configs['mosaickd'], base)
+    methods = {}
+    for method in ('kd_ood', 'mosaickd'):
+        opts = bench.method_options(setting, method, args.data_root,
+                                    args.ood_root)
+        methods[method] = dict(
+            curves=[
+                metric_history(
+                    bench.run_dir(quality_dir, setting, method, s),
+                    metric,
+                    all_runs=True) for s in args.seeds
+            ],
+            budget=bench.budget(configs[method], opts))
+    for name in args.ablations:
+        spec = ABLATIONS[name]
+        methods[name] = dict(
+            label=name,
+            curves=[
+                metric_history(
+                    osp.join(osp.dirname(path), name, f'seed{s}'),
+                    metric,
+                    all_runs=True) for s in args.seeds
+            ],
+            budget=bench.budget(
+                _config(configs, spec), base + spec['options'](cfg)))
+    seeds = ('seeds ' if len(args.seeds) > 1 else 'seed ') + ', '.join(
+        map(str, args.seeds))
+    bench.plot_curves(
+        dict(methods=methods),
+        metric_history(teacher_dir, metric, all_runs=True)[-1][1],
+        f'{setting["title"]}: ablations ({seeds})',
+        'val mIoU (%)' if metric == 'mIoU' else 'test accuracy (%)', path)
 
 
 @cli.tool_main
@@ -433,12 +478,14 @@ def run(args):
         total_minutes=(time.time() - start) / 60)
     with open(osp.join(work_dir, 'ablations.json'), 'w') as f:
         json.dump(report, f, indent=2)
+    _figure(args, setting, quality_dir, base, teacher_dir, metric,
+            osp.join(work_dir, 'curves.png'))
     markdown = _markdown(report)
     with open(osp.join(work_dir, 'ablations.md'), 'w') as f:
         f.write(markdown)
     print()
     print(markdown)
-    say(TOOL, f'wrote {work_dir}/ablations.json and ablations.md')
+    say(TOOL, f'wrote {work_dir}/ablations.json, ablations.md and curves.png')
     return report
 
 

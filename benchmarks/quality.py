@@ -34,6 +34,7 @@ sys.path.insert(0, ROOT)
 from mmmosaic import benchmarking as bench  # noqa: E402
 from mmmosaic import cli  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
+from mmmosaic.utils.runs import train_seconds  # noqa: E402
 from mmmosaic.utils.runs import metric_history, say  # noqa: E402
 
 #: This script's log prefix, ``[quality] ...``.
@@ -258,6 +259,7 @@ def run(args):
             last=bench.stats([c[-1][1] for c in curves]),
             best=bench.stats([max(v for _, v in c) for c in curves]),
             curves=curves,
+            train_seconds=[train_seconds(d) for d in run_dirs],
             minutes=sum(seconds[(method, s)] for s in args.seeds) / 60)
         per_class = bench.mean_of_tables([
             per_class_of_run(configs[method], r['options'], r['run_dir'],
@@ -278,6 +280,7 @@ def run(args):
             if name:
                 report['mosaics'][method] = name
     report['updates_to_reach_kd'] = bench.updates_to_reach_kd(report)
+    report['reach_kd'] = bench.reach_kd(report)
     report['total_minutes'] = (time.time() - start) / 60
     previous = osp.join(work_dir, 'results.json')
     if not trained and osp.isfile(previous):

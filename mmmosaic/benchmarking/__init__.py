@@ -14,8 +14,8 @@
   counts.
 """
 from .report import (copy_mosaic, coverage_markdown, machine, markdown_report,
-                     per_class_markdown, plot_curves, updates_to_reach_kd,
-                     verdicts)
+                     per_class_markdown, plot_curves, reach_kd, reach_markdown,
+                     updates_to_reach_kd, verdicts)
 from .runs import (budget, check_signatures, finished,
                    load_config_with_options, max_iters, read_seconds,
                    record_signature, run_dir, signature, student_batch,
@@ -37,6 +37,7 @@ __all__ = [
     'cached_result', 'cache_result', 'per_class_accuracy_of_run',
     'per_class_iou_of_run', 'read_run_record', 'mean_per_class_iou',
     'mean_of_tables', 'stats', 'mosaic_coverage', 'ood_coverage',
-    'plot_curves', 'copy_mosaic', 'machine', 'updates_to_reach_kd',
+    'plot_curves', 'copy_mosaic', 'machine', 'reach_kd',
+    'reach_markdown', 'updates_to_reach_kd',
     'coverage_markdown', 'per_class_markdown', 'markdown_report', 'verdicts'
 ]

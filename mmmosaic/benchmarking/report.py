@@ -15,7 +15,8 @@ from .settings import DATA_FREE, MARGIN_TARGET, NAMES
 def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,
                 path: str) -> None:
     """Plot each method's score against student updates (mean over seeds,
-    with the min-max band) and the teacher's as a line; save to ``path``."""
+    with the min-max band) and the teacher's as a line; save to ``path``.
+    A method is labelled by its ``label`` if it has one, else its name."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -30,7 +31,12 @@ def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,
         xs = [s * per_update for s in steps]
         rows = [[c[s] for c in curves] for s in steps]
         mean = [statistics.fmean(r) for r in rows]
-        line, = ax.plot(xs, mean, marker='o', ms=3, label=NAMES[method])
+        line, = ax.plot(
+            xs,
+            mean,
+            marker='o',
+            ms=3,
+            label=res.get('label', NAMES.get(method, method)))
         ax.fill_between(
             xs, [min(r) for r in rows], [max(r) for r in rows],
             color=line.get_color(),
@@ -72,21 +78,79 @@ def machine() -> dict:
         torch=torch.__version__)
 
 
+def reach_kd(report: dict) -> dict:
+    """For each method of ``report``, when its mean curve first reaches KD
+    on OOD images' final mean score: ``updates`` (student updates) and
+    ``minutes`` (mean over seeds of each run's training time up to that
+    evaluation, :func:`mmmosaic.utils.runs.train_seconds`; None for a run
+    without logged times). None for a method that never reaches it; an
+    empty dict without KD on OOD images."""
+    methods = report['methods']
+    if 'kd_ood' not in methods:
+        return {}
+    target = methods['kd_ood']['last']['mean']
+    out = {}
+    for method, res in methods.items():
+        out[method] = None
+        curves = [dict(c) for c in res['curves']]
+        per_update = (
+            res['budget']['student_updates'] //
+            res['budget']['outer_iterations'])
+        for step in sorted(set.intersection(*(set(c) for c in curves))):
+            if statistics.fmean(c[step] for c in curves) < target:
+                continue
+            clocks = res.get('train_seconds') or []
+            seconds = [
+                next((t for s, t in clock if s >= step), clock[-1][1])
+                for clock in clocks if clock
+            ]
+            out[method] = dict(
+                updates=step * per_update,
+                minutes=(statistics.fmean(seconds) /
+                         60 if len(seconds) == len(curves) else None))
+            break
+    return out
+
+
 def updates_to_reach_kd(report: dict):
     """Student updates after which MosaicKD's mean curve first reaches KD on
     OOD images' final mean score (None if it never does)."""
-    methods = report['methods']
-    if not {'mosaickd', 'kd_ood'} <= set(methods):
-        return None
-    target = methods['kd_ood']['last']['mean']
-    res = methods['mosaickd']
-    curves = [dict(c) for c in res['curves']]
-    per_update = (
-        res['budget']['student_updates'] // res['budget']['outer_iterations'])
-    for step in sorted(set.intersection(*(set(c) for c in curves))):
-        if statistics.fmean(c[step] for c in curves) >= target:
-            return step * per_update
-    return None
+    reached = reach_kd(report).get('mosaickd')
+    return reached['updates'] if reached else None
+
+
+def reach_markdown(report: dict) -> list:
+    """Markdown lines of the time-to-KD table of a report (none without KD
+    on OOD images)."""
+    reached = reach_kd(report)
+    if not reached:
+        return []
+    target = report['methods']['kd_ood']['last']['mean']
+    rows = []
+    for method, res in report['methods'].items():
+        hit = reached[method]
+        clocks = [c for c in res.get('train_seconds') or [] if c]
+        whole = (f'{statistics.fmean(c[-1][1] for c in clocks) / 60:.1f}'
+                 if clocks else '-')
+        if hit is None:
+            rows.append([NAMES[method], 'never', '-', whole])
+        else:
+            minutes = ('-'
+                       if hit['minutes'] is None else f'{hit["minutes"]:.1f}')
+            rows.append([NAMES[method], f'{hit["updates"]:,}', minutes, whole])
+    return [
+        f'Time to KD on OOD images\' final score ({target:.2f}, mean of '
+        'seeds): the first evaluation at which a method\'s mean curve '
+        'reaches it, in student updates and in minutes of training (mean '
+        'per run, from the iteration times the runs log; evaluations '
+        f'excluded; {report["jobs"]} run(s) at a time on '
+        f'{report["environment"]["cores"]} cores, so compare methods within '
+        'one report).', '',
+        table(rows, [
+            'method', 'student updates', 'training minutes',
+            'training minutes, whole run'
+        ]), ''
+    ]
 
 
 def coverage_markdown(coverage: dict, what: str = 'the OOD images') -> list:
@@ -206,6 +270,7 @@ def markdown_report(report: dict) -> str:
                 f'the final {NAMES[method]} generator\'s images (seed '
                 f'{report["seeds"][0]})')
     lines += per_class_markdown(report)
+    lines += reach_markdown(report)
     lines += [f'- {verdict}' for verdict in report['verdicts']]
     lines.append(f'- Wall time of the whole setting: '
                  f'{report["total_minutes"]:.1f} min on '

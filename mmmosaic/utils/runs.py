@@ -112,6 +112,31 @@ def metric_history(work_dir: str, key: str, all_runs: bool = False):
     return sorted(values.items())
 
 
+def train_seconds(work_dir: str):
+    """(step, seconds of training up to it) for the runs in ``work_dir``
+    (a resumed run counts every stretch), from the seconds per iteration
+    mmengine logs with each training record (its ``time``, averaged over
+    the logging window). Evaluations and start-up are not counted: the
+    figure is the training's own time, comparable between methods run the
+    same way."""
+    per_iter = {}
+    for path in sorted(
+            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                # Training records carry 'iter'; evaluations log a 'time'
+                # of their own, which is not training time.
+                if 'iter' in record and 'time' in record:
+                    per_iter[int(record['step'])] = float(record['time'])
+    total, last, out = 0.0, 0, []
+    for step in sorted(per_iter):
+        total += per_iter[step] * (step - last)
+        last = step
+        out.append((step, total))
+    return out
+
+
 def table(rows, headers) -> str:
     """``rows`` under ``headers`` as a Markdown table, columns padded."""
     widths = [
