@@ -1,5 +1,6 @@
 """The common part of datasets read from an official archive's folder."""
-from typing import ClassVar, Optional, Tuple
+import os.path as osp
+from typing import ClassVar, List, Optional, Tuple
 
 from mmpretrain.datasets import BaseDataset
 
@@ -37,3 +38,17 @@ class ArchiveSplitDataset(BaseDataset):
 
     def _fail(self, problem: str):
         raise MosaicError(f'{problem}; data_root must {self.LAYOUT}.')
+
+    def _check_images(self, data_list: List[dict], name: str,
+                      index_file: str) -> List[dict]:
+        """``data_list``, after checking that every image it lists exists
+        (:meth:`_fail` names the first missing one, listed in
+        ``index_file`` of the data set ``name``)."""
+        missing = [
+            d['img_path'] for d in data_list if not osp.isfile(d['img_path'])
+        ]
+        if missing:
+            self._fail(f'The {name} image {missing[0]!r} listed in '
+                       f'{index_file} does not exist ({len(missing)} of the '
+                       f'{len(data_list)} {self.split} images are missing)')
+        return data_list

@@ -90,11 +90,4 @@ class CUB200(ArchiveSplitDataset):
                     dict(
                         img_path=osp.join(image_dir, paths[image_id]),
                         gt_label=label))
-        missing = [
-            d['img_path'] for d in data_list if not osp.isfile(d['img_path'])
-        ]
-        if missing:
-            self._fail(f'The CUB-200 image {missing[0]!r} listed in '
-                       f'images.txt does not exist ({len(missing)} of the '
-                       f'{len(data_list)} {self.split} images are missing)')
-        return data_list
+        return self._check_images(data_list, 'CUB-200', 'images.txt')

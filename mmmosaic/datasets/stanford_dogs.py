@@ -100,11 +100,5 @@ class StanfordDogs(ArchiveSplitDataset):
             dict(img_path=osp.join(image_dir, file), gt_label=int(label))
             for file, label in zip(files, labels)
         ]
-        missing = [
-            d['img_path'] for d in data_list if not osp.isfile(d['img_path'])
-        ]
-        if missing:
-            self._fail(f'The Stanford Dogs image {missing[0]!r} listed in '
-                       f'{LIST_FILES[self.split]} does not exist '
-                       f'({len(missing)} of the {len(data_list)} are missing)')
-        return data_list
+        return self._check_images(data_list, 'Stanford Dogs',
+                                  LIST_FILES[self.split])
