@@ -421,7 +421,7 @@ def ours_phases(loop) -> list:
     runner, model = loop.runner, loop.runner.model
     phases = [
         (model, 'train_step', 'train_step (total)'),
-        (model, '_split_batch', '  split + data_preprocessor'),
+        (model, 'split_batch', '  split + data_preprocessor'),
         (model, 'synthesize', '  synthesize G(z) (all calls)'),
         (model, 'discriminator_step', '  D step'),
         (model, 'generator_step', '  G step'),
@@ -559,8 +559,8 @@ def micro_benchmarks(loop, plain):
          _best(lambda: pseudo_collate(samples))),
         ('collate: torch.stack of the used views (plain)',
          _best(lambda: stack_views(samples, num_real))),
-        ('preprocess: MosaicKD._split_batch, normalise (ours)',
-         _best(lambda: model._split_batch(ours_batch))),
+        ('preprocess: MosaicKD.split_batch, normalise (ours)',
+         _best(lambda: model.split_batch(ours_batch))),
         ('preprocess: one batched normalise per view (plain)',
          _best(lambda: (game.preprocess(real_u8), game.preprocess(student_u8).
                         chunk(game.k)))),
@@ -856,7 +856,7 @@ def print_table(rec):
 
 
 # ------------------------------------------------------------ methods
-def _split_spec(spec: str):
+def split_spec(spec: str):
     """``CFG@KEY=VALUE,KEY=VALUE`` -> (CFG, [KEY=VALUE, ...]); a comma
     inside a value (a list) stays with its value."""
     path, _, opts = spec.partition('@')
@@ -892,7 +892,7 @@ def group_members(args) -> list:
             for method, path in setting['configs'].items()
         ]
         for variant in args.variant:
-            _, options = _split_spec('@' + variant)
+            _, options = split_spec('@' + variant)
             members.append(
                 dict(
                     label='mosaickd@' + variant,
@@ -902,7 +902,7 @@ def group_members(args) -> list:
     if args.config:
         members = []
         for spec in args.config:
-            path, options = _split_spec(spec)
+            path, options = split_spec(spec)
             members.append(
                 dict(label=_label(path, options), path=path, options=options))
         groups.append(('configs', members))

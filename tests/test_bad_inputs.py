@@ -126,7 +126,7 @@ def _tool(rel: str):
 
 
 @pytest.fixture(autouse=True)
-def _forget_runners():
+def forget_runners():
     """A Runner built in this process leaves named loggers, visualizers and
     scopes behind; a later one of the same name and second would reuse them
     (with streams pytest has closed). Drop those a test created."""
@@ -144,7 +144,7 @@ def _forget_runners():
                 instance.removeHandler(handler)
 
 
-def _no_launcher_env(monkeypatch):
+def no_launcher_env(monkeypatch):
     for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT',
                 'SLURM_PROCID', 'SLURM_NTASKS', 'OMPI_COMM_WORLD_RANK',
                 'MMMOSAIC_DEBUG'):
@@ -353,7 +353,7 @@ if not torch.cuda.is_available():
     'tool,argv,needles', [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_sentence(tool, argv, needles, f, monkeypatch,
                                    capsys):
-    _no_launcher_env(monkeypatch)
+    no_launcher_env(monkeypatch)
     monkeypatch.chdir(ROOT)
     for folder in ('demo', 'benchmarks', 'tests'):
         monkeypatch.syspath_prepend(osp.join(ROOT, folder))
@@ -368,7 +368,7 @@ def test_bad_input_is_one_sentence(tool, argv, needles, f, monkeypatch,
 
 def test_test_accepts_an_empty_test_cfg(f, monkeypatch, capsys):
     """``test_cfg = dict()``, mmengine's plain TestLoop, is a test setting."""
-    _no_launcher_env(monkeypatch)
+    no_launcher_env(monkeypatch)
     monkeypatch.syspath_prepend(osp.join(ROOT, 'tests'))
     monkeypatch.setattr(sys, 'argv', [
         TE, f.empty_test_cfg_py, f.game_pth, '--work-dir', f'{f.d}/empty_cfg'

@@ -177,8 +177,8 @@ def test_model_argument_splits_as_the_inferred_rule_and_trains_alike():
     explicit, optim_b = build_game(dict(ood_batch_size=4))
     b, k = inferred.synthetic_batch_size, inferred.student_steps
     data = _loader_batch(b + k * 4)
-    real_a, chunks_a = inferred._split_batch(data)
-    real_b, chunks_b = explicit._split_batch(data)
+    real_a, chunks_a = inferred.split_batch(data)
+    real_b, chunks_b = explicit.split_batch(data)
     assert torch.equal(real_a, real_b) and len(real_a) == b
     assert [len(c) for c in chunks_a] == [len(c) for c in chunks_b] == [4] * k
     torch.manual_seed(1)
@@ -196,7 +196,7 @@ def test_model_argument_refuses_another_batch():
     inferred, _ = build_game()
     b, k = inferred.synthetic_batch_size, inferred.student_steps
     data = _loader_batch(b + k * 6)
-    assert {len(c) for c in inferred._split_batch(data)[1]} == {6}
+    assert {len(c) for c in inferred.split_batch(data)[1]} == {6}
     explicit, optim = build_game(dict(ood_batch_size=4))
     with pytest.raises(MosaicError) as info:
         explicit.train_step(data, optim)

@@ -404,6 +404,6 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
             model = MODELS.build(dict(cfg.model, allow_random_teacher=True))
             image = torch.zeros(1, 28, 28, dtype=torch.uint8)
             view = dict(inputs=[image] * cfg.train_dataloader.batch_size)
-            real, chunks = model._split_batch(dict(real=view, student=view))
+            real, chunks = model.split_batch(dict(real=view, student=view))
             assert len(real) == b and len(chunks) == k, ablation
             assert {len(c) for c in chunks} == {per_step}, ablation

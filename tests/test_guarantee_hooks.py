@@ -10,7 +10,7 @@ from _tiny import write_runner_config
 from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
-from test_resume import _load, _train
+from test_resume import load_checkpoint, train_run
 
 from mmmosaic.compat import save_checkpoint_now
 from mmmosaic.engine import (AtomicCheckpointHook, PreemptionHook,
@@ -96,22 +96,22 @@ def test_empty_custom_hooks_still_resumes_bit_exactly(tmp_path):
     config = _with_hooks(
         write_runner_config(
             tmp_path / 'cfg.py', tmp_path / 'full', max_iters=4), [])
-    _train(config)
+    train_run(config)
 
     # The user's own hook is kept: it kills the run after iteration 3.
     killed = _with_hooks(
         write_runner_config(
             tmp_path / 'killed.py', tmp_path / 'killed', max_iters=4),
         [dict(type='KillAtIterHook', at=3)])
-    assert _train(killed, check=False).returncode == -9
+    assert train_run(killed, check=False).returncode == -9
     assert not osp.exists(tmp_path / 'killed' / 'iter_4.pth')
 
-    proc = _train(config, '--work-dir', str(tmp_path / 'killed'), '--resume',
-                  '--cfg-options', 'custom_hooks=[]')
+    proc = train_run(config, '--work-dir', str(tmp_path / 'killed'),
+                     '--resume', '--cfg-options', 'custom_hooks=[]')
     assert 'resumed epoch: 0, iter: 2' in proc.stdout + proc.stderr
 
-    a = _load(tmp_path / 'full' / 'iter_4.pth')
-    b = _load(tmp_path / 'killed' / 'iter_4.pth')
+    a = load_checkpoint(tmp_path / 'full' / 'iter_4.pth')
+    b = load_checkpoint(tmp_path / 'killed' / 'iter_4.pth')
     for key, value in a['state_dict'].items():
         assert torch.equal(value, b['state_dict'][key]), key
     for player in ('generator', 'discriminator', 'student'):
@@ -204,5 +204,5 @@ def test_a_crash_while_writing_last_checkpoint_keeps_the_old_one(
     monkeypatch.undo()
 
     assert pointer.read_text() == old  # still names the intact iter_2.pth
-    assert _load(old)['meta']['iter'] == 2
+    assert load_checkpoint(old)['meta']['iter'] == 2
     assert _leftovers(pointer.parent) == []

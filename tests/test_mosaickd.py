@@ -11,7 +11,7 @@ from mmmosaic.errors import MosaicError
 from mmmosaic.registry import DATASETS, MODELS
 
 
-def _batch(model, seed=0):
+def fake_batch(model, seed=0):
     dataset = DATASETS.build(ood_dataset())
     steps = model.student_steps
     b = model.synthetic_batch_size
@@ -21,15 +21,15 @@ def _batch(model, seed=0):
     return pseudo_collate([dataset[i] for i in idx])
 
 
-def _state(module):
+def state_of(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
 def test_teacher_is_frozen_in_eval_and_bit_identical_after_training():
     model, optim = build_game()
-    before = _state(model.teacher)
+    before = state_of(model.teacher)
     for i in range(3):
-        model.train_step(_batch(model, i), optim)
+        model.train_step(fake_batch(model, i), optim)
     assert not model.teacher.training
     assert all(not p.requires_grad for p in model.teacher.parameters())
     assert all(p.grad is None for p in model.teacher.parameters())
@@ -41,10 +41,10 @@ def test_teacher_is_frozen_in_eval_and_bit_identical_after_training():
 def test_every_trainable_player_changes():
     model, optim = build_game()
     before = {
-        p: _state(getattr(model, p))
+        p: state_of(getattr(model, p))
         for p in ('generator', 'discriminator', 'student')
     }
-    logs = model.train_step(_batch(model), optim)
+    logs = model.train_step(fake_batch(model), optim)
     for player, state in before.items():
         after = getattr(model, player).state_dict()
         changed = [
@@ -59,7 +59,7 @@ def test_every_trainable_player_changes():
 
 def test_no_gradient_leaks_between_players():
     model, optim = build_game()
-    model.train_step(_batch(model), optim)
+    model.train_step(fake_batch(model), optim)
     # update_params zeroes after each step; the G step must not leave
     # gradients on D or S (their weights are kept out of its autograd).
     for player in ('generator', 'discriminator', 'student'):
@@ -79,7 +79,7 @@ def test_student_update_equals_update_without_other_players():
             captured.append(args[0].detach().clone())
 
     handle = model.student.register_forward_pre_hook(grab, with_kwargs=True)
-    model.train_step(_batch(model), optim)
+    model.train_step(fake_batch(model), optim)
     handle.remove()
     assert len(captured) == 1  # only the S step trains S
     inputs = captured[0]
@@ -111,8 +111,8 @@ def test_generator_output_is_in_the_preprocessor_space():
 
 def test_kd_on_ood_baseline_trains_only_the_student():
     model, optim = build_game(dict(generator=None, discriminator=None))
-    before = _state(model.student)
-    logs = model.train_step(_batch(model), optim)
+    before = state_of(model.student)
+    logs = model.train_step(fake_batch(model), optim)
     assert set(logs) == {'loss_student'}
     assert any(not torch.equal(v,
                                model.student.state_dict()[k])
@@ -150,7 +150,7 @@ def test_config_mistakes_are_one_sentence(overrides, match):
 
 def test_batch_size_mismatch_is_explained():
     model, optim = build_game()
-    data = _batch(model)
+    data = fake_batch(model)
     data = {k: {kk: vv[:-1] for kk, vv in v.items()} for k, v in data.items()}
     with pytest.raises(MosaicError, match='batch_size'):
         model.train_step(data, optim)
@@ -166,14 +166,14 @@ def test_image_size_mismatch_is_explained():
                 latent_dim=8,
                 base_channels=8)))
     with pytest.raises(MosaicError, match='img_size'):
-        model.train_step(_batch(model), optim)
+        model.train_step(fake_batch(model), optim)
 
 
 def test_class_count_mismatch_is_explained():
     from _tiny import classifier
     model, optim = build_game(dict(student=classifier((4, 8), num_classes=7)))
     with pytest.raises(MosaicError, match='num_classes'):
-        model.train_step(_batch(model), optim)
+        model.train_step(fake_batch(model), optim)
 
 
 def test_optimiser_for_missing_player_is_rejected():
@@ -193,9 +193,9 @@ def test_batched_preprocessing_equals_per_image():
 
     from mmmosaic.models.algorithms.task_logits import stack_for_preprocessor
     model, _ = build_game()
-    data = _batch(model)
+    data = fake_batch(model)
     view = data['student']
-    batched = model._preprocess(view, slice(0, 12))
+    batched = model.preprocess_view(view, slice(0, 12))
     per_image = model.data_preprocessor(
         dict(inputs=list(view['inputs'][:12])), training=True)['inputs']
     assert torch.equal(batched, per_image)

@@ -16,7 +16,7 @@ from mmmosaic.models.algorithms import PLAYERS
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def _train(config, *extra, check=True):
+def train_run(config, *extra, check=True):
     env = dict(
         os.environ,
         PYTHONPATH=osp.join(ROOT, 'tests'),
@@ -34,7 +34,7 @@ def _train(config, *extra, check=True):
     return proc
 
 
-def _load(path):
+def load_checkpoint(path):
     return torch.load(path, weights_only=True, map_location='cpu')
 
 
@@ -59,14 +59,14 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path, model_overrides,
     nan = dict(type='NonFiniteStudentLossHook', at=[3, 4])
     full = write_runner_config(
         tmp_path / 'full.py', tmp_path / 'full', extra_hooks=[nan], **game)
-    _train(full)
+    train_run(full)
 
     killed = write_runner_config(
         tmp_path / 'killed.py',
         tmp_path / 'killed',
         extra_hooks=[nan, dict(type='KillAtIterHook', at=5)],
         **game)
-    proc = _train(killed, check=False)
+    proc = train_run(killed, check=False)
     assert proc.returncode == -9  # SIGKILL between checkpoints 4 and 6
     assert {'iter_2.pth', 'iter_4.pth'} <= set(os.listdir(tmp_path / 'killed'))
     assert not osp.exists(tmp_path / 'killed' / 'iter_6.pth')
@@ -76,11 +76,11 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path, model_overrides,
         tmp_path / 'killed',
         extra_hooks=[nan],
         **game)
-    proc = _train(resumed, '--resume')
+    proc = train_run(resumed, '--resume')
     assert 'resumed epoch: 0, iter: 4' in proc.stdout + proc.stderr
 
-    a = _load(tmp_path / 'full' / 'iter_8.pth')
-    b = _load(tmp_path / 'killed' / 'iter_8.pth')
+    a = load_checkpoint(tmp_path / 'full' / 'iter_8.pth')
+    b = load_checkpoint(tmp_path / 'killed' / 'iter_8.pth')
     for key, value in a['state_dict'].items():
         assert torch.equal(value, b['state_dict'][key]), key
     for player in PLAYERS:
@@ -91,7 +91,8 @@ def test_kill_9_then_resume_ends_bit_identical(tmp_path, model_overrides,
                 assert torch.equal(
                     torch.as_tensor(value), torch.as_tensor(sb[idx][name]))
     k = 2  # student steps of the tiny config: 2 skipped updates a NaN iter
-    at_kill = _load(tmp_path / 'full' / 'iter_4.pth')['training_counters']
+    at_kill = load_checkpoint(tmp_path / 'full' /
+                              'iter_4.pth')['training_counters']
     assert at_kill == dict(skipped_updates=2 * k, nonfinite_streak=2)
     assert a['training_counters'] == dict(
         skipped_updates=2 * k, nonfinite_streak=0)

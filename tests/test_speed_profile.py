@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn as nn
 from _tiny import build_game, load_script, mosaickd
-from test_mosaickd import _batch, _state
+from test_mosaickd import fake_batch, state_of
 
 from mmmosaic.benchmarking.profile import (PhaseProfiler, layer_macs,
                                            reference_rate)
@@ -29,12 +29,12 @@ def _losses_and_weights(model, optim, iters=3, **profiler):
     for i in range(iters):
         if profiler:
             with PhaseProfiler(model, **profiler):
-                out = model.train_step(_batch(model, i), optim)
+                out = model.train_step(fake_batch(model, i), optim)
         else:
-            out = model.train_step(_batch(model, i), optim)
+            out = model.train_step(fake_batch(model, i), optim)
         losses.append({k: v.clone() for k, v in out.items()})
     weights = {
-        name: _state(getattr(model, name))
+        name: state_of(getattr(model, name))
         for name in ('generator', 'discriminator', 'student')
         if getattr(model, name) is not None
     }
@@ -113,7 +113,7 @@ def test_profiler_times_every_phase_and_changes_nothing():
     assert not {'train_step', 'student_step', '_update', 'synthesize'} & set(
         vars(model))
     with PhaseProfiler(model, count_macs=True) as prof:
-        model.train_step(_batch(model), optim)
+        model.train_step(fake_batch(model), optim)
     rows = {r['phase']: r for r in prof.rows()}
     k = model.student_steps
     assert rows['S steps']['calls'] == k
@@ -155,10 +155,10 @@ def test_teacher_bf16_is_off_by_default_and_runs():
 
 def test_speed_script_reads_config_specs_and_settings(tmp_path):
     speed = load_script('benchmarks/speed.py', 'speed_for_tests')
-    assert speed._split_spec('a.py@x.y=1,z=[1,2],w=s') == ('a.py', [
+    assert speed.split_spec('a.py@x.y=1,z=[1,2],w=s') == ('a.py', [
         'x.y=1', 'z=[1,2]', 'w=s'
     ])
-    assert speed._split_spec('a.py') == ('a.py', [])
+    assert speed.split_spec('a.py') == ('a.py', [])
 
     class Args:
         setting = ['cifar10_animals']

@@ -100,8 +100,8 @@ def test_linear_warmup_gives_the_stated_share_at_a_constant_batch_size(
         assert inputs.shape[0] == M
         # The OOD part is the chunk's first M - n images, in order.
         first = B + step * M
-        ood = model._preprocess(data['student'],
-                                slice(first, first + M - num_synthetic))
+        ood = model.preprocess_view(data['student'],
+                                    slice(first, first + M - num_synthetic))
         assert torch.equal(inputs[num_synthetic:], ood)
     assert logs['synthetic_share'].item() == pytest.approx(num_synthetic / M)
 

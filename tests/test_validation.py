@@ -132,19 +132,19 @@ def test_architecture_mismatch_is_summarised(teacher, tmp_path):
 # ------------------------------------------------------------- non-finite
 def test_non_finite_student_loss_skips_the_update_then_stops(monkeypatch):
     from _tiny import build_game
-    from test_mosaickd import _batch
+    from test_mosaickd import fake_batch
     model, optim = build_game(dict(max_nonfinite_streak=2))
     before = {k: v.clone() for k, v in model.student.state_dict().items()}
     monkeypatch.setattr(model.student_loss, 'forward', lambda s, t:
                         (s * float('nan')).sum())
-    logs = model.train_step(_batch(model), optim)
+    logs = model.train_step(fake_batch(model), optim)
     assert logs['skipped_updates'] == model.student_steps
     for key, value in model.student.named_parameters():
         assert torch.equal(value, before[key]), key
     assert all(p.grad is None or not p.grad.any()
                for p in model.student.parameters())
     with pytest.raises(MosaicError, match='2 consecutive iterations'):
-        model.train_step(_batch(model, 1), optim)
+        model.train_step(fake_batch(model, 1), optim)
 
 
 # ------------------------------------------------------------------ tools

@@ -21,7 +21,7 @@ from mmengine.logging import MMLogger
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 # The Runner bookkeeping a tool run in this process leaves behind.
-from test_bad_inputs import _forget_runners, _no_launcher_env  # noqa: F401
+from test_bad_inputs import forget_runners, no_launcher_env  # noqa: F401
 
 from mmmosaic.engine import PlayerOptimWrapperConstructor
 from mmmosaic.errors import MosaicError
@@ -250,7 +250,7 @@ def test_the_example_from_report_to_inference(tmp_path, own_images,
     """configs/zoo/: report, train two iterations, export, and mmpretrain's
     inferencer names the class, as the README walks through it."""
     from mmpretrain.apis import ImageClassificationInferencer
-    _no_launcher_env(monkeypatch)
+    no_launcher_env(monkeypatch)
     monkeypatch.chdir(ROOT)
     teacher, _ = read_model_ref(dict(cfg_path=ZOO_TEACHER), 'model.teacher')
     _save_teacher(teacher, tmp_path / 'teacher.pth')

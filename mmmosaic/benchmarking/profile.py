@@ -48,7 +48,7 @@ __all__ = ['PHASES', 'PhaseProfiler', 'layer_macs', 'reference_rate']
 
 #: The phase methods of MosaicKD and the name each is reported under.
 PHASES = OrderedDict([
-    ('_split_batch', 'split + preprocess'),
+    ('split_batch', 'split + preprocess'),
     ('synthesize', 'G(z) forward'),
     ('discriminator_step', 'D step'),
     ('generator_step', 'G step'),

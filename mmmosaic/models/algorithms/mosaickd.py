@@ -492,8 +492,12 @@ class MosaicKD(BaseModel):
                 'model.generator.img_size/out_channels match the data '
                 'pipeline.')
 
-    def _split_batch(self, data: dict):
-        """Return D's real images and the k OOD chunks of the S steps."""
+    def split_batch(self, data: dict):
+        """A loader batch (``OODDataset``'s ``real`` and ``student`` views)
+        split by the batch rule (:func:`mmmosaic.models.batch_rule`) and
+        preprocessed: D's real images (None without a discriminator) and
+        the list of k OOD chunks, one per student step (None where the
+        batch has no OOD images)."""
         num = len(data['real']['inputs']) if data and 'real' in data else 0
         num_real, _ = split_loader_batch(num, self.synthetic_batch_size,
                                          self.student_steps, self.discriminator
@@ -501,15 +505,17 @@ class MosaicKD(BaseModel):
                                          is not None, self.ood_batch_size)
         real = None
         if num_real:
-            real = self._preprocess(data['real'], slice(0, num_real))
+            real = self.preprocess_view(data['real'], slice(0, num_real))
         chunks: List[Optional[torch.Tensor]] = [None] * self.student_steps
         if num > num_real:
-            student_view = self._preprocess(data['student'],
-                                            slice(num_real, num))
+            student_view = self.preprocess_view(data['student'],
+                                                slice(num_real, num))
             chunks = list(student_view.chunk(self.student_steps))
         return real, chunks
 
-    def _preprocess(self, view: dict, index: slice) -> torch.Tensor:
+    def preprocess_view(self, view: dict, index: slice) -> torch.Tensor:
+        """The images ``index`` of one view of a loader batch, through the
+        model's data preprocessor as in training."""
         batch = dict(
             inputs=stack_for_preprocessor(self.data_preprocessor,
                                           view['inputs'][index]))
@@ -565,7 +571,7 @@ class MosaicKD(BaseModel):
     # ------------------------------------------------------------ the game
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
-        real, ood_chunks = self._split_batch(data)
+        real, ood_chunks = self.split_batch(data)
         self._skipped_this_iter = False
         # Iterations of the generator warm start; the student's first
         # iteration is the one after them.
