@@ -106,6 +106,21 @@ def _wide_players(cfg):
     ]
 
 
+def _patch(step):
+    """Options giving D ``step`` more (or fewer) stride-2 layers, so that
+    each of its logits judges a larger (or smaller) patch."""
+
+    def options(cfg):
+        layers = cfg.model.discriminator.get('num_downsamples', 2) + step
+        if layers < 1:
+            raise ValueError(
+                'the setting\'s discriminator has one stride-2 layer; its '
+                'patch cannot shrink further')
+        return [f'model.discriminator.num_downsamples={layers}']
+
+    return options
+
+
 #: name -> what it changes, why it is a candidate cause, and the
 #: ``--cfg-options`` it needs (a function of the setting's MosaicKD config),
 #: given to the setting's MosaicKD config, or to the config of ``method``
@@ -209,6 +224,24 @@ ABLATIONS = {
         'already makes OOD-like patches instead of noise; it costs the '
         'student 10 % of its updates',
         options=lambda cfg: ['model.generator_warm_start=0.1']),
+    'small_patch':
+    dict(
+        change='D with one stride-2 layer fewer: each logit judges a patch '
+        'of about half the side (4x4 pixels instead of 10x10 on 32x32 '
+        'images)',
+        why='smaller patches only ask the mosaics for the OOD images\' '
+        'textures and let G arrange them freely, which the paper reports '
+        'helps far domains; larger ones pull the mosaics toward whole OOD '
+        'images',
+        options=_patch(-1)),
+    'large_patch':
+    dict(
+        change='D with one stride-2 layer more: each logit judges a patch of '
+        'about twice the side (22x22 pixels instead of 10x10 on 32x32 '
+        'images)',
+        why='the other direction of small_patch: mosaics held closer to '
+        'the OOD images\' layouts',
+        options=_patch(1)),
     'wide_players':
     dict(
         change='generator and discriminator twice as wide',

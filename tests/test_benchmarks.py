@@ -407,3 +407,35 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
             real, chunks = model.split_batch(dict(real=view, student=view))
             assert len(real) == b and len(chunks) == k, ablation
             assert {len(c) for c in chunks} == {per_step}, ablation
+
+
+def test_patch_ablations_change_only_the_discriminators_patch():
+    """``small_patch`` and ``large_patch`` give D one stride-2 layer fewer
+    or more and change nothing else; on the 32x32 settings its logits then
+    judge 4x4 and 22x22 patches instead of 10x10."""
+    from mmmosaic.registry import MODELS
+    ablations = load_script('benchmarks/ablations.py')
+    init_default_scope('mmmosaic')
+    for name, setting in bench.SETTINGS.items():
+        options = bench.method_options(setting, 'mosaickd', '/data', '/ood')
+        mosaickd = bench.load_config_with_options(
+            setting['configs']['mosaickd'], options)
+        layers = mosaickd.model.discriminator.get('num_downsamples', 2)
+        for ablation, step in (('small_patch', -1), ('large_patch', 1)):
+            spec = ablations.ABLATIONS[ablation]
+            cfg = bench.load_config_with_options(
+                setting['configs']['mosaickd'],
+                options + spec['options'](mosaickd))
+            assert cfg.model.discriminator.num_downsamples == layers + step
+            if name == 'cifar10_photos':
+                field = MODELS.build(
+                    cfg.model.discriminator).receptive_field
+                assert field == {-1: 4, 1: 22}[step], ablation
+            cfg.model.discriminator.pop('num_downsamples')
+            reference = dict(mosaickd.model.discriminator)
+            reference.pop('num_downsamples', None)
+            assert cfg.model.discriminator == reference, (name, ablation)
+            assert {k: v for k, v in cfg.model.items()
+                    if k != 'discriminator'} == {
+                        k: v for k, v in mosaickd.model.items()
+                        if k != 'discriminator'}, (name, ablation)
