@@ -242,6 +242,15 @@ ABLATIONS = {
         why='the other direction of small_patch: mosaics held closer to '
         'the OOD images\' layouts',
         options=_patch(1)),
+    'student_tau5_small_patch':
+    dict(
+        change='student_tau5 and small_patch together: the whole student '
+        'batch at KD\'s temperature 5 and D judging patches of about half '
+        'the side',
+        why='each alone lifted MosaicKD on the ten-class photos; together '
+        'they test whether their gains add up',
+        options=lambda cfg: (['model.student_loss.temperature=5.0'] +
+                             _patch(-1)(cfg))),
     'wide_players':
     dict(
         change='generator and discriminator twice as wide',

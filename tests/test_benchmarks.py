@@ -411,7 +411,8 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
 
 def test_patch_ablations_change_only_the_discriminators_patch():
     """``small_patch`` and ``large_patch`` give D one stride-2 layer fewer
-    or more and change nothing else; on the 32x32 settings its logits then
+    or more and change nothing else (``student_tau5_small_patch`` also the
+    student's temperature); on the 32x32 settings its logits then
     judge 4x4 and 22x22 patches instead of 10x10."""
     from mmmosaic.registry import MODELS
     ablations = load_script('benchmarks/ablations.py')
@@ -421,7 +422,8 @@ def test_patch_ablations_change_only_the_discriminators_patch():
         mosaickd = bench.load_config_with_options(
             setting['configs']['mosaickd'], options)
         layers = mosaickd.model.discriminator.get('num_downsamples', 2)
-        for ablation, step in (('small_patch', -1), ('large_patch', 1)):
+        for ablation, step in (('small_patch', -1), ('large_patch', 1),
+                               ('student_tau5_small_patch', -1)):
             spec = ablations.ABLATIONS[ablation]
             cfg = bench.load_config_with_options(
                 setting['configs']['mosaickd'],
@@ -435,6 +437,10 @@ def test_patch_ablations_change_only_the_discriminators_patch():
             reference = dict(mosaickd.model.discriminator)
             reference.pop('num_downsamples', None)
             assert cfg.model.discriminator == reference, (name, ablation)
+            if ablation == 'student_tau5_small_patch':
+                assert cfg.model.student_loss.temperature == 5.0
+                cfg.model.student_loss.temperature = (
+                    mosaickd.model.student_loss.temperature)
             assert {k: v for k, v in cfg.model.items()
                     if k != 'discriminator'} == {
                         k: v for k, v in mosaickd.model.items()
