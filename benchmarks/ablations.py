@@ -249,8 +249,8 @@ ABLATIONS = {
         'the side',
         why='each alone lifted MosaicKD on the ten-class photos; together '
         'they test whether their gains add up',
-        options=lambda cfg: (['model.student_loss.temperature=5.0'] +
-                             _patch(-1)(cfg))),
+        options=lambda cfg:
+        (['model.student_loss.temperature=5.0'] + _patch(-1)(cfg))),
     'wide_players':
     dict(
         change='generator and discriminator twice as wide',

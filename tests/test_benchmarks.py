@@ -430,8 +430,7 @@ def test_patch_ablations_change_only_the_discriminators_patch():
                 options + spec['options'](mosaickd))
             assert cfg.model.discriminator.num_downsamples == layers + step
             if name == 'cifar10_photos':
-                field = MODELS.build(
-                    cfg.model.discriminator).receptive_field
+                field = MODELS.build(cfg.model.discriminator).receptive_field
                 assert field == {-1: 4, 1: 22}[step], ablation
             cfg.model.discriminator.pop('num_downsamples')
             reference = dict(mosaickd.model.discriminator)
@@ -441,7 +440,10 @@ def test_patch_ablations_change_only_the_discriminators_patch():
                 assert cfg.model.student_loss.temperature == 5.0
                 cfg.model.student_loss.temperature = (
                     mosaickd.model.student_loss.temperature)
-            assert {k: v for k, v in cfg.model.items()
-                    if k != 'discriminator'} == {
-                        k: v for k, v in mosaickd.model.items()
-                        if k != 'discriminator'}, (name, ablation)
+            assert {
+                k: v
+                for k, v in cfg.model.items() if k != 'discriminator'
+            } == {
+                k: v
+                for k, v in mosaickd.model.items() if k != 'discriminator'
+            }, (name, ablation)
