@@ -230,9 +230,9 @@ ABLATIONS = {
         'of about half the side (4x4 pixels instead of 10x10 on 32x32 '
         'images)',
         why='smaller patches only ask the mosaics for the OOD images\' '
-        'textures and let G arrange them freely, which the paper reports '
-        'helps far domains; larger ones pull the mosaics toward whole OOD '
-        'images',
+        'local textures and leave G freer to arrange them as the teacher\'s '
+        'classes need; larger ones pull the mosaics toward whole OOD '
+        'images, which on a far domain show none of those classes',
         options=_patch(-1)),
     'large_patch':
     dict(
