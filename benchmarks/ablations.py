@@ -114,8 +114,9 @@ def _patch(step):
         layers = cfg.model.discriminator.get('num_downsamples', 2) + step
         if layers < 1:
             raise ValueError(
-                'the setting\'s discriminator has one stride-2 layer; its '
-                'patch cannot shrink further')
+                'model.discriminator.num_downsamples is already 1 in this '
+                'setting\'s config, so its patch cannot shrink further; '
+                'leave small_patch out of --ablations')
         return [f'model.discriminator.num_downsamples={layers}']
 
     return options
