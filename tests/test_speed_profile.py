@@ -4,6 +4,7 @@ The profiler wraps MosaicKD's methods on the instance and counts MACs from
 the layers; the game's numbers must not change under it, and the instance
 must be as before once it exits.
 """
+import logging
 import random
 
 import numpy as np
@@ -151,6 +152,29 @@ def test_teacher_bf16_is_off_by_default_and_runs():
     assert all(torch.isfinite(v).all() for row in losses for v in row.values())
     with pytest.raises(MosaicError, match='teacher_bf16'):
         MODELS.build(mosaickd(teacher_bf16='yes'))
+
+
+def test_teacher_bf16_warns_once_on_a_cpu_without_native_bf16(monkeypatch):
+    from mmmosaic.models.algorithms import mosaickd as module
+    assert isinstance(module.cpu_has_native_bf16(), bool)
+    said = []
+    monkeypatch.setattr(module, 'print_log',
+                        lambda msg, **kw: said.append((msg, kw['level'])))
+    x = torch.randn(2, 1, 16, 16)
+    monkeypatch.setattr(module, 'cpu_has_native_bf16', lambda: True)
+    model, _ = build_game(dict(teacher_bf16=True))
+    model.teacher_logits(x)
+    assert not [m for m, _ in said if 'teacher_bf16' in m]
+    monkeypatch.setattr(module, 'cpu_has_native_bf16', lambda: False)
+    model, _ = build_game(dict(teacher_bf16=True))
+    for _ in range(3):
+        model.teacher_logits(x)
+    warned = [(m, lv) for m, lv in said if 'teacher_bf16' in m]
+    assert len(warned) == 1 and warned[0][1] == logging.WARNING
+    assert 'AVX512-BF16' in warned[0][0] and 'False' in warned[0][0]
+    model, _ = build_game()  # float32: nothing to say
+    model.teacher_logits(x)
+    assert len([m for m, _ in said if 'teacher_bf16' in m]) == 1
 
 
 def test_speed_script_reads_config_specs_and_settings(tmp_path):
