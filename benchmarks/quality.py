@@ -19,9 +19,13 @@ It trains the teacher once (seed 0), then each method for each seed through
 ``results.md`` (the table), ``accuracy.png`` (test accuracy against student
 updates, mean over seeds with the min-max band) and the generators' last
 mosaic grids. Finished runs are reused and interrupted ones resumed, so a
-second call only does what is missing (``--fresh`` starts over).
+second call only does what is missing (``--fresh`` starts over). The report
+also takes in the finished runs of earlier calls in the same work dir
+(other seeds or methods, made with the same options), so a setting can be
+run a seed or a method at a time and still end in one table.
 """
 import concurrent.futures
+import glob
 import json
 import os
 import os.path as osp
@@ -146,20 +150,22 @@ def run(args):
     teacher_iters = bench.max_iters(configs['teacher'], teacher_options)
     teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
 
-    # Every student run, its folder and length.
-    runs = []
-    for seed in args.seeds:
-        for method in args.methods:
-            opts = options(method) + [
-                f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'
-            ] + list(args.cfg_options)
-            runs.append(
-                dict(
-                    method=method,
-                    seed=seed,
-                    options=opts,
-                    run_dir=bench.run_dir(work_dir, setting, method, seed),
-                    max_iters=bench.max_iters(configs[method], opts)))
+    def plan(method, seed):
+        """A student run: its method, seed, options, folder and length."""
+        opts = options(method) + [
+            f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'
+        ] + list(args.cfg_options)
+        return dict(
+            method=method,
+            seed=seed,
+            options=opts,
+            run_dir=bench.run_dir(work_dir, setting, method, seed),
+            max_iters=bench.max_iters(configs[method], opts))
+
+    # Every student run of this call.
+    runs = [
+        plan(method, seed) for seed in args.seeds for method in args.methods
+    ]
     # A run dir made with other settings is refused before anything
     # trains (--coverage-only trains the teacher alone).
     checked = [(teacher_dir, configs['teacher'], teacher_options)]
@@ -215,6 +221,21 @@ def run(args):
                     other.cancel()
                 raise
 
+    # Finished runs of earlier calls (other seeds or methods of this
+    # setting, made with the options this call would give them) join the
+    # report, so that a setting run a seed or a method at a time ends in
+    # one table.
+    runs += earlier_runs(work_dir, setting, configs, runs, plan, metric)
+    for r in runs:
+        key = (r['method'], r['seed'])
+        if key not in seconds:
+            seconds[key] = bench.read_seconds(r['run_dir'])
+    methods = list(args.methods) + [
+        m for m in bench.METHODS
+        if m not in args.methods and any(r['method'] == m for r in runs)
+    ]
+    all_seeds = sorted({r['seed'] for r in runs})
+
     # Per-class accuracy where the setting asks for it, else per-class IoU
     # (none for a classification setting).
     per_class_of_run = (
@@ -224,7 +245,7 @@ def run(args):
         setting=args.setting,
         title=setting['title'],
         metric=metric,
-        seeds=args.seeds,
+        seeds=all_seeds,
         jobs=args.jobs,
         environment=bench.machine(),
         teacher=dict(
@@ -242,11 +263,11 @@ def run(args):
         mosaics={})
     if ood_method:
         report['coverage'] = coverage()
-    for method in args.methods:
-        opts = next(r['options'] for r in runs if r['method'] == method)
-        run_dirs = [
-            bench.run_dir(work_dir, setting, method, s) for s in args.seeds
-        ]
+    for method in methods:
+        mine = sorted((r for r in runs if r['method'] == method),
+                      key=lambda r: r['seed'])
+        opts = mine[0]['options']
+        run_dirs = [r['run_dir'] for r in mine]
         curves = [metric_history(d, metric, all_runs=True) for d in run_dirs]
         for run_dir, curve in zip(run_dirs, curves):
             if not curve:
@@ -255,16 +276,16 @@ def run(args):
                     'console.log.')
         report['methods'][method] = dict(
             config=configs[method],
+            seeds=[r['seed'] for r in mine],
             budget=bench.budget(configs[method], opts),
             last=bench.stats([c[-1][1] for c in curves]),
             best=bench.stats([max(v for _, v in c) for c in curves]),
             curves=curves,
             train_seconds=[train_seconds(d) for d in run_dirs],
-            minutes=sum(seconds[(method, s)] for s in args.seeds) / 60)
+            minutes=sum(seconds[(method, r['seed'])] for r in mine) / 60)
         per_class = bench.mean_of_tables([
             per_class_of_run(configs[method], r['options'], r['run_dir'],
-                             r['max_iters']) for r in runs
-            if r['method'] == method
+                             r['max_iters']) for r in mine
         ])
         if per_class:
             report['methods'][method]['per_class'] = per_class
@@ -305,6 +326,37 @@ def run(args):
         TOOL, f'wrote {work_dir}/results.json, results.md, accuracy.png' +
         ''.join(f', {m}' for m in report['mosaics'].values()))
     return report
+
+
+def earlier_runs(work_dir, setting, configs, planned, plan, metric):
+    """The finished runs in the setting's folders that this call did not
+    plan: every ``<method>/seed<N>`` of the setting's methods whose
+    signature is the one ``plan(method, N)`` gives. Runs with other
+    options or unfinished ones stay out, each named in the log."""
+    taken = {(r['method'], r['seed']) for r in planned}
+    found = []
+    for method in bench.METHODS:
+        if method not in configs:
+            continue
+        folder = osp.dirname(bench.run_dir(work_dir, setting, method, 0))
+        for path in sorted(glob.glob(osp.join(folder, 'seed*'))):
+            suffix = osp.basename(path)[len('seed'):]
+            if not suffix.isdigit() or (method, int(suffix)) in taken:
+                continue
+            run = plan(method, int(suffix))
+            ok, why = bench.finished_under(run['run_dir'], configs[method],
+                                           run['options'], run['max_iters'],
+                                           metric)
+            if ok:
+                say(
+                    TOOL, f'{method}/seed{suffix}: the finished run of an '
+                    'earlier call joins the report')
+                found.append(run)
+            else:
+                say(
+                    TOOL, f'{method}/seed{suffix}: not in the report '
+                    f'({why}): {run["run_dir"]}')
+    return found
 
 
 if __name__ == '__main__':

@@ -149,6 +149,35 @@ def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
     assert second.stdout.count('reusing the finished run') == 7
     assert 'tools/train.py' not in second.stdout
 
+    # A call for one method and seed reports every finished run of the
+    # setting made with the same options, not only its own.
+    one = args[:args.index('--seeds')] + [
+        '--seeds', '1', '--methods', 'kd_ood'
+    ] + args[args.index('--jobs'):]
+    narrow = _benchmark('quality.py', one)
+    assert narrow.returncode == 0, narrow.stderr[-3000:]
+    assert narrow.stdout.count('joins the report') == 5
+    with open(osp.join(work, 'results.json')) as f:
+        merged = json.load(f)
+    assert list(merged['methods']) == ['kd_ood', 'dfad', 'mosaickd']
+    assert merged['seeds'] == [0, 1]
+    for method, res in merged['methods'].items():
+        assert res['seeds'] == [0, 1], method
+        assert res['last'] == report['methods'][method]['last'], method
+
+    # Runs made with other options stay out of a report, named in the log.
+    other = args[:args.index('--seeds')] + [
+        '--seeds', '2', '--methods', 'kd_ood'
+    ] + args[args.index('--jobs'):-1] + ['train_cfg.val_interval=2']
+    apart = _benchmark('quality.py', other)
+    assert apart.returncode == 0, apart.stderr[-3000:]
+    assert 'joins the report' not in apart.stdout
+    assert apart.stdout.count('(made with other options') == 6
+    with open(osp.join(work, 'results.json')) as f:
+        alone = json.load(f)
+    assert list(alone['methods']) == ['kd_ood'] and alone['seeds'] == [2]
+    assert len(alone['methods']['kd_ood']['curves'][0]) == 1
+
     # Other settings in the same work dir are refused, not mixed in.
     third = _benchmark('quality.py', args[:-1] + ['train_cfg.val_interval=2'])
     assert third.returncode == 2

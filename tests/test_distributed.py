@@ -55,8 +55,12 @@ def test_one_synchronised_step_equals_one_step_on_the_whole_batch(tmp_path):
     for res in results:
         for player in PLAYERS:
             assert res['changed'][player], player  # a real update happened
-            # float32 round-off only (Adam's first step is ~1e-3 a weight)
-            assert res['diff'][player] < 1e-5, (player, res['diff'])
+            # float32 round-off only. Adam's first step moves a weight by
+            # lr * g / (|g| + eps) = ~1e-3; where |g| is near eps (1e-8) the
+            # summation order of the all-reduce moves that step visibly (1.1e-5
+            # seen on one CPU), so allow 5 % of a step. Unsynchronised
+            # gradients differ by a whole step (~1e-3).
+            assert res['diff'][player] < 5e-5, (player, res['diff'])
         for key, (ddp, single) in res['logs'].items():
             assert ddp == pytest.approx(single, rel=1e-5, abs=1e-6), key
     assert results[0]['hashes'] == results[1]['hashes']

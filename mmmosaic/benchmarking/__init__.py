@@ -16,7 +16,7 @@
 from .report import (copy_mosaic, coverage_markdown, machine, markdown_report,
                      per_class_markdown, plot_curves, reach_kd, reach_markdown,
                      updates_to_reach_kd, verdicts)
-from .runs import (budget, check_signatures, finished,
+from .runs import (budget, check_signatures, finished, finished_under,
                    load_config_with_options, max_iters, read_seconds,
                    record_signature, run_dir, signature, student_batch,
                    train_or_reuse)
@@ -32,12 +32,12 @@ __all__ = [
     'SETTINGS', 'METHODS', 'DEFAULT_METHODS', 'DATA_FREE', 'NO_GENERATOR',
     'NAMES', 'ACCURACY', 'OPTION_TEMPLATES', 'method_options', 'methods_of',
     'check_data', 'check_prepared_data', 'load_config_with_options',
-    'max_iters', 'budget', 'student_batch', 'run_dir', 'finished', 'signature',
-    'check_signatures', 'record_signature', 'read_seconds', 'train_or_reuse',
-    'cached_result', 'cache_result', 'per_class_accuracy_of_run',
-    'per_class_iou_of_run', 'read_run_record', 'mean_per_class_iou',
-    'mean_of_tables', 'stats', 'mosaic_coverage', 'ood_coverage',
-    'plot_curves', 'copy_mosaic', 'machine', 'reach_kd',
-    'reach_markdown', 'updates_to_reach_kd',
-    'coverage_markdown', 'per_class_markdown', 'markdown_report', 'verdicts'
+    'max_iters', 'budget', 'student_batch', 'run_dir', 'finished',
+    'finished_under', 'signature', 'check_signatures', 'record_signature',
+    'read_seconds', 'train_or_reuse', 'cached_result', 'cache_result',
+    'per_class_accuracy_of_run', 'per_class_iou_of_run', 'read_run_record',
+    'mean_per_class_iou', 'mean_of_tables', 'stats', 'mosaic_coverage',
+    'ood_coverage', 'plot_curves', 'copy_mosaic', 'machine', 'reach_kd',
+    'reach_markdown', 'updates_to_reach_kd', 'coverage_markdown',
+    'per_class_markdown', 'markdown_report', 'verdicts'
 ]

@@ -235,7 +235,9 @@ def markdown_report(report: dict) -> str:
         rows.append([
             NAMES[method], f'{last["mean"]:.2f} ± {last["std"]:.2f}',
             f'{best["mean"]:.2f} ± {best["std"]:.2f}',
-            ', '.join(f'{v:.2f}' for v in last['values']),
+            ', '.join(f'{v:.2f}' for v in last['values']) +
+            ('' if res.get('seeds', report['seeds']) == report['seeds'] else
+             f' (seeds {res["seeds"]})'),
             f'{100 * last["mean"] / teacher:.1f}%', f'{res["minutes"]:.1f}'
         ])
     lines = [
@@ -268,7 +270,7 @@ def markdown_report(report: dict) -> str:
             lines += coverage_markdown(
                 res['mosaic_coverage'],
                 f'the final {NAMES[method]} generator\'s images (seed '
-                f'{report["seeds"][0]})')
+                f'{res.get("seeds", report["seeds"])[0]})')
     lines += per_class_markdown(report)
     lines += reach_markdown(report)
     lines += [f'- {verdict}' for verdict in report['verdicts']]
@@ -279,9 +281,10 @@ def markdown_report(report: dict) -> str:
     lines.append('')
     lines.append('![curves](accuracy.png)')
     for method, name in report['mosaics'].items():
+        seed = report['methods'][method].get('seeds', report['seeds'])[0]
         lines += [
             '', f'{NAMES[method]}: the generator\'s last grid (seed '
-            f'{report["seeds"][0]}), one row per class, class 0 at the top; ' +
+            f'{seed}), one row per class, class 0 at the top; ' +
             GRID_ROWS[report['metric'] == 'mIoU'], '', f'![{name}]({name})'
         ]
     return '\n'.join(lines) + '\n'

@@ -124,6 +124,24 @@ def check_signatures(
                 f'{theirs["options"]}, not this one; {remedy}.')
 
 
+def finished_under(work_dir: str, config: str, options: Sequence[str],
+                   iters: int, metric: str) -> Tuple[bool, str]:
+    """Whether ``work_dir`` holds a finished run of ``config`` with
+    ``options`` (its signature and its last checkpoint and evaluation),
+    and if not, why, in a few words (for a caller that gathers runs of
+    earlier calls and leaves the others out)."""
+    path = osp.join(work_dir, SIGNATURE_FILE)
+    if not osp.isfile(path):
+        return False, 'no signature'
+    with open(path) as f:
+        theirs = json.load(f)
+    if theirs != signature(config, options):
+        return False, f'made with other options ({theirs["options"]})'
+    if not finished(work_dir, iters, metric):
+        return False, 'not finished'
+    return True, ''
+
+
 def record_signature(work_dir: str, config: str,
                      options: Sequence[str]) -> None:
     """Write the signature of a run (:func:`check_signatures` reads it);
