@@ -66,3 +66,40 @@ def test_reach_kd_per_method_in_updates_and_minutes():
     # Without KD on OOD images there is nothing to reach.
     del report['methods']['kd_ood']
     assert reach_kd(report) == {} and reach_markdown(report) == []
+
+
+def test_seconds_of_a_run_killed_midway_are_kept(tmp_path, monkeypatch):
+    """A call that dies after some progress keeps the time it trained in
+    the run's seconds file, on top of what earlier calls recorded."""
+    import pytest
+
+    import mmmosaic.benchmarking.runs as bench_runs
+    import mmmosaic.utils.runs as utils_runs
+    from mmmosaic.cli import ToolFailed
+    root = tmp_path / 'repo'
+    (root / 'tools').mkdir(parents=True)
+    # Two progress lines a quarter-second apart, then death (as a run
+    # killed at the end of a session, without the caller's final write).
+    (root / 'tools' / 'train.py').write_text(
+        'import time\n'
+        "print('Iter(train) [ 1/4]  loss: 1.0', flush=True)\n"
+        'time.sleep(0.25)\n'
+        "print('Iter(train) [ 2/4]  loss: 0.9', flush=True)\n"
+        'raise SystemExit(3)\n')
+    (root / 'cfg.py').write_text('train_cfg = dict(max_iters=4)\n')
+    monkeypatch.setattr(utils_runs, 'REPO_ROOT', str(root))
+    monkeypatch.setattr(bench_runs, 'REPO_ROOT', str(root))
+    work = tmp_path / 'run'
+    work.mkdir()
+    bench_runs.write_seconds(str(work / bench_runs.SECONDS_FILE), 100.0)
+    with pytest.raises(ToolFailed):
+        bench_runs.train_or_reuse(
+            'cfg.py',
+            str(work), [],
+            label='fake',
+            iters=4,
+            threads=1,
+            metric='accuracy/top1',
+            tool='test')
+    kept = bench_runs.read_seconds(str(work))
+    assert 100.25 <= kept < 130, kept

@@ -21,7 +21,8 @@ from mmmosaic.cli import parse_cfg_options
 from mmmosaic.errors import MosaicError
 from mmmosaic.models import batch_rule
 from mmmosaic.runtime import load_config
-from mmmosaic.utils.runs import REPO_ROOT, metric_history, say, train
+from mmmosaic.utils.runs import (REPO_ROOT, metric_history, say, train,
+                                 write_seconds)
 
 #: The file in a run's folder that holds its signature.
 SIGNATURE_FILE = 'benchmark_run.json'
@@ -173,7 +174,8 @@ def train_or_reuse(config: str, work_dir: str, options: Sequence[str],
     records it. The run trains through ``tools/train.py`` with ``threads``
     OpenMP/MKL threads; ``label`` names it and ``tool`` the calling script
     in the log. The seconds of every call that trained it add up in the
-    run's ``seconds.txt``.
+    run's ``seconds.txt``, which is kept current at every progress line,
+    so a call killed midway still counts.
 
     Returns:
         tuple: The run's training seconds and whether this call trained.
@@ -186,15 +188,17 @@ def train_or_reuse(config: str, work_dir: str, options: Sequence[str],
     if glob.glob(osp.join(work_dir, 'iter_*.pth')):
         args.append('--resume')
         say(tool, f'{label}: resuming the interrupted run in {work_dir}')
-    seconds = train(
+    before = read_seconds(work_dir)
+    path = osp.join(work_dir, SECONDS_FILE)
+    seconds = before + train(
         osp.join(REPO_ROOT, config),
         work_dir,
         options,
         tool=tool,
         label=label,
         args=args,
-        env=dict(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)))
-    seconds += read_seconds(work_dir)
-    with open(osp.join(work_dir, SECONDS_FILE), 'w') as f:
-        f.write(f'{seconds:.1f}\n')
+        env=dict(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)),
+        seconds_file=path,
+        seconds_before=before)
+    write_seconds(path, seconds)
     return seconds, True

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+from typing import Optional
 
 from mmmosaic.cli import ToolFailed
 from mmmosaic.errors import MosaicError
@@ -37,13 +38,18 @@ def train(config: str,
           tool: str,
           label: str = '',
           args=(),
-          env=None) -> float:
+          env=None,
+          seconds_file: Optional[str] = None,
+          seconds_before: float = 0.0) -> float:
     """Run ``tools/train.py``; show its progress lines; return seconds.
 
     ``options`` go to ``--cfg-options``, ``args`` before them (e.g.
     ``--resume``), ``env`` adds environment variables; ``tool`` names the
-    calling script in the line that shows the command. If the run fails,
-    raises :class:`ToolFailed` with its ``error:`` line and exit status.
+    calling script in the line that shows the command. With
+    ``seconds_file``, ``seconds_before`` plus the seconds so far are
+    written there at every progress line, so a run killed midway keeps the
+    time it trained. If the run fails, raises :class:`ToolFailed` with its
+    ``error:`` line and exit status.
     """
     train_py = osp.join(REPO_ROOT, 'tools', 'train.py')
     if not osp.isfile(train_py):
@@ -81,6 +87,9 @@ def train(config: str,
                     f'[{match.group(2)}/{match.group(3)}] {text} '
                     f'({time.time() - start:.0f}s)',
                     flush=True)
+                if seconds_file:
+                    write_seconds(seconds_file,
+                                  seconds_before + time.time() - start)
             elif line.startswith('error:'):
                 reported = line[len('error:'):].strip().rstrip('.')
         proc.wait()
@@ -90,6 +99,15 @@ def train(config: str,
             f'{label}: tools/train.py failed: {why} (its output is in '
             f'{log_path})', proc.returncode)
     return time.time() - start
+
+
+def write_seconds(path: str, seconds: float) -> None:
+    """Write ``seconds`` to ``path`` at once (a reader never sees half a
+    file)."""
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        f.write(f'{seconds:.1f}\n')
+    os.replace(tmp, path)
 
 
 def metric_history(work_dir: str, key: str, all_runs: bool = False):
