@@ -158,8 +158,8 @@ def test_teacher_bf16_warns_once_on_a_cpu_without_native_bf16(monkeypatch):
     from mmmosaic.models.algorithms import mosaickd as module
     assert isinstance(module.cpu_has_native_bf16(), bool)
     said = []
-    monkeypatch.setattr(module, 'print_log',
-                        lambda msg, **kw: said.append((msg, kw['level'])))
+    monkeypatch.setattr(module, 'print_log', lambda msg, **kw: said.append(
+        (msg, kw['level'])))
     x = torch.randn(2, 1, 16, 16)
     monkeypatch.setattr(module, 'cpu_has_native_bf16', lambda: True)
     model, _ = build_game(dict(teacher_bf16=True))

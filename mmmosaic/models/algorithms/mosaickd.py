@@ -123,9 +123,10 @@ def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX);
     without either, torch emulates it and bfloat16 autocast on the CPU is
     slower than float32. True when torch cannot tell."""
-    probes = [getattr(torch.cpu, name, None)
-              for name in ('_is_avx512_bf16_supported',
-                           '_is_amx_tile_supported')]
+    probes = [
+        getattr(torch.cpu, name, None)
+        for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
+    ]
     probes = [probe for probe in probes if probe is not None]
     if not probes:
         return True
