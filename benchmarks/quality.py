@@ -203,19 +203,16 @@ def run(args):
     # Longest runs first (MosaicKD, then DFAD, then KD): with several jobs
     # the setting then ends sooner.
     queue = sorted(runs, key=lambda run: -bench.METHODS.index(run['method']))
-    seconds = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = {}
-        for r in queue:
-            future = pool.submit(bench.train_or_reuse, configs[r['method']],
-                                 r['run_dir'], r['options'],
-                                 f'{r["method"]}/seed{r["seed"]}',
-                                 r['max_iters'], threads, metric, TOOL)
-            futures[future] = (r['method'], r['seed'])
+        futures = [
+            pool.submit(bench.train_or_reuse, configs[r['method']],
+                        r['run_dir'], r['options'],
+                        f'{r["method"]}/seed{r["seed"]}', r['max_iters'],
+                        threads, metric, TOOL) for r in queue
+        ]
         for future in concurrent.futures.as_completed(futures):
             try:
-                seconds[futures[future]], trained_run = future.result()
-                trained |= trained_run
+                trained |= future.result()[1]
             except BaseException:
                 for other in futures:
                     other.cancel()
@@ -226,10 +223,6 @@ def run(args):
     # report, so that a setting run a seed or a method at a time ends in
     # one table.
     runs += earlier_runs(work_dir, setting, configs, runs, plan, metric)
-    for r in runs:
-        key = (r['method'], r['seed'])
-        if key not in seconds:
-            seconds[key] = bench.read_seconds(r['run_dir'])
     methods = list(args.methods) + [
         m for m in bench.METHODS
         if m not in args.methods and any(r['method'] == m for r in runs)
@@ -282,7 +275,7 @@ def run(args):
             best=bench.stats([max(v for _, v in c) for c in curves]),
             curves=curves,
             train_seconds=[train_seconds(d) for d in run_dirs],
-            minutes=sum(seconds[(method, r['seed'])] for r in mine) / 60)
+            minutes=sum(bench.read_seconds(d) for d in run_dirs) / 60)
         per_class = bench.mean_of_tables([
             per_class_of_run(configs[method], r['options'], r['run_dir'],
                              r['max_iters']) for r in mine

@@ -17,13 +17,12 @@ from .report import (copy_mosaic, coverage_markdown, machine, markdown_report,
                      per_class_markdown, plot_curves, reach_kd, reach_markdown,
                      updates_to_reach_kd, verdicts)
 from .runs import (budget, check_signatures, finished, finished_under,
-                   load_config_with_options, max_iters, read_seconds,
-                   record_signature, run_dir, signature, student_batch,
-                   train_or_reuse)
+                   load_config_with_options, max_iters, read_run_record,
+                   read_seconds, record_signature, run_dir, signature,
+                   student_batch, train_or_reuse)
 from .scores import (cache_result, cached_result, mean_of_tables,
                      mean_per_class_iou, mosaic_coverage, ood_coverage,
-                     per_class_accuracy_of_run, per_class_iou_of_run,
-                     read_run_record, stats)
+                     per_class_accuracy_of_run, per_class_iou_of_run, stats)
 from .settings import (ACCURACY, DATA_FREE, DEFAULT_METHODS, METHODS, NAMES,
                        NO_GENERATOR, OPTION_TEMPLATES, SETTINGS, check_data,
                        check_prepared_data, method_options, methods_of)

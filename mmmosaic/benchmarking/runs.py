@@ -114,15 +114,20 @@ def check_signatures(
         MosaicError: A folder holds a run of another config or options.
     """
     for work_dir, config, options in runs:
-        path = osp.join(work_dir, SIGNATURE_FILE)
-        if not osp.isfile(path):
+        if not osp.isfile(osp.join(work_dir, SIGNATURE_FILE)):
             continue
-        with open(path) as f:
-            theirs = json.load(f)
+        theirs = read_run_record(work_dir)
         if theirs != signature(config, options):
             raise MosaicError(
                 f'{work_dir} holds a run of {theirs["config"]} with options '
                 f'{theirs["options"]}, not this one; {remedy}.')
+
+
+def read_run_record(run_dir: str) -> dict:
+    """The signature a run's folder holds (``config`` and ``options``, see
+    :func:`check_signatures`)."""
+    with open(osp.join(run_dir, SIGNATURE_FILE)) as f:
+        return json.load(f)
 
 
 def finished_under(work_dir: str, config: str, options: Sequence[str],
@@ -131,11 +136,9 @@ def finished_under(work_dir: str, config: str, options: Sequence[str],
     ``options`` (its signature and its last checkpoint and evaluation),
     and if not, why, in a few words (for a caller that gathers runs of
     earlier calls and leaves the others out)."""
-    path = osp.join(work_dir, SIGNATURE_FILE)
-    if not osp.isfile(path):
+    if not osp.isfile(osp.join(work_dir, SIGNATURE_FILE)):
         return False, 'no signature'
-    with open(path) as f:
-        theirs = json.load(f)
+    theirs = read_run_record(work_dir)
     if theirs != signature(config, options):
         return False, f'made with other options ({theirs["options"]})'
     if not finished(work_dir, iters, metric):

@@ -13,7 +13,7 @@ import statistics
 from typing import Dict, Optional, Sequence
 
 from mmmosaic.utils.runs import say
-from .runs import SIGNATURE_FILE, load_config_with_options
+from .runs import load_config_with_options, read_run_record
 
 #: The file in a run's folder that caches its per-class scores.
 PER_CLASS_FILE = 'per_class.json'
@@ -146,13 +146,6 @@ def _measure_iou(cfg, run_dir: str, iters: int, student: bool,
 
     return _measured(lambda: cfg, run_dir, iters, student, tool, 'IoU',
                      measure)
-
-
-def read_run_record(run_dir: str) -> dict:
-    """The signature a run's folder holds (``config`` and ``options``, see
-    :func:`mmmosaic.benchmarking.runs.check_signatures`)."""
-    with open(osp.join(run_dir, SIGNATURE_FILE)) as f:
-        return json.load(f)
 
 
 def mean_per_class_iou(run_dirs: Sequence[str],
