@@ -291,24 +291,38 @@ def parse_args(argv=None):
     return args
 
 
-def _baseline(quality_dir: str, setting: dict, seeds, max_iters: dict,
+def _baseline(quality_dir: str, setting: dict, seeds, budgets: dict,
               metric: str) -> dict:
-    """KD-on-OOD and MosaicKD of the setting's quality runs, same seeds."""
+    """KD-on-OOD and MosaicKD of the setting's quality runs, same seeds:
+    their mean ``last`` score, ``curves``, ``budget`` and ``per_class``
+    scores, and MosaicKD's ``vs_kd`` (:func:`bench.at_or_above_kd`)."""
     out = {}
     for method in ('kd_ood', 'mosaickd'):
         dirs = [bench.run_dir(quality_dir, setting, method, s) for s in seeds]
         for run_dir in dirs:
-            if not bench.finished(run_dir, max_iters[method], metric):
+            iters = budgets[method]['outer_iterations']
+            if not bench.finished(run_dir, iters, metric):
                 raise MosaicError(
                     f'{run_dir} holds no finished run; run benchmarks/'
                     f'quality.py with --methods kd_ood mosaickd --seeds '
                     f'{" ".join(map(str, seeds))} first (the ablations '
                     'compare with it).')
+        curves = [metric_history(d, metric, all_runs=True) for d in dirs]
         out[method] = dict(
-            last=statistics.fmean(
-                metric_history(d, metric, all_runs=True)[-1][1] for d in dirs),
+            last=statistics.fmean(c[-1][1] for c in curves),
+            curves=curves,
+            budget=budgets[method],
             per_class=bench.mean_per_class_iou(dirs, TOOL))
+    out['mosaickd']['vs_kd'] = _vs_kd(out['mosaickd']['curves'],
+                                      budgets['mosaickd'], out)
     return out
+
+
+def _vs_kd(curves: list, budget: dict, baseline: dict) -> dict:
+    """How often a mean curve is at or above KD on OOD images' (same
+    seeds) from 20 % of its budget on."""
+    kd = baseline['kd_ood']
+    return bench.at_or_above_kd(curves, budget, kd['curves'], kd['budget'])
 
 
 def _finished_seeds(folder: str, max_iters: int, metric: str) -> list:
@@ -330,9 +344,13 @@ def _markdown(report: dict) -> str:
         f'Last {report["metric"]} after the final update, mean over the '
         'seeds given; "MosaicKD" and "KD" are the quality benchmark\'s runs '
         'with the same seeds.', '',
+        '"At or above KD" counts the evaluations from 20 % of the budget on '
+        'at which the mean curve is at or above KD\'s at the same number of '
+        'student updates, with the largest deficit among the others; '
+        '"never behind" means every one.', '',
         '| ablation | what changes | seeds | last | MosaicKD | KD on OOD | '
-        'vs MosaicKD | vs KD | minutes |',
-        '|---|---|---|---:|---:|---:|---:|---:|---:|'
+        'vs MosaicKD | vs KD | at or above KD | MosaicKD at or above KD | '
+        'minutes |', '|---|---|---|---:|---:|---:|---:|---:|---|---|---:|'
     ]
     for name, row in rows.items():
         mk, kd = row['baseline']['mosaickd'], row['baseline']['kd_ood']
@@ -341,7 +359,8 @@ def _markdown(report: dict) -> str:
             f'{", ".join(map(str, row["seeds"]))} | {row["last"]:.2f} | '
             f'{mk["last"]:.2f} | {kd["last"]:.2f} | '
             f'{row["last"] - mk["last"]:+.2f} | '
-            f'{row["last"] - kd["last"]:+.2f} | {row["minutes"]:.1f} |')
+            f'{row["last"] - kd["last"]:+.2f} | {_count(row["vs_kd"])} | '
+            f'{_count(mk["vs_kd"])} | {row["minutes"]:.1f} |')
     dense = {
         n: r
         for n, r in rows.items()
@@ -367,6 +386,14 @@ def _markdown(report: dict) -> str:
     lines += ['', 'Why each is a candidate:', '']
     lines += [f'- **{name}**: {row["why"]}.' for name, row in rows.items()]
     return '\n'.join(lines) + '\n'
+
+
+def _count(vs_kd: dict) -> str:
+    """A table cell of :func:`bench.at_or_above_kd`'s result."""
+    cell = f'{vs_kd["at_or_above"]} of {vs_kd["evaluations"]}'
+    if vs_kd['never_behind']:
+        return cell + ', never behind'
+    return cell + f' (at most {vs_kd["largest_deficit"]:.2f} behind)'
 
 
 def _figure(args, setting: dict, quality_dir: str, base: list,
@@ -437,12 +464,12 @@ def run(args):
         return bench.method_options(setting, method, args.data_root,
                                     args.ood_root)
 
-    max_iters = {
-        m: bench.max_iters(configs[m], options(m))
+    budgets = {
+        m: bench.budget(configs[m], options(m))
         for m in ('kd_ood', 'mosaickd')
     }
     # Fail before training if the runs to compare with are missing.
-    _baseline(quality_dir, setting, args.seeds, max_iters, metric)
+    _baseline(quality_dir, setting, args.seeds, budgets, metric)
     bench.check_prepared_data(setting)
 
     teacher_options = options('teacher') + ['randomness.seed=0']
@@ -496,18 +523,22 @@ def run(args):
     ablations = {}
     for name, spec in ABLATIONS.items():
         change = spec['options'](cfg)
-        iters = bench.max_iters(_config(configs, spec), base + change)
-        seeds = _finished_seeds(osp.join(work_dir, name), iters, metric)
+        own = bench.budget(_config(configs, spec), base + change)
+        seeds = _finished_seeds(
+            osp.join(work_dir, name), own['outer_iterations'], metric)
         if not seeds:
             continue
         dirs = [osp.join(work_dir, name, f'seed{s}') for s in seeds]
         curves = [metric_history(d, metric, all_runs=True) for d in dirs]
+        baseline = _baseline(quality_dir, setting, seeds, budgets, metric)
         ablations[name] = dict(
             change=spec['change'],
             why=spec['why'],
             options=change,
             seeds=seeds,
-            baseline=_baseline(quality_dir, setting, seeds, max_iters, metric),
+            baseline=baseline,
+            budget=own,
+            vs_kd=_vs_kd(curves, own, baseline),
             last=statistics.fmean(c[-1][1] for c in curves),
             best=statistics.fmean(max(v for _, v in c) for c in curves),
             curves=curves,

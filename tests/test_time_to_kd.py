@@ -1,9 +1,13 @@
 """Time to KD's final score: training seconds from logged iteration times,
-and the first evaluation at which each method's mean curve reaches KD."""
+the first evaluation at which each method's mean curve reaches KD, and how
+often a curve is at or above KD's from a fifth of the budget on."""
 import json
 import os
 
-from mmmosaic.benchmarking import reach_kd, reach_markdown
+from _tiny import load_script
+
+import mmmosaic.benchmarking as bench
+from mmmosaic.benchmarking import at_or_above_kd, reach_kd, reach_markdown
 from mmmosaic.utils.runs import train_seconds
 
 
@@ -63,6 +67,10 @@ def test_reach_kd_per_method_in_updates_and_minutes():
     assert reached['dfad'] is None
     text = '\n'.join(reach_markdown(report))
     assert '| DFAD' in text and 'never' in text
+    report['teacher'] = dict(score=90.0)
+    assert ('MosaicKD\'s mean curve is at or above KD on OOD data\'s at 2 '
+            'of the 2 evaluations from 20% of the budget on (never behind).'
+            ) in bench.verdicts(report, {})
     # Without KD on OOD images there is nothing to reach.
     del report['methods']['kd_ood']
     assert reach_kd(report) == {} and reach_markdown(report) == []
@@ -103,3 +111,91 @@ def test_seconds_of_a_run_killed_midway_are_kept(tmp_path, monkeypatch):
             tool='test')
     kept = bench_runs.read_seconds(str(work))
     assert 100.25 <= kept < 130, kept
+
+
+def _budget(outer, updates):
+    return dict(outer_iterations=outer, student_updates=updates)
+
+
+def test_at_or_above_kd_compares_mean_curves_at_equal_updates():
+    # KD: 5 student updates an outer iteration, evaluated every 2.
+    kd = [[(2, 40.0), (4, 50.0), (6, 55.0), (8, 58.0), (10, 60.0)],
+          [(2, 42.0), (4, 52.0), (6, 57.0), (8, 60.0), (10, 62.0)]]
+    kd_budget = _budget(10, 50)
+    # Behind at 10 updates (mean 38 against 41), level at 20, ahead after.
+    mine = [[(2, 37.0), (4, 51.0), (6, 57.0), (8, 60.0), (10, 62.0)],
+            [(2, 39.0), (4, 51.0), (6, 57.0), (8, 60.0), (10, 62.0)]]
+    got = at_or_above_kd(mine, kd_budget, kd, kd_budget)
+    assert got == dict(
+        at_or_above=4, evaluations=5, never_behind=False, largest_deficit=3.0)
+    # From 30 % of the budget on (15 updates) the early deficit is out.
+    got = at_or_above_kd(mine, kd_budget, kd, kd_budget, start=0.3)
+    assert got == dict(
+        at_or_above=4, evaluations=4, never_behind=True, largest_deficit=0.0)
+    # A method with 10 updates an outer iteration: its step 2 is KD's step
+    # 4 (20 updates), its step 4 KD's step 8.
+    wide = [[(2, 50.0), (4, 59.0)]]
+    got = at_or_above_kd(wide, _budget(5, 50), kd, kd_budget)
+    assert got == dict(
+        at_or_above=1, evaluations=2, never_behind=False, largest_deficit=1.0)
+    # With 3 an outer iteration it evaluates at 15 and 30 updates: only 30
+    # is one of KD's.
+    got = at_or_above_kd([[(5, 0.0), (10, 99.0)]], _budget(10, 30), kd,
+                         kd_budget)
+    assert (got['at_or_above'], got['evaluations']) == (1, 1)
+    # Nothing in common: not "never behind".
+    got = at_or_above_kd([[(1, 99.0)]], _budget(1, 1), kd, kd_budget)
+    assert got['evaluations'] == 0 and not got['never_behind']
+
+
+def _fake_run(run_dir, config, options, curve):
+    """A finished run's folder as the benchmarks read it: signature, last
+    checkpoint, seconds and the logged metric."""
+    bench.record_signature(run_dir, config, options)
+    iters = curve[-1][0]
+    open(os.path.join(run_dir, f'iter_{iters}.pth'), 'w').close()
+    with open(os.path.join(run_dir, 'seconds.txt'), 'w') as f:
+        f.write('60.0')
+    _write_run(run_dir, '20260101_000000',
+               [dict(step=s, **{'accuracy/top1': v}) for s, v in curve])
+
+
+def test_ablation_report_counts_evaluations_at_or_above_kd(tmp_path):
+    ablations = load_script('benchmarks/ablations.py')
+    setting = bench.SETTINGS['mnist_fashion_400']
+    budgets = {
+        m: bench.budget(setting['configs'][m], [])
+        for m in ('kd_ood', 'mosaickd')
+    }
+    iters = budgets['kd_ood']['outer_iterations']
+    steps = [iters * k // 5 for k in range(1, 6)]
+    quality = str(tmp_path / 'quality')
+    curves = dict(
+        kd_ood=[50.0, 60.0, 70.0, 80.0, 85.0],
+        mosaickd=[40.0, 55.0, 72.0, 81.0, 84.0])
+    for method, values in curves.items():
+        _fake_run(
+            bench.run_dir(quality, setting, method, 0),
+            setting['configs'][method], [], list(zip(steps, values)))
+    base = ablations._baseline(quality, setting, [0], budgets, bench.ACCURACY)
+    # MosaicKD from 20 % of the budget on: behind at 20 % and 40 % and at
+    # the end, ahead at 60 % and 80 %.
+    assert base['mosaickd']['vs_kd'] == dict(
+        at_or_above=2, evaluations=5, never_behind=False, largest_deficit=10.0)
+    ahead = list(zip(steps, [50.0, 60.0, 70.0, 80.0, 85.0]))
+    vs_kd = ablations._vs_kd([ahead], budgets['mosaickd'], base)
+    assert vs_kd['never_behind'] and vs_kd['evaluations'] == 5
+    row = dict(
+        change='x',
+        why='y',
+        seeds=[0],
+        baseline=base,
+        vs_kd=vs_kd,
+        last=85.0,
+        per_class=None,
+        minutes=1.0)
+    text = ablations._markdown(
+        dict(title='t', metric='accuracy', ablations=dict(ours=row)))
+    assert (
+        '| ours | x | 0 | 85.00 | 84.00 | 85.00 | +1.00 | +0.00 | '
+        '5 of 5, never behind | 2 of 5 (at most 10.00 behind) | 1.0 |') in text

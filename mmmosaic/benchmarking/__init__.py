@@ -13,9 +13,10 @@
 - :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
   counts.
 """
-from .report import (copy_mosaic, coverage_markdown, machine, markdown_report,
-                     per_class_markdown, plot_curves, reach_kd, reach_markdown,
-                     updates_to_reach_kd, verdicts)
+from .report import (at_or_above_kd, copy_mosaic, coverage_markdown, machine,
+                     markdown_report, per_class_markdown, plot_curves,
+                     reach_kd, reach_markdown, seed_rows, updates_to_reach_kd,
+                     verdicts)
 from .runs import (budget, check_signatures, finished, finished_under,
                    load_config_with_options, max_iters, read_run_record,
                    read_seconds, record_signature, run_dir, signature,
@@ -38,5 +39,6 @@ __all__ = [
     'mean_per_class_iou', 'mean_of_tables', 'stats', 'mosaic_coverage',
     'ood_coverage', 'plot_curves', 'copy_mosaic', 'machine', 'reach_kd',
     'reach_markdown', 'updates_to_reach_kd', 'coverage_markdown',
-    'per_class_markdown', 'markdown_report', 'verdicts'
+    'per_class_markdown', 'markdown_report', 'verdicts', 'seed_rows',
+    'at_or_above_kd'
 ]

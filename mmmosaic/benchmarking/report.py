@@ -22,14 +22,11 @@ def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for method, res in results['methods'].items():
-        curves = [dict(c) for c in res['curves']]
-        steps = sorted(set.intersection(*(set(c) for c in curves)))
-        if not steps:
+        by_updates = seed_rows(res['curves'], res['budget'])
+        if not by_updates:
             continue
-        per_update = res['budget']['student_updates'] / res['budget'][
-            'outer_iterations']
-        xs = [s * per_update for s in steps]
-        rows = [[c[s] for c in curves] for s in steps]
+        xs = list(by_updates)
+        rows = list(by_updates.values())
         mean = [statistics.fmean(r) for r in rows]
         line, = ax.plot(
             xs,
@@ -51,6 +48,52 @@ def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def seed_rows(curves: list, budget: dict) -> dict:
+    """``{student updates: [score of each seed]}`` at every evaluation all
+    seeds' ``curves`` (lists of ``(outer iteration, score)``) share, in
+    order; ``budget`` as :func:`mmmosaic.benchmarking.budget` gives it."""
+    curves = [dict(c) for c in curves]
+    if not curves:
+        return {}
+    per_update = budget['student_updates'] // budget['outer_iterations']
+    steps = sorted(set.intersection(*(set(c) for c in curves)))
+    return {s * per_update: [c[s] for c in curves] for s in steps}
+
+
+def at_or_above_kd(curves: list,
+                   budget: dict,
+                   kd_curves: list,
+                   kd_budget: dict,
+                   start: float = 0.2) -> dict:
+    """How often a method's mean curve is at or above KD on OOD images'
+    mean curve at the same number of student updates, over the
+    evaluations both have from ``start`` of the method's budget on.
+
+    Returns:
+        dict: ``at_or_above`` and ``evaluations`` (counts), ``never_behind``
+        (every one of them at or above KD; False when there is none) and
+        ``largest_deficit`` (KD minus the method where it is most behind;
+        0.0 if never behind).
+    """
+    mine = {
+        u: statistics.fmean(r)
+        for u, r in seed_rows(curves, budget).items()
+    }
+    kd = {
+        u: statistics.fmean(r)
+        for u, r in seed_rows(kd_curves, kd_budget).items()
+    }
+    first = start * budget['student_updates']
+    shared = [u for u in mine if u >= first and u in kd]
+    gaps = [kd[u] - mine[u] for u in shared]
+    above = sum(g <= 0 for g in gaps)
+    return dict(
+        at_or_above=above,
+        evaluations=len(shared),
+        never_behind=bool(shared) and above == len(shared),
+        largest_deficit=max([0.0] + gaps))
 
 
 def copy_mosaic(run_dir: str, dest: str):
@@ -320,6 +363,16 @@ def verdicts(report: dict, setting: dict):
             f'{reach} student updates.' if reach is not None else
             'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
             'mean score.')
+        kd, mk = methods['kd_ood'], methods['mosaickd']
+        vs = at_or_above_kd(mk['curves'], mk['budget'], kd['curves'],
+                            kd['budget'])
+        if vs['evaluations']:
+            found.append(
+                'MosaicKD\'s mean curve is at or above KD on OOD data\'s at '
+                f'{vs["at_or_above"]} of the {vs["evaluations"]} evaluations '
+                'from 20% of the budget on' +
+                (' (never behind).' if vs['never_behind'] else
+                 f' (at most {vs["largest_deficit"]:.2f} behind).'))
     for free in DATA_FREE:
         if 'mosaickd' not in methods or free not in methods:
             continue
