@@ -44,7 +44,7 @@ def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,
     # Long titles wrap instead of running off the figure.
     ax.set_title(textwrap.fill(title, 90), fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc='lower right')
+    ax.legend(fontsize=8, loc='best')
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
