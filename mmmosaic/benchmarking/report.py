@@ -135,22 +135,22 @@ def reach_kd(report: dict) -> dict:
     out = {}
     for method, res in methods.items():
         out[method] = None
-        curves = [dict(c) for c in res['curves']]
         per_update = (
             res['budget']['student_updates'] //
             res['budget']['outer_iterations'])
-        for step in sorted(set.intersection(*(set(c) for c in curves))):
-            if statistics.fmean(c[step] for c in curves) < target:
+        for updates, row in seed_rows(res['curves'], res['budget']).items():
+            if statistics.fmean(row) < target:
                 continue
+            step = updates // per_update
             clocks = res.get('train_seconds') or []
             seconds = [
                 next((t for s, t in clock if s >= step), clock[-1][1])
                 for clock in clocks if clock
             ]
             out[method] = dict(
-                updates=step * per_update,
+                updates=updates,
                 minutes=(statistics.fmean(seconds) /
-                         60 if len(seconds) == len(curves) else None))
+                         60 if len(seconds) == len(row) else None))
             break
     return out
 
