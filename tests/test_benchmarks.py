@@ -414,11 +414,17 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
         'warm_start_g':
         dict(generator_warm_start=0.1),
     }
+    linear = expected['warmup_linear']
+    expected['ood_tau5_warmup_linear'] = dict(expected['ood_tau5'], **linear)
     for name, setting in bench.SETTINGS.items():
         options = bench.method_options(setting, 'mosaickd', '/data', '/ood')
         mosaickd = bench.load_config_with_options(
             setting['configs']['mosaickd'], options)
         b, _, k, n = batch_rule(mosaickd)[:4]
+        # The whole batch at 5: the student loss as configured, but hotter.
+        hot = dict(mosaickd.model.student_loss, temperature=5.0)
+        assert hot != mosaickd.model.student_loss, name
+        expected['student_tau5_warmup_linear'] = dict(linear, student_loss=hot)
         for ablation, model_keys in expected.items():
             spec = ablations.ABLATIONS[ablation]
             cfg = bench.load_config_with_options(

@@ -13,8 +13,9 @@
 - :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
   counts.
 """
-from .report import (at_or_above_kd, copy_mosaic, coverage_markdown, machine,
-                     markdown_report, per_class_markdown, plot_curves,
+from .report import (NEVER_BEHIND_FROM, at_or_above_kd, copy_mosaic,
+                     coverage_markdown, machine, markdown_report,
+                     never_behind_from, per_class_markdown, plot_curves,
                      reach_kd, reach_markdown, seed_rows, updates_to_reach_kd,
                      verdicts)
 from .runs import (budget, check_signatures, finished, finished_under,
@@ -40,5 +41,5 @@ __all__ = [
     'ood_coverage', 'plot_curves', 'copy_mosaic', 'machine', 'reach_kd',
     'reach_markdown', 'updates_to_reach_kd', 'coverage_markdown',
     'per_class_markdown', 'markdown_report', 'verdicts', 'seed_rows',
-    'at_or_above_kd'
+    'at_or_above_kd', 'NEVER_BEHIND_FROM', 'never_behind_from'
 ]

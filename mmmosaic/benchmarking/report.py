@@ -62,11 +62,21 @@ def seed_rows(curves: list, budget: dict) -> dict:
     return {s * per_update: [c[s] for c in curves] for s in steps}
 
 
+#: Where the "never behind KD" count starts: this share of a method's budget
+#: (before it, a game's players are still young; the target asks no more).
+NEVER_BEHIND_FROM = 0.2
+
+
+def never_behind_from() -> str:
+    """:data:`NEVER_BEHIND_FROM` as the reports write it (``'20 %'``)."""
+    return f'{NEVER_BEHIND_FROM * 100:.0f} %'
+
+
 def at_or_above_kd(curves: list,
                    budget: dict,
                    kd_curves: list,
                    kd_budget: dict,
-                   start: float = 0.2) -> dict:
+                   start: float = NEVER_BEHIND_FROM) -> dict:
     """How often a method's mean curve is at or above KD on OOD images'
     mean curve at the same number of student updates, over the
     evaluations both have from ``start`` of the method's budget on.
@@ -370,7 +380,7 @@ def verdicts(report: dict, setting: dict):
             found.append(
                 'MosaicKD\'s mean curve is at or above KD on OOD data\'s at '
                 f'{vs["at_or_above"]} of the {vs["evaluations"]} evaluations '
-                'from 20% of the budget on' +
+                f'from {never_behind_from()} of the budget on' +
                 (' (never behind).' if vs['never_behind'] else
                  f' (at most {vs["largest_deficit"]:.2f} behind).'))
     for free in DATA_FREE:
