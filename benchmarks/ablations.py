@@ -97,6 +97,17 @@ def _synthetic_warmup(**schedule):
     return options
 
 
+def _tau5_warmup_linear(loss: str):
+    """Options of ``model.<loss>`` at KD's temperature 5 with
+    ``warmup_linear``'s schedule."""
+    warmup = _synthetic_warmup(schedule='linear', ramp=0.5)
+
+    def options(cfg):
+        return [f'model.{loss}.temperature=5.0'] + warmup(cfg)
+
+    return options
+
+
 def _wide_players(cfg):
     return [
         'model.generator.base_channels='
@@ -213,9 +224,7 @@ ABLATIONS = {
         'on (temperature, displaced OOD images); together the first '
         'updates are KD\'s, so MosaicKD can only start behind by what the '
         'mosaics cost once they come in',
-        options=lambda cfg:
-        (['model.ood_student_loss.temperature=5.0'] + _synthetic_warmup(
-            schedule='linear', ramp=0.5)(cfg))),
+        options=_tau5_warmup_linear('ood_student_loss')),
     'student_tau5_warmup_linear':
     dict(
         change='student_tau5 and warmup_linear together: the whole student '
@@ -226,9 +235,7 @@ ABLATIONS = {
         'behind it early, where the warm-up starts as KD; the mosaics at 5 '
         'rather than 1 (ood_tau5_warmup_linear) test whether their soft '
         'targets are what the student lacks late in training',
-        options=lambda cfg:
-        (['model.student_loss.temperature=5.0'] + _synthetic_warmup(
-            schedule='linear', ramp=0.5)(cfg))),
+        options=_tau5_warmup_linear('student_loss')),
     'warm_start_g':
     dict(
         change='G and D first train alone on the OOD images (a patch GAN, '
