@@ -118,8 +118,11 @@ class PlainMosaicKD:
                                           student)
         self.T.eval()
         self.T.requires_grad_(False)
-        self.mean = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        # In torch's default dtype, as the players and the noise: float64
+        # under torch.set_default_dtype(torch.float64) for exact checks.
+        dtype = torch.get_default_dtype()
+        self.mean = torch.tensor(mean, dtype=dtype).view(1, -1, 1, 1)
+        self.std = torch.tensor(std, dtype=dtype).view(1, -1, 1, 1)
         self.B = batch_size
         self.k = student_steps
         self.w = dict(adv=1.0, align=1.0, local=1.0, balance=10.0)
@@ -144,7 +147,7 @@ class PlainMosaicKD:
         self.T.eval()
 
     def preprocess(self, images_uint8: torch.Tensor) -> torch.Tensor:
-        return (images_uint8.float() - self.mean) / self.std
+        return (images_uint8.to(self.mean.dtype) - self.mean) / self.std
 
     def synthesize(self) -> torch.Tensor:
         """``norm(G(z))``, z ~ N(0, I); G's output is in [0, 1]."""

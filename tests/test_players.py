@@ -49,6 +49,17 @@ def test_patch_discriminator_receptive_field_and_shape(depth, field, out):
     assert disc(torch.randn(2, 3, 32, 32)).shape == (2, 1, out, out)
 
 
+def test_patch_discriminator_last_conv_has_no_bias_unless_asked():
+    # The authors' discriminator ends in a 1x1 convolution without bias.
+    disc = MODELS.build(dict(type='PatchDiscriminator', base_channels=4))
+    assert disc.layers[-1].bias is None
+    assert [n for n, _ in disc.named_parameters()
+            if n.endswith('bias')] == ['layers.0.bias', 'layers.3.bias']
+    disc = MODELS.build(
+        dict(type='PatchDiscriminator', base_channels=4, bias=True))
+    assert disc.layers[-1].bias.shape == (1, )
+
+
 def test_receptive_field_is_what_a_logit_actually_sees():
     disc = MODELS.build(
         dict(type='PatchDiscriminator', base_channels=4, num_downsamples=2))

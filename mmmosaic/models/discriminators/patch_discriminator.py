@@ -10,22 +10,26 @@ class PatchDiscriminator(BaseModule):
     """PatchGAN discriminator: one real/fake logit per local patch.
 
     ``Conv4x4 s2 (in -> C) -> LeakyReLU(0.2) -> [Conv4x4 s2 (no bias) -> BN
-    -> LeakyReLU(0.2)] * (num_downsamples - 1) -> Conv1x1 (-> 1)``, channels
-    doubling at each stride-2 layer. The number of stride-2 layers sets the
-    patch size: each output logit sees a square of :attr:`receptive_field`
-    pixels (10 with the default 2 layers, the authors' setting; 22 with 3,
+    -> LeakyReLU(0.2)] * (num_downsamples - 1) -> Conv1x1 (no bias, -> 1)``,
+    channels doubling at each stride-2 layer, as the authors' discriminator.
+    The number of stride-2 layers sets the patch size: each output logit
+    sees a square of :attr:`receptive_field` pixels (10 with the default 2 layers, the authors' setting; 22 with 3,
     46 with 4). A 32x32 input gives 8x8 logits by default.
 
     Args:
         in_channels (int): Image channels.
         base_channels (int): Channels of the first layer (``ndf``).
         num_downsamples (int): Stride-2 layers (>= 1).
+        bias (bool): Give the last 1x1 convolution a bias (one learned
+            constant added to every patch logit). False: the authors'
+            discriminator.
     """
 
     def __init__(self,
                  in_channels: int = 3,
                  base_channels: int = 128,
                  num_downsamples: int = 2,
+                 bias: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if num_downsamples < 1:
@@ -43,7 +47,7 @@ class PatchDiscriminator(BaseModule):
                 nn.LeakyReLU(0.2, inplace=True)
             ]
             channels *= 2
-        layers.append(nn.Conv2d(channels, 1, 1))
+        layers.append(nn.Conv2d(channels, 1, 1, bias=bias))
         self.layers = nn.Sequential(*layers)
 
     @property
