@@ -13,8 +13,9 @@ class PatchDiscriminator(BaseModule):
     -> LeakyReLU(0.2)] * (num_downsamples - 1) -> Conv1x1 (no bias, -> 1)``,
     channels doubling at each stride-2 layer, as the authors' discriminator.
     The number of stride-2 layers sets the patch size: each output logit
-    sees a square of :attr:`receptive_field` pixels (10 with the default 2 layers, the authors' setting; 22 with 3,
-    46 with 4). A 32x32 input gives 8x8 logits by default.
+    sees a square of :attr:`receptive_field` pixels (10 with the default 2
+    layers, the authors' setting; 22 with 3, 46 with 4). A 32x32 input
+    gives 8x8 logits by default.
 
     Args:
         in_channels (int): Image channels.
