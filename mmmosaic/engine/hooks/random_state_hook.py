@@ -60,9 +60,11 @@ class RandomStateHook(Hook):
         self._pending = None
         if runner.iter != saved_iter:
             return  # loaded as weights (load_from), not resumed
-        torch.set_rng_state(state['cpu'])
+        # Runner.resume maps the checkpoint to the training device, and
+        # torch's generators take their states as CPU tensors only.
+        torch.set_rng_state(state['cpu'].cpu())
         if 'cuda' in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state['cuda'])
+            torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
         model = unwrap_model(runner.model)
         if counters is not None and hasattr(model, 'load_training_counters'):
             model.load_training_counters(counters)

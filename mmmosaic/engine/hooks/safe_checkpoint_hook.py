@@ -7,6 +7,8 @@ under its default ``weights_only=True``, so resuming fails, and allow-listing
 ``getattr`` would defeat the protection. This hook stores those objects as
 plain dicts of tensors when a checkpoint is saved and rebuilds them when it
 is loaded, so every checkpoint we write loads with the protection on.
+``Runner.resume`` loads a checkpoint onto the training device, so the
+stored tensors are copied to the CPU before they become numpy arrays.
 """
 import numpy as np
 import torch
@@ -46,11 +48,11 @@ def from_safe(obj):
     if isinstance(obj, dict):
         tag = obj.get(_TAG)
         if tag == 'HistoryBuffer':
-            return HistoryBuffer(obj['log_history'].numpy(),
-                                 obj['count_history'].numpy(),
+            return HistoryBuffer(obj['log_history'].cpu().numpy(),
+                                 obj['count_history'].cpu().numpy(),
                                  obj['max_length'])
         if tag == 'ndarray':
-            return obj['data'].numpy()
+            return obj['data'].cpu().numpy()
         return type(obj)((k, from_safe(v)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         return type(obj)(from_safe(v) for v in obj)
