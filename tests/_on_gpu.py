@@ -72,3 +72,49 @@ def strict_rng_setters(monkeypatch) -> None:
         return set_state
 
     monkeypatch.setattr(torch, 'set_rng_state', strict(torch.set_rng_state))
+
+
+class FakeCuda:
+    """torch.cuda's random-state API for ``device_count`` GPUs that do not
+    exist: each GPU's generator state is a ByteTensor of 16 bytes that
+    ``get_rng_state`` / ``set_rng_state`` (with ``get_rng_state_all`` /
+    ``set_rng_state_all``) read and write; this process uses GPU 0.
+    ``install(setattr)`` puts it in place (``monkeypatch.setattr``, or
+    ``setattr`` in a spawned process)."""
+
+    def __init__(self, device_count=1, seed=0):
+        self.states = [
+            torch.full((16, ), seed + i, dtype=torch.uint8)
+            for i in range(device_count)
+        ]
+
+    def _index(self, device):
+        if isinstance(device, int):
+            return device
+        index = torch.device(device).index
+        return 0 if index is None else index
+
+    def get_rng_state(self, device='cuda'):
+        return self.states[self._index(device)].clone()
+
+    def set_rng_state(self, new_state, device='cuda'):
+        if new_state.device.type != 'cpu':
+            raise TypeError(RNG_STATE_ERROR)
+        self.states[self._index(device)] = new_state.clone()
+
+    def get_rng_state_all(self):
+        return [state.clone() for state in self.states]
+
+    def set_rng_state_all(self, new_states):
+        for i, state in enumerate(new_states):
+            self.set_rng_state(state, i)
+
+    def install(self, set_attr) -> 'FakeCuda':
+        for name in ('get_rng_state', 'set_rng_state', 'get_rng_state_all',
+                     'set_rng_state_all'):
+            set_attr(torch.cuda, name, getattr(self, name))
+        set_attr(torch.cuda, 'is_available', lambda: True)
+        set_attr(torch.cuda, 'is_initialized', lambda: True)
+        set_attr(torch.cuda, 'current_device', lambda: 0)
+        set_attr(torch.cuda, 'device_count', lambda: len(self.states))
+        return self

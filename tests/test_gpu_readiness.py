@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from _on_gpu import OnGpu, on_gpu, strict_rng_setters
+from _on_gpu import FakeCuda, OnGpu, on_gpu, strict_rng_setters
 from _tiny import build_game
 from mmengine.logging import HistoryBuffer, MessageHub
 
@@ -52,3 +52,69 @@ def test_resume_from_a_checkpoint_mapped_to_a_gpu(monkeypatch):
     torch.manual_seed(0)  # anything else
     hooks[1].before_train_iter(SimpleNamespace(model=model, iter=4), 0)
     assert torch.equal(torch.randn(5), expected)
+
+
+def rng_round_trip_worker(rank, world, port, out_dir):
+    """One rank: random states gathered after an iteration, written by rank
+    0, loaded by every rank onto its 'GPU', then restored."""
+    import json
+    import os
+    import os.path as osp
+
+    import torch.distributed as dist
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    cuda = FakeCuda(device_count=1, seed=10 * (rank + 1)).install(setattr)
+    runner = SimpleNamespace(model=torch.nn.Linear(1, 1), iter=3)
+    torch.manual_seed(100 + rank)  # diff_rank_seed: each rank its own
+    torch.rand(3)
+    hook = RandomStateHook()
+    hook.after_train_iter(runner, 3)  # then the checkpoint hook saves
+    box = [None]
+    if rank == 0:
+        checkpoint = {}
+        hook.before_save_checkpoint(runner, checkpoint)
+        box = [checkpoint]
+    expected = dict(cpu=torch.rand(4).tolist(), cuda=cuda.states[0].tolist())
+    dist.broadcast_object_list(box, src=0)  # every rank loads the file
+    torch.manual_seed(999)
+    cuda.states[0] = torch.zeros(16, dtype=torch.uint8)
+    resumed = RandomStateHook()
+    resumed.after_load_checkpoint(runner, _saved_and_loaded_on_gpu(box[0]))
+    resumed.before_train_iter(SimpleNamespace(model=runner.model, iter=4), 0)
+    got = dict(cpu=torch.rand(4).tolist(), cuda=cuda.states[0].tolist())
+    with open(osp.join(out_dir, f'rank{rank}.json'), 'w') as f:
+        json.dump(dict(expected=expected, got=got), f)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def test_each_rank_resumes_from_its_own_random_state(tmp_path):
+    import json
+
+    import torch.multiprocessing as mp
+    from dist_helpers import free_port
+    mp.spawn(
+        rng_round_trip_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    results = [
+        json.loads((tmp_path / f'rank{r}.json').read_text()) for r in range(2)
+    ]
+    for res in results:
+        assert res['got'] == res['expected']
+    assert results[0]['expected'] != results[1]['expected']
+
+
+def test_fewer_gpus_than_the_checkpoint_saved(monkeypatch):
+    """A checkpoint of an earlier version holds every visible GPU's state
+    (8 here); this process's GPU takes its own, without an IndexError."""
+    cuda = FakeCuda(device_count=1).install(monkeypatch.setattr)
+    saved = [torch.full((16, ), 50 + i, dtype=torch.uint8) for i in range(8)]
+    checkpoint = dict(
+        rng_state=dict(cpu=torch.get_rng_state(), cuda=saved),
+        rng_state_iter=4)
+    hook = RandomStateHook()
+    hook.after_load_checkpoint(None, _saved_and_loaded_on_gpu(checkpoint))
+    hook.before_train_iter(
+        SimpleNamespace(model=torch.nn.Linear(1, 1), iter=4), 0)
+    assert torch.equal(cuda.states[0], saved[0])
