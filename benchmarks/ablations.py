@@ -108,6 +108,38 @@ def _tau5_warmup_linear(loss: str):
     return options
 
 
+#: The generator terms of the DFQ baseline (configs/benchmarks/dfq_*.py):
+#: adversarial, BatchNorm statistics and class balance, no alignment.
+DFQ_TERMS = dict(adv=1.0, align=0.0, balance=6.02, bn=1.0)
+
+
+def _recipe(ood_share=None, **weights):
+    """Options of a recipe: generator loss weights and, with
+    ``ood_share``, the share of OOD images in every student update, which
+    keeps as many images as MosaicKD's (``B + N``): 0 trains the student
+    on G's images alone (the OOD images are then D's only), 0.5 is the
+    paper's half. D's real batch and G's batch are the update's synthetic
+    part (all of it at share 0)."""
+
+    def options(cfg):
+        out = [f'model.loss_weights.{k}={v:g}' for k, v in weights.items()]
+        if ood_share is None:
+            return out
+        synthetic, _, ood = bench.student_batch(cfg)
+        per_update = synthetic + ood
+        new_ood = int(round(per_update * ood_share))
+        new_synthetic = per_update - new_ood
+        batch = _loader_batch(
+            cfg, synthetic_batch_size=new_synthetic, ood_batch_size=new_ood)
+        return out + [
+            f'model.synthetic_batch_size={new_synthetic}',
+            f'model.ood_batch_size={new_ood}',
+            f'train_dataloader.batch_size={batch}'
+        ]
+
+    return options
+
+
 def _wide_players(cfg):
     return [
         'model.generator.base_channels='
@@ -272,6 +304,85 @@ ABLATIONS = {
         'they test whether their gains add up',
         options=lambda cfg:
         (['model.student_loss.temperature=5.0'] + _patch(-1)(cfg))),
+    # The recipe's switches: the BatchNorm prior, the patch prior, the
+    # alignment term and the OOD share of the student's batch, from
+    # MosaicKD's end (adding DFQ's parts) and from DFQ's (adding MosaicKD's).
+    'bn_01':
+    dict(
+        change='MosaicKD plus the teacher\'s BatchNorm statistics term at '
+        'weight 0.1',
+        why='DFQ, whose generator matches the teacher\'s BatchNorm '
+        'statistics, beats MosaicKD on far-domain images; the BN prior may '
+        'add what the patch prior lacks',
+        options=_recipe(bn=0.1)),
+    'bn_1':
+    dict(
+        change='MosaicKD plus the BatchNorm statistics term at weight 1 '
+        '(DFQ\'s)',
+        why='as bn_01, at DFQ\'s own weight',
+        options=_recipe(bn=1.0)),
+    'bn_10':
+    dict(
+        change='MosaicKD plus the BatchNorm statistics term at weight 10',
+        why='as bn_01, with the BN prior dominating the generator\'s loss',
+        options=_recipe(bn=10.0)),
+    'bn_1_no_align':
+    dict(
+        change='bn_1 without the alignment (teacher entropy) term',
+        why='DFQ does not minimise the teacher\'s entropy; confident '
+        'mosaics may teach the student less than ambiguous ones',
+        options=_recipe(bn=1.0, align=0.0)),
+    'bn_1_no_local':
+    dict(
+        change='bn_1 without the patch term (D still trains)',
+        why='the patch prior holds G\'s images to the OOD images\' local '
+        'patterns, which on a far domain may fight the BN prior',
+        options=_recipe(bn=1.0, local=0.0)),
+    'ood_none':
+    dict(
+        change='MosaicKD whose student trains on G\'s images alone (as many '
+        'per update as MosaicKD\'s synthetic and OOD images together; the '
+        'OOD images are D\'s only)',
+        why='DFQ\'s student sees only generated images, MosaicKD\'s half OOD '
+        'images, which on a far domain may mislead it',
+        options=_recipe(ood_share=0.0)),
+    'bn_1_ood_none':
+    dict(
+        change='bn_1 with the student on G\'s images alone',
+        why='the BN prior and the patch prior together, with DFQ\'s student '
+        'batch',
+        options=_recipe(ood_share=0.0, bn=1.0)),
+    'bn_1_ood_quarter':
+    dict(
+        change='bn_1 with a quarter of every student update OOD images',
+        why='between DFQ\'s student batch (none) and the paper\'s (half)',
+        options=_recipe(ood_share=0.25, bn=1.0)),
+    'dfq_patch':
+    dict(
+        change='DFQ\'s generator terms (adversarial, BN statistics, balance '
+        '6.02, no alignment) plus the patch term, the student on G\'s '
+        'images alone',
+        why='DFQ adding MosaicKD\'s patch prior only',
+        options=_recipe(ood_share=0.0, local=1.0, **DFQ_TERMS)),
+    'dfq_ood_half':
+    dict(
+        change='DFQ\'s generator terms without a patch term (D trains but '
+        'G ignores it), half of every student update OOD images',
+        why='DFQ adding MosaicKD\'s OOD images in the student\'s batch only',
+        options=_recipe(ood_share=0.5, local=0.0, **DFQ_TERMS)),
+    'dfq_ood_quarter':
+    dict(
+        change='as dfq_ood_half with a quarter of every student update OOD '
+        'images',
+        why='DFQ adding fewer OOD images',
+        options=_recipe(ood_share=0.25, local=0.0, **DFQ_TERMS)),
+    'dfq_patch_ood_half':
+    dict(
+        change='DFQ\'s generator terms plus the patch term, half of every '
+        'student update OOD images: MosaicKD without alignment, with the '
+        'BN term and DFQ\'s balance weight',
+        why='DFQ adding both of MosaicKD\'s parts',
+        options=_recipe(ood_share=0.5, local=1.0, **DFQ_TERMS)),
     'wide_players':
     dict(
         change='generator and discriminator twice as wide',

@@ -105,7 +105,7 @@ def test_configs_giving_ood_batch_size_keep_their_batch():
         'train_dataloader.batch_size': None
     }, ('train_dataloader.batch_size', 'model.ood_batch_size=N')),
     ({
-        'model.ood_batch_size': 0
+        'model.ood_batch_size': -1
     }, ('model.ood_batch_size', )),
 ])
 def test_a_wrong_batch_is_one_sentence_naming_the_keys(options, keys):
@@ -205,7 +205,39 @@ def test_model_argument_refuses_another_batch():
         'model.ood_batch_size 4', f'batch_size={b + k * 4}')
 
 
-@pytest.mark.parametrize('value', [0, -1, 2.0, True, '4'])
-def test_ood_batch_size_must_be_a_positive_integer(value):
+@pytest.mark.parametrize('value', [-1, 2.0, True, '4'])
+def test_ood_batch_size_must_be_a_non_negative_integer(value):
     with pytest.raises(MosaicError, match='model.ood_batch_size must be'):
         build_game(dict(ood_batch_size=value))
+
+
+def test_no_ood_image_for_the_student():
+    """ood_batch_size=0: the loader gives D's B real images only and every
+    student update trains on G's B images alone."""
+    cfg = load_config(DEMO, {
+        'model.ood_batch_size': 0,
+        'train_dataloader.batch_size': None
+    })
+    assert batch_rule(cfg) == BatchRule(64, 64, 5, 0, 0, 64, False)
+    assert cfg.train_dataloader.batch_size == 64
+    game, optim = build_game(dict(ood_batch_size=0))
+    b, k = game.synthetic_batch_size, game.student_steps
+    data = _loader_batch(b)
+    real, chunks = game.split_batch(data)
+    assert len(real) == b and chunks == [None] * k
+    seen = []
+    student_step = game.student_step
+    game.student_step = lambda ood, *args: seen.append(ood) or student_step(
+        ood, *args)
+    logs = game.train_step(data, optim)
+    assert seen == [None] * k and torch.isfinite(logs['loss_student'])
+    # A wrong loader batch names the rule's size.
+    with pytest.raises(MosaicError, match=f'batch_size={b}'):
+        game.train_step(_loader_batch(b + k), optim)
+
+
+def test_no_ood_image_without_a_discriminator_is_refused():
+    with pytest.raises(MosaicError) as info:
+        build_game(dict(ood_batch_size=0, discriminator=None))
+    _one_sentence(
+        str(info.value), 'model.ood_batch_size is 0', 'model.discriminator')

@@ -484,3 +484,70 @@ def test_patch_ablations_change_only_the_discriminators_patch():
                 k: v
                 for k, v in mosaickd.model.items() if k != 'discriminator'
             }, (name, ablation)
+
+
+def test_recipe_ablations_change_weights_and_the_ood_share_only():
+    """The recipe's switches set the generator weights they name and the
+    OOD share of every student update, which keeps MosaicKD's B + N images;
+    at share 0 the loader gives D's real images only and the student's
+    chunks are empty."""
+    import torch
+
+    from mmmosaic.registry import MODELS
+    ablations = load_script('benchmarks/ablations.py')
+    shares = dict(
+        ood_none=0.0,
+        bn_1_ood_none=0.0,
+        bn_1_ood_quarter=0.25,
+        dfq_patch=0.0,
+        dfq_ood_half=0.5,
+        dfq_ood_quarter=0.25,
+        dfq_patch_ood_half=0.5)
+    dfq = dict(ablations.DFQ_TERMS)
+    weights = dict(
+        bn_01=dict(bn=0.1),
+        bn_1=dict(bn=1.0),
+        bn_10=dict(bn=10.0),
+        bn_1_no_align=dict(bn=1.0, align=0.0),
+        bn_1_no_local=dict(bn=1.0, local=0.0),
+        ood_none={},
+        bn_1_ood_none=dict(bn=1.0),
+        bn_1_ood_quarter=dict(bn=1.0),
+        dfq_patch=dict(dfq, local=1.0),
+        dfq_ood_half=dict(dfq, local=0.0),
+        dfq_ood_quarter=dict(dfq, local=0.0),
+        dfq_patch_ood_half=dict(dfq, local=1.0))
+    for name in ('mnist_fashion', 'cifar10_photos'):
+        setting = bench.SETTINGS[name]
+        options = bench.method_options(setting, 'mosaickd', '/data', '/ood')
+        mosaickd = bench.load_config_with_options(
+            setting['configs']['mosaickd'], options)
+        b, _, k, n = batch_rule(mosaickd)[:4]
+        for ablation, changed in weights.items():
+            spec = ablations.ABLATIONS[ablation]
+            cfg = bench.load_config_with_options(
+                setting['configs']['mosaickd'],
+                options + spec['options'](mosaickd))
+            rule = batch_rule(cfg)
+            share = shares.get(ablation, n / (b + n))
+            assert rule.synthetic + rule.ood == b + n, ablation
+            assert rule.ood == round((b + n) * share), ablation
+            expected = dict(mosaickd.model.get('loss_weights', {}), **changed)
+            assert dict(cfg.model.get('loss_weights', {})) == expected
+            rest = {'loss_weights', 'synthetic_batch_size', 'ood_batch_size'}
+            assert {
+                k: v
+                for k, v in cfg.model.items() if k not in rest
+            } == {
+                k: v
+                for k, v in mosaickd.model.items() if k not in rest
+            }, ablation
+            if name != 'mnist_fashion' or ablation not in shares:
+                continue
+            model = MODELS.build(dict(cfg.model, allow_random_teacher=True))
+            image = torch.zeros(1, 28, 28, dtype=torch.uint8)
+            view = dict(inputs=[image] * cfg.train_dataloader.batch_size)
+            real, chunks = model.split_batch(dict(real=view, student=view))
+            assert len(real) == rule.synthetic, ablation
+            assert [0 if c is None else len(c)
+                    for c in chunks] == [rule.ood] * k, ablation

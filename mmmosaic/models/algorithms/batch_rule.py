@@ -8,7 +8,9 @@ which trains on them and on ``B`` images G makes for it.
 
 - ``B`` is ``model.synthetic_batch_size``;
 - ``k`` is ``model.student_steps``;
-- ``N`` is ``model.ood_batch_size``; under a ``model.synthetic_warmup``
+- ``N`` is ``model.ood_batch_size`` (0 with a discriminator: the student
+  trains on G's images alone, the OOD images are D's real ones); under a
+  ``model.synthetic_warmup``
   a student update's chunk is its whole batch, ``B + N`` images, of which
   it uses as many as G's images leave room for, so the loader gives
   ``B + k x (B + N)``.
@@ -29,7 +31,10 @@ from typing import NamedTuple, Optional, Tuple
 
 from mmmosaic.errors import MosaicError
 
-__all__ = ['BatchRule', 'batch_rule', 'split_loader_batch', 'check_count']
+__all__ = [
+    'BatchRule', 'batch_rule', 'split_loader_batch', 'check_count',
+    'check_ood_batch_size'
+]
 
 
 class BatchRule(NamedTuple):
@@ -59,14 +64,33 @@ class BatchRule(NamedTuple):
     warmup: bool
 
 
-def check_count(key: str, value, optional: bool = False) -> Optional[int]:
-    """``value`` if it is an integer >= 1 (or None where ``optional``);
-    otherwise stop with one sentence naming ``model.<key>``."""
+def check_count(key: str,
+                value,
+                optional: bool = False,
+                minimum: int = 1) -> Optional[int]:
+    """``value`` if it is an integer >= ``minimum`` (or None where
+    ``optional``); otherwise stop with one sentence naming
+    ``model.<key>``."""
     if optional and value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise MosaicError(f'model.{key} must be an integer >= 1'
+    if (isinstance(value, bool) or not isinstance(value, int)
+            or value < minimum):
+        raise MosaicError(f'model.{key} must be an integer >= {minimum}'
                           f'{" or None" if optional else ""}, got {value!r}.')
+    return value
+
+
+def check_ood_batch_size(value, discriminator: bool) -> Optional[int]:
+    """``model.ood_batch_size`` checked: an integer >= 1, None (inferred),
+    or 0 with a discriminator, whose real images are then the only OOD
+    images the game reads (the student trains on G's images alone)."""
+    value = check_count('ood_batch_size', value, optional=True, minimum=0)
+    if value == 0 and not discriminator:
+        raise MosaicError(
+            'model.ood_batch_size is 0, so the student sees no OOD image, and '
+            'without a model.discriminator nothing else reads them; set '
+            'model.ood_batch_size >= 1, or train data-free with a '
+            'NoImagesDataset.')
     return value
 
 
@@ -215,9 +239,9 @@ def batch_rule(cfg, fill: bool = True) -> BatchRule:
     synthetic = check_count('synthetic_batch_size',
                             arg('synthetic_batch_size'))
     steps = check_count('student_steps', arg('student_steps'))
-    ood_batch_size = check_count(
-        'ood_batch_size', model.get('ood_batch_size'), optional=True)
     discriminator = bool(model.get('discriminator'))
+    ood_batch_size = check_ood_batch_size(
+        model.get('ood_batch_size'), discriminator)
     warmup = model.get('synthetic_warmup') is not None
     size = loader.get('batch_size')
     if not _gives_images(loader.get('dataset')):

@@ -35,7 +35,7 @@ from mmmosaic.registry import MODELS
 from mmmosaic.utils import (is_url, load_model_weights, local_checkpoint,
                             task_meta, unwrap_model)
 from ..zoo import resolve_players
-from .batch_rule import check_count, split_loader_batch
+from .batch_rule import check_count, check_ood_batch_size, split_loader_batch
 from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
                               training_progress)
 from .task_logits import (logits_of, match_student_to_teacher, num_classes_of,
@@ -207,7 +207,9 @@ class MosaicKD(BaseModel):
             rule, :mod:`~mmmosaic.models.algorithms.batch_rule`): the train
             dataloader gives ``B + k x N`` images an iteration (``k x N``
             without a discriminator), and under a ``synthetic_warmup``
-            ``B + k x (B + N)``. tools/train.py derives
+            ``B + k x (B + N)``. 0 (with a discriminator): the student
+            trains on G's images alone and the loader gives D's ``B`` real
+            images only. tools/train.py derives
             ``train_dataloader.batch_size`` from it when the config leaves
             the batch size out (or None), and stops before training if the
             two disagree. None: ``N`` is inferred from the loader's batch,
@@ -275,8 +277,8 @@ class MosaicKD(BaseModel):
         self.student_steps = check_count('student_steps', student_steps)
         self.synthetic_batch_size = check_count('synthetic_batch_size',
                                                 synthetic_batch_size)
-        self.ood_batch_size = check_count(
-            'ood_batch_size', ood_batch_size, optional=True)
+        self.ood_batch_size = check_ood_batch_size(ood_batch_size,
+                                                   discriminator is not None)
         if generator is None and discriminator is not None:
             raise MosaicError(
                 'model.discriminator needs a model.generator: the '
