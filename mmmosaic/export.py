@@ -8,6 +8,7 @@ import copy
 import os.path as osp
 from typing import Tuple
 
+import numpy as np
 import torch
 from mmengine.config import Config
 
@@ -69,13 +70,65 @@ def student_config(cfg: Config) -> Config:
         ood = _ood_test_dataloader(cfg)
         if ood is not None:
             out['test_dataloader'] = ood
+    scope = out['default_scope']
+    dataset = (out.get('test_dataloader') or {}).get('dataset') or {}
+    pipeline = dataset.get('pipeline')
+    if isinstance(pipeline, list):
+        if dataset.get('_scope_', scope) == scope:
+            pipeline[:] = _in_scope(pipeline, scope)
+        # mmseg's inference_model reads the top-level test_pipeline.
+        out['test_pipeline'] = _in_scope(copy.deepcopy(pipeline), scope)
+    if scope in _VISUALIZERS:
+        # The packages' inferencers draw with their own visualizer.
+        out['visualizer'] = dict(
+            type=_VISUALIZERS[scope],
+            vis_backends=[dict(type='LocalVisBackend')],
+            name='visualizer')
     return Config(out)
+
+
+#: The visualizer each package's inferencers need.
+_VISUALIZERS = dict(
+    mmseg='SegLocalVisualizer', mmpretrain='UniversalVisualizer')
+
+
+def _in_scope(pipeline: list, scope: str) -> list:
+    """``pipeline`` with ``scope.`` dropped from its transform types, for
+    the exported config's default scope: the packages' inferencers
+    recognise the transforms they drop (``LoadAnnotations``,
+    ``LoadImageFromFile``) by their bare names only."""
+    prefix = scope + '.'
+    return [
+        dict(t, type=t['type'][len(prefix):])
+        if isinstance(t, dict) and str(t.get('type')).startswith(prefix) else t
+        for t in pipeline
+    ]
+
+
+def _deterministic(pipeline: list) -> list:
+    """``pipeline`` without its random transforms, for inference: a
+    ``RandomResize`` becomes a ``Resize`` to its base scale, every other
+    ``Random*`` transform and ``PhotoMetricDistortion`` are left out."""
+    out = []
+    for t in pipeline:
+        kind = str(t.get('type')).rsplit('.', 1)[-1]
+        if kind == 'RandomResize':
+            out.append(
+                dict(
+                    type='Resize',
+                    scale=t['scale'],
+                    keep_ratio=t.get('keep_ratio', False)))
+        elif not (kind.startswith('Random')
+                  or kind == 'PhotoMetricDistortion'):
+            out.append(t)
+    return out
 
 
 def _ood_test_dataloader(cfg: Config):
     """The OOD images as the teacher saw them (loaded, then the ``real``
-    view), for a distillation without evaluation data: inferencers take
-    their pipeline from ``test_dataloader``."""
+    view without its random transforms), for a distillation without
+    evaluation data: inferencers take their pipeline from
+    ``test_dataloader``."""
     dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
     source, real = dataset.get('source'), dataset.get('real_pipeline')
     if not isinstance(source, dict) or real is None:
@@ -88,7 +141,7 @@ def _ood_test_dataloader(cfg: Config):
         if str(t.get('type')).endswith('LoadImageFromFile') else t
         for t in source.get('pipeline', [])
     ]
-    source['pipeline'] = load + copy.deepcopy(list(real))
+    source['pipeline'] = load + _deterministic(copy.deepcopy(list(real)))
     source.setdefault('_scope_', cfg.get('default_scope', 'mmmosaic'))
     return dict(
         batch_size=1,
@@ -114,13 +167,24 @@ def export_student(cfg: Config, checkpoint: str,
     ckpt_path = osp.join(out_dir, 'student.pth')
     cfg_path = osp.join(out_dir, 'student.py')
     loaded = load_checkpoint_safely(checkpoint)
+    config = student_config(cfg)
     meta = dict(source_checkpoint=osp.abspath(checkpoint))
     dataset_meta = student_dataset_meta(cfg, loaded)
     if dataset_meta:
+        if (config.default_scope == 'mmseg' and 'palette' not in dataset_meta):
+            # mmseg's visualizer needs a colour per class.
+            dataset_meta = dict(
+                dataset_meta, palette=_palette(len(dataset_meta['classes'])))
         # Where mmpretrain's and mmseg's init_model look for class names.
         meta['dataset_meta'] = dataset_meta
     torch.save(
         dict(state_dict=student_state_dict(checkpoint, loaded), meta=meta),
         ckpt_path)
-    student_config(cfg).dump(cfg_path)
+    config.dump(cfg_path)
     return ckpt_path, cfg_path
+
+
+def _palette(num_classes: int) -> list:
+    """``num_classes`` RGB colours, the same on every export."""
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (num_classes, 3)).tolist()
