@@ -607,6 +607,10 @@ def run(args):
     teacher_options = options('teacher') + ['randomness.seed=0']
     teacher_dir = bench.run_dir(quality_dir, setting, 'teacher')
     teacher_iters = bench.max_iters(configs['teacher'], teacher_options)
+    if not os.path.isdir(teacher_dir):
+        bench.use_kept_teacher(configs['teacher'], ['randomness.seed=0'],
+                               teacher_options, teacher_dir, teacher_iters,
+                               TOOL)
     if not bench.finished(teacher_dir, teacher_iters, metric):
         raise MosaicError(f'the teacher in {teacher_dir} is not trained; run '
                           f'benchmarks/quality.py {args.setting} first.')

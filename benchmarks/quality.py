@@ -13,7 +13,9 @@ One command per setting::
 ``test/<class>/*.jpg``. The MNIST settings read ``data/mnist`` and
 ``data/fashion_mnist`` (``make data``).
 
-It trains the teacher once (seed 0), then each method for each seed through
+It trains the teacher once (seed 0), or takes the one the repository keeps
+for its config in ``benchmarks/teachers/`` (``--keep-teacher`` keeps one),
+then each method for each seed through
 ``tools/train.py``, and writes to the work dir (default
 ``work_dirs/benchmarks/quality/<setting>``): ``results.json``,
 ``results.md`` (the table), ``accuracy.png`` (test accuracy against student
@@ -82,6 +84,12 @@ def parse_args(argv=None):
         action='store_true',
         help='train the teacher if needed, measure how it sees the OOD '
         'images (coverage.json) and stop, without student runs')
+    parser.add_argument(
+        '--keep-teacher',
+        action='store_true',
+        help='keep the trained teacher in benchmarks/teachers/ (weights, '
+        'log, sha256 and command), where later calls on any machine find '
+        'it instead of training one')
     parser.add_argument(
         '--fresh',
         action='store_true',
@@ -174,6 +182,12 @@ def run(args):
                     for r in runs]
     bench.check_signatures(checked)
 
+    # A teacher kept in the repository (benchmarks/teachers/) is used
+    # instead of training one, unless the work dir already holds a run.
+    portable = ['randomness.seed=0'] + list(args.teacher_cfg_options)
+    if not glob.glob(osp.join(teacher_dir, 'iter_*.pth')):
+        bench.use_kept_teacher(configs['teacher'], portable, teacher_options,
+                               teacher_dir, teacher_iters, TOOL)
     say(
         TOOL, f'{args.setting}: teacher, then {", ".join(args.methods)} for '
         f'seeds {args.seeds} ({args.jobs} at a time, {threads} threads each)')
@@ -184,6 +198,14 @@ def run(args):
                                                     os.cpu_count() or 1,
                                                     metric, TOOL)
     teacher_history = metric_history(teacher_dir, metric, all_runs=True)
+    if args.keep_teacher:
+        folder = osp.join(bench.KEPT_TEACHERS,
+                          osp.splitext(osp.basename(configs['teacher']))[0])
+        record = bench.keep_teacher(
+            teacher_dir, configs['teacher'], portable, teacher_iters,
+            f'python tools/train.py {configs["teacher"]} --cfg-options '
+            f'{" ".join(portable)}', folder)
+        say(TOOL, f'kept the teacher in {folder} (sha256 {record["sha256"]})')
 
     ood_method = next((m for m in ('kd_ood', 'mosaickd') if m in configs),
                       None)

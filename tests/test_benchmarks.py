@@ -551,3 +551,51 @@ def test_recipe_ablations_change_weights_and_the_ood_share_only():
             assert len(real) == rule.synthetic, ablation
             assert [0 if c is None else len(c)
                     for c in chunks] == [rule.ood] * k, ablation
+
+
+def test_a_kept_teacher_is_used_instead_of_training(tmp_path, monkeypatch):
+    """A finished teacher run kept by keep_teacher (weights, log, record
+    with the sha256) becomes a finished run of another work dir, with the
+    same scores; a teacher made with other options is not used, and a
+    checkpoint that does not match its sha256 is refused."""
+    import torch
+
+    from mmmosaic.benchmarking import runs
+    config, iters = 'configs/demo/teacher_mnist.py', 4
+    run = tmp_path / 'run'
+    (run / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    with open(run / '20260101_000000' / 'vis_data' / 'scalars.json', 'w') as f:
+        f.write(json.dumps({'accuracy/top1': 97.5, 'step': iters}) + '\n')
+    torch.save(
+        dict(
+            state_dict={'w': torch.ones(3)},
+            meta=dict(dataset_meta=dict(classes=['a'])),
+            optimizer={'big': torch.zeros(100)}), run / f'iter_{iters}.pth')
+    runs.write_seconds(str(run / runs.SECONDS_FILE), 12.5)
+    monkeypatch.setattr(runs, 'KEPT_TEACHERS', str(tmp_path / 'kept'))
+    folder = tmp_path / 'kept' / 'teacher_mnist'
+    record = runs.keep_teacher(
+        str(run), config, ['randomness.seed=0'], iters,
+        f'python tools/train.py {config}', str(folder))
+    kept = torch.load(folder / f'iter_{iters}.pth', weights_only=True)
+    assert set(kept) == {'state_dict', 'meta'}
+
+    fresh = tmp_path / 'fresh'
+    local = ['randomness.seed=0']
+    assert not runs.use_kept_teacher(config, ['randomness.seed=1'], local,
+                                     str(fresh), iters, 'quality')
+    assert not fresh.exists()
+    assert runs.use_kept_teacher(config, ['randomness.seed=0'], local,
+                                 str(fresh), iters, 'quality')
+    metric = bench.ACCURACY
+    assert bench.finished(str(fresh), iters, metric)
+    assert runs.metric_history(
+        str(fresh), metric, all_runs=True) == [(iters, 97.5)]
+    assert runs.read_seconds(str(fresh)) == 12.5
+    assert runs.read_run_record(str(fresh)) == runs.signature(config, local)
+    assert record['sha256'] == runs._sha256(str(fresh / f'iter_{iters}.pth'))
+
+    torch.save({'state_dict': {}}, folder / f'iter_{iters}.pth')
+    with pytest.raises(MosaicError, match='sha256'):
+        runs.use_kept_teacher(config, ['randomness.seed=0'], local,
+                              str(tmp_path / 'other'), iters, 'quality')

@@ -205,3 +205,93 @@ def train_or_reuse(config: str, work_dir: str, options: Sequence[str],
         seconds_before=before)
     write_seconds(path, seconds)
     return seconds, True
+
+
+#: Teachers of the benchmark settings kept in the repository, one folder
+#: per teacher config (``benchmarks/teachers/<config name>/``), so that
+#: every table is against the same teachers on any machine.
+KEPT_TEACHERS = osp.join(REPO_ROOT, 'benchmarks', 'teachers')
+KEPT_RECORD = 'kept.json'
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keep_teacher(run_dir: str, config: str, options: Sequence[str], iters: int,
+                 command: str, folder: str) -> dict:
+    """Keep a finished teacher run in ``folder``: its final weights (the
+    checkpoint's ``state_dict`` and ``meta`` only), its logged scalars and
+    training seconds, and a record of the config, the options that do not
+    name a data folder (``options``), the command that trained it and the
+    checkpoint's sha256."""
+    import shutil
+
+    import torch
+    os.makedirs(folder, exist_ok=True)
+    ckpt = torch.load(
+        osp.join(run_dir, f'iter_{iters}.pth'),
+        map_location='cpu',
+        weights_only=False)
+    weights = osp.join(folder, f'iter_{iters}.pth')
+    torch.save(
+        dict(state_dict=ckpt['state_dict'], meta=ckpt.get('meta', {})),
+        weights)
+    logs = sorted(
+        glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))
+    for i, path in enumerate(logs):
+        target = osp.join(folder, f'log{i}', 'vis_data', 'scalars.json')
+        os.makedirs(osp.dirname(target), exist_ok=True)
+        shutil.copyfile(path, target)
+    record = dict(
+        config=config,
+        options=list(options),
+        iters=iters,
+        command=command,
+        sha256=_sha256(weights),
+        seconds=read_seconds(run_dir))
+    with open(osp.join(folder, KEPT_RECORD), 'w') as f:
+        json.dump(record, f, indent=2)
+    return record
+
+
+def use_kept_teacher(config: str, options: Sequence[str],
+                     local_options: Sequence[str], run_dir: str, iters: int,
+                     tool: str) -> bool:
+    """Put the kept teacher of ``config`` into ``run_dir`` if the
+    repository has one made with ``options`` (those that name no data
+    folder) and ``run_dir`` holds no finished run; say so. The checkpoint
+    must match its recorded sha256. ``local_options`` are the run's whole
+    options, which its signature records. Returns whether it did."""
+    import shutil
+    folder = osp.join(KEPT_TEACHERS, osp.splitext(osp.basename(config))[0])
+    path = osp.join(folder, KEPT_RECORD)
+    if not osp.isfile(path):
+        return False
+    with open(path) as f:
+        record = json.load(f)
+    if (record['config'], record['options'],
+            record['iters']) != (config, list(options), iters):
+        say(
+            tool, f'teacher: the kept teacher in {folder} was made with '
+            f'other options ({record["options"]}), so it trains its own')
+        return False
+    weights = osp.join(folder, f'iter_{iters}.pth')
+    if _sha256(weights) != record['sha256']:
+        raise MosaicError(
+            f'{weights} does not match the sha256 in {path}; restore it with '
+            'git checkout, or delete the folder to train the teacher.')
+    record_signature(run_dir, config, local_options)
+    shutil.copyfile(weights, osp.join(run_dir, f'iter_{iters}.pth'))
+    for log in sorted(glob.glob(osp.join(folder, 'log*'))):
+        shutil.copytree(log, osp.join(run_dir, osp.basename(log)))
+    write_seconds(osp.join(run_dir, SECONDS_FILE), record['seconds'])
+    say(
+        tool, f'teacher: using the kept teacher {weights} (sha256 '
+        f'{record["sha256"][:12]}..., trained by `{record["command"]}`)')
+    return True
