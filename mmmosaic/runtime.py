@@ -450,17 +450,28 @@ def configure_distributed(cfg: Config, launcher: str) -> Config:
         # mmengine's default wraps the whole model in one DDP whose
         # train_step runs forward(mode='loss') once: the game needs one DDP
         # per player and its own train_step.
+        # A student with parameters the game never uses (an mmseg
+        # auxiliary_head: the game runs it in mode='tensor') would stop
+        # DDP at the second iteration, so the game's players find them;
+        # find_unused_parameters=False in a config turns that off.
         wrapper = ConfigDict(
             type=('MMSeparateDistributedDataParallel'
                   if game else 'MMDistributedDataParallel'),
             broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False))
+            find_unused_parameters=cfg.get('find_unused_parameters', game))
     if wrapper is not None and not on_gpu:
         # DDP refuses device_ids for CPU modules; mmengine passes
         # [LOCAL_RANK] unless the config says otherwise.
         wrapper['device_ids'] = None
     if wrapper is not None:
         cfg.model_wrapper_cfg = wrapper
+    # DDP averages gradients, not BatchNorm running statistics: every
+    # process's trainable parts get the mean of them after each iteration.
+    hooks = list(cfg.get('custom_hooks') or [])
+    kinds = {h.get('type') for h in hooks if isinstance(h, dict)}
+    if not kinds & {'SyncPlayerBuffersHook', 'mmmosaic.SyncPlayerBuffersHook'}:
+        hooks.append(ConfigDict(type='mmmosaic.SyncPlayerBuffersHook'))
+        cfg.custom_hooks = hooks
     if game:
         # Every process must draw its own noise z (and augmentations);
         # samplers still shuffle alike and shard the OOD set by rank.

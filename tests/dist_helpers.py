@@ -24,7 +24,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmmosaic.models.algorithms import PLAYERS
-from mmmosaic.registry import HOOKS
+from mmmosaic.models.backbones.small_convnet import SmallConvNet
+from mmmosaic.registry import HOOKS, MODELS
 from mmmosaic.utils import unwrap_model
 
 SLOW_SECONDS = 0.5
@@ -42,6 +43,25 @@ def param_hash(module) -> str:
         digest.update(name.encode())
         digest.update(param.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def buffer_hash(module) -> str:
+    """Of the BatchNorm running statistics (every buffer), not weights."""
+    digest = hashlib.sha1()
+    for name, buffer in unwrap_model(module).named_buffers():
+        digest.update(name.encode())
+        digest.update(buffer.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+@MODELS.register_module(force=True)
+class SmallConvNetWithAux(SmallConvNet):
+    """A student backbone with parameters the game never uses, as an mmseg
+    ``auxiliary_head`` is in ``mode='tensor'``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.auxiliary = torch.nn.Conv2d(1, 2, 1)
 
 
 @HOOKS.register_module(force=True)
@@ -110,6 +130,10 @@ class RankRecorderHook(Hook):
             iter=runner.iter,
             params={
                 p: param_hash(getattr(model, p))
+                for p in PLAYERS + ('teacher', )
+            },
+            buffers={
+                p: buffer_hash(getattr(model, p))
                 for p in PLAYERS + ('teacher', )
             })
 

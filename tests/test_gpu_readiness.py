@@ -1,9 +1,13 @@
 """What a GPU run needs, reproduced on the CPU (issue 37).
 
 - resuming from a checkpoint whose tensors mmengine mapped to a GPU
-  (tensors that behave as CUDA ones, ``tests/_on_gpu.py``);
+  (tensors that behave as CUDA ones, ``tests/_on_gpu.py``), each rank with
+  its own random state, on fewer GPUs than were saved;
+- two processes (gloo): BatchNorm running statistics agree on every rank;
+  a student with parameters the game never uses trains;
 """
 import io
+import os.path as osp
 from types import SimpleNamespace
 
 import numpy as np
@@ -118,3 +122,39 @@ def test_fewer_gpus_than_the_checkpoint_saved(monkeypatch):
     hook.before_train_iter(
         SimpleNamespace(model=torch.nn.Linear(1, 1), iter=4), 0)
     assert torch.equal(cuda.states[0], saved[0])
+
+
+def _two_processes(tmp_path, **model_overrides):
+    """tools/dist_train.sh, 2 processes, 4 iterations of the tiny game;
+    the ranks' records (``dist_helpers.RankRecorderHook``)."""
+    from dist_helpers import free_port, read_ranks, write_config
+    from mmengine.config import Config
+    from test_distributed import ROOT, _env, _run
+    work = tmp_path / 'work'
+    config = write_config(tmp_path / 'cfg.py', work, max_iters=4)
+    if model_overrides:
+        cfg = Config.fromfile(config)
+        cfg.merge_from_dict(model_overrides)
+        cfg.dump(config)
+    proc, _ = _run([osp.join(ROOT, 'tools', 'dist_train.sh'), config, '2'],
+                   _env(PORT=free_port()))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert (work / 'iter_4.pth').is_file()
+    return {r: recs[-1] for r, recs in read_ranks(work).items()}
+
+
+def test_batchnorm_buffers_agree_on_every_rank(tmp_path):
+    ends = _two_processes(tmp_path)
+    assert sorted(ends) == [0, 1]
+    assert ends[0]['event'] == ends[1]['event'] == 'end'
+    assert ends[0]['params'] == ends[1]['params']
+    # running means and variances of G, D and S, not only the weights
+    assert ends[0]['buffers'] == ends[1]['buffers']
+
+
+def test_a_student_with_unused_parameters_trains_on_two_processes(tmp_path):
+    ends = _two_processes(
+        tmp_path,
+        **{'model.student.backbone.type': 'mmmosaic.SmallConvNetWithAux'})
+    assert ends[0]['event'] == ends[1]['event'] == 'end'
+    assert ends[0]['params'] == ends[1]['params']

@@ -3,7 +3,7 @@ from .atomic_backend import (AtomicLocalBackend, atomic_write,
 from .guarantee_hooks import GUARANTEE_HOOKS, ensure_guarantee_hooks
 from .hooks import (AtomicCheckpointHook, ClassNamesHook,
                     MosaicVisualizationHook, PreemptionHook, RandomStateHook,
-                    SafeCheckpointHook)
+                    SafeCheckpointHook, SyncPlayerBuffersHook)
 from .optimizers import PlayerOptimWrapperConstructor
 
 __all__ = [
@@ -11,5 +11,5 @@ __all__ = [
     'MosaicVisualizationHook', 'RandomStateHook', 'AtomicLocalBackend',
     'find_resumable_checkpoint', 'is_complete_checkpoint', 'PreemptionHook',
     'AtomicCheckpointHook', 'atomic_write', 'GUARANTEE_HOOKS',
-    'ensure_guarantee_hooks', 'ClassNamesHook'
+    'ensure_guarantee_hooks', 'ClassNamesHook', 'SyncPlayerBuffersHook'
 ]

@@ -4,9 +4,10 @@ from .mosaic_visualization_hook import MosaicVisualizationHook, mosaic_grid
 from .preemption_hook import PreemptionHook
 from .random_state_hook import RandomStateHook
 from .safe_checkpoint_hook import SafeCheckpointHook
+from .sync_player_buffers_hook import SyncPlayerBuffersHook
 
 __all__ = [
     'SafeCheckpointHook', 'MosaicVisualizationHook', 'mosaic_grid',
     'RandomStateHook', 'PreemptionHook', 'AtomicCheckpointHook',
-    'ClassNamesHook', 'TASK_META_KEY'
+    'ClassNamesHook', 'TASK_META_KEY', 'SyncPlayerBuffersHook'
 ]
