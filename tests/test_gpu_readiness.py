@@ -5,9 +5,12 @@
   its own random state, on fewer GPUs than were saved;
 - two processes (gloo): BatchNorm running statistics agree on every rank;
   a student with parameters the game never uses trains;
+- ``--amp`` covers every forward pass of the teacher and the generator
+  (bfloat16 autocast on the CPU);
 """
 import io
 import os.path as osp
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,8 +18,10 @@ import torch
 from _on_gpu import FakeCuda, OnGpu, on_gpu, strict_rng_setters
 from _tiny import build_game
 from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmmosaic.engine import RandomStateHook, SafeCheckpointHook
+from mmmosaic.models.algorithms import PLAYERS
 
 
 def _saved_and_loaded_on_gpu(checkpoint: dict) -> dict:
@@ -158,3 +163,37 @@ def test_a_student_with_unused_parameters_trains_on_two_processes(tmp_path):
         **{'model.student.backbone.type': 'mmmosaic.SmallConvNetWithAux'})
     assert ends[0]['event'] == ends[1]['event'] == 'end'
     assert ends[0]['params'] == ends[1]['params']
+
+
+class CpuBf16OptimWrapper(OptimWrapper):
+    """What ``--amp`` (mmengine's ``AmpOptimWrapper``, CUDA only) does to a
+    player's optimiser context, in bfloat16 on the CPU: autocast."""
+
+    @contextmanager
+    def optim_context(self, model):
+        with super().optim_context(model), torch.autocast(
+                'cpu', dtype=torch.bfloat16):
+            yield
+
+
+def test_amp_covers_every_teacher_and_generator_forward():
+    from test_mosaickd import fake_batch
+    model, _ = build_game()
+    optim = OptimWrapperDict(
+        **{
+            player:
+            CpuBf16OptimWrapper(
+                torch.optim.SGD(getattr(model, player).parameters(), lr=0.01))
+            for player in PLAYERS
+        })
+    under_autocast = dict(teacher=[], generator=[])
+    for name, calls in under_autocast.items():
+        getattr(model, name).register_forward_pre_hook(
+            lambda module, args, calls=calls: calls.append(
+                torch.is_autocast_enabled('cpu')))
+    model.train_step(fake_batch(model), optim)
+    k = model.student_steps
+    # T: the G step and each student step; G: the G/D batch and each
+    # student step's images
+    assert under_autocast == dict(
+        teacher=[True] * (k + 1), generator=[True] * (k + 1))

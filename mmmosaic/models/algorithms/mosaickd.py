@@ -844,7 +844,9 @@ class MosaicKD(BaseModel):
             num_synthetic = self.synthetic_batch_size
         if self.generator is None:
             num_synthetic = 0
-        with torch.no_grad():
+        # Under --amp the student's optimiser context is autocast: G's pass
+        # and T's forward for the student's batch run in it too.
+        with torch.no_grad(), optim_wrapper.optim_context(self.student):
             parts = []
             if num_synthetic:
                 # G makes its usual batch so that its BatchNorm sees B images.
@@ -865,7 +867,7 @@ class MosaicKD(BaseModel):
         # bookkeeping (the same arithmetic, a few % faster on CPU). The
         # clone makes them an ordinary tensor again, which any loss may
         # save for its backward.
-        with _teacher_mode():
+        with _teacher_mode(), optim_wrapper.optim_context(self.student):
             t_logits = self.teacher_logits(inputs)
         t_logits = t_logits.clone()
         with optim_wrapper.optim_context(self.student):
