@@ -394,6 +394,11 @@ def prepare_runtime(cfg: Config,
                 f'--resume found no intact checkpoint in {cfg.work_dir!r}, '
                 f'only damaged ones such as {leftovers[0]!r}; delete them to '
                 'start afresh or give --resume PATH of an intact one.')
+        if cfg.load_from is None:
+            raise MosaicError(
+                f'--resume has nothing to resume: {cfg.work_dir!r} holds no '
+                'checkpoint; run without --resume to start afresh, or give '
+                'the --work-dir (or --resume PATH) of the run to continue.')
     elif resume is not None:
         check_checkpoint_file(
             resume, '--resume checkpoint',

@@ -10,8 +10,8 @@
 #
 # Requeue: with SBATCH=1 the same job is submitted with `sbatch --requeue`
 # (output in WORK_DIR/slurm-<jobid>.out) and the command returns. That job
-# always starts with --resume, so a requeued job continues from the newest
-# checkpoint. SIGNAL_MARGIN seconds (default 120) before the time limit
+# starts with --resume whenever WORK_DIR holds a checkpoint, so a requeued
+# job continues from the newest one. SIGNAL_MARGIN seconds (default 120) before the time limit
 # Slurm signals the batch script, which stops training (checkpoint) and
 # requeues the job; preempted jobs (PreemptMode=REQUEUE) are requeued by
 # Slurm itself. `scancel` stops the job for good (after a checkpoint).
@@ -57,10 +57,15 @@ TASK_ARGS=(--ntasks="$GPUS" --ntasks-per-node="$GPUS_PER_NODE"
 if [ -n "$_MMMOSAIC_BATCH_JOB" ]; then
     # Inside the batch job (also after a requeue): run the step in the
     # background so that the signals below reach this script at once.
+    # --resume once a checkpoint exists (train.py refuses it before).
+    RESUME=()
+    if compgen -G "$WORK_DIR/*.pth" > /dev/null; then
+        RESUME=(--resume)
+    fi
     # shellcheck disable=SC2086
     srun "${TASK_ARGS[@]}" --kill-on-bad-exit=1 ${SRUN_ARGS} \
         "$PYTHON" -u "$TOOLS/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
-        --launcher=slurm --resume "${PY_ARGS[@]}" &
+        --launcher=slurm "${RESUME[@]}" "${PY_ARGS[@]}" &
     step=$!
     requeue=0
     # USR1: time limit near (sbatch --signal). TERM: preemption or scancel.

@@ -60,6 +60,28 @@ def main():
     note(runner=runner, on_failure=lambda: resume_hint(cfg.work_dir))
     runner.train()
     finish_distributed()
+    return stopped_by_signal(runner)
+
+
+def stopped_by_signal(runner) -> int:
+    """Say where the checkpoint of a run stopped by Ctrl-C or SIGTERM
+    is; the exit status: 130 (the shell's for Ctrl-C) after Ctrl-C, else
+    0 (a job stopped by SIGTERM is requeued as a success)."""
+    import signal
+
+    from mmmosaic.cli import INTERRUPTED
+    from mmmosaic.engine import PreemptionHook
+    hook = next((h for h in runner.hooks if isinstance(h, PreemptionHook)),
+                None)
+    if hook is None or not hook.saved:
+        return 0
+    ctrl_c = hook.received == signal.SIGINT
+    print(
+        f'{"Ctrl-C" if ctrl_c else signal.Signals(hook.received).name}: '
+        f'stopped after iteration {hook.stopped_at} and saved {hook.saved}; '
+        'run the same command with --resume to continue.',
+        file=sys.stderr)
+    return INTERRUPTED if ctrl_c else 0
 
 
 if __name__ == '__main__':

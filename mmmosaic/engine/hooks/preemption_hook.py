@@ -1,4 +1,5 @@
-"""Checkpoint and stop cleanly when the job is told to end (SIGTERM).
+"""Checkpoint and stop cleanly when the job is told to end (SIGTERM) or
+the user presses Ctrl-C (SIGINT).
 
 Slurm sends SIGTERM to every task when a job reaches its time limit, is
 preempted or is cancelled, and kills it ``KillWait`` seconds later (30 by
@@ -6,7 +7,9 @@ default); torchrun forwards SIGTERM to its workers the same way. This hook
 turns the signal into a checkpoint written at the next safe point (after
 the current iteration, so the four players are never saved half-updated)
 and a normal end of training, so that resubmitting with ``--resume``
-continues where the job stopped.
+continues where the job stopped. Ctrl-C does the same (a second Ctrl-C
+stops at once, without saving), so an interruption before the first
+checkpoint loses nothing.
 
 Every rank must stop at the same iteration, or the ones still training
 wait forever in their next collective. The signal reaches the ranks at
@@ -38,7 +41,7 @@ def _signal_number(name) -> int:
 
 @HOOKS.register_module()
 class PreemptionHook(Hook):
-    """Save a checkpoint and end training when SIGTERM arrives.
+    """Save a checkpoint and end training when SIGTERM or SIGINT arrives.
 
     The checkpoint is written through the run's ``CheckpointHook`` when it
     is iteration-based (same folder, file names, ``last_checkpoint``,
@@ -59,7 +62,8 @@ class PreemptionHook(Hook):
 
     Args:
         signals (Sequence[str | int]): Signals that mean "checkpoint and
-            stop". Defaults to ``('SIGTERM', )``.
+            stop". Defaults to ``('SIGTERM', 'SIGINT')``; a second SIGINT
+            raises ``KeyboardInterrupt`` at once, as Ctrl-C usually does.
         check_interval (int): Iterations between the agreement all-reduces
             (1: stop after the iteration during which the signal came).
     """
@@ -67,7 +71,7 @@ class PreemptionHook(Hook):
     priority = 'LOWEST'  # after CheckpointHook: never save twice
 
     def __init__(self,
-                 signals: Sequence = ('SIGTERM', ),
+                 signals: Sequence = ('SIGTERM', 'SIGINT'),
                  check_interval: int = 1):
         if not isinstance(check_interval, int) or check_interval < 1:
             raise ValueError(f'check_interval must be an integer >= 1, got '
@@ -76,6 +80,8 @@ class PreemptionHook(Hook):
         self.check_interval = check_interval
         self.received: Optional[int] = None
         self.stopped_at: Optional[int] = None
+        #: The checkpoint saved on the way out, once saved.
+        self.saved: Optional[str] = None
         self._training = False
         self._owner = os.getpid()
         self._previous = {}
@@ -107,8 +113,16 @@ class PreemptionHook(Hook):
         if os.getpid() != self._owner:
             return  # a forked data-loader worker: the trainer stops it
         if self._training:
+            if signum == signal.SIGINT and self.received == signum:
+                raise KeyboardInterrupt  # Ctrl-C twice: stop now
             if self.received is None:
                 self.received = signum
+                if signum == signal.SIGINT:
+                    # os.write: print may be inside a write of its own.
+                    os.write(
+                        2, b'\nCtrl-C: saving a checkpoint after the '
+                        b'current iteration, then stopping (Ctrl-C again '
+                        b'stops at once, without saving).\n')
             return
         # Not training (yet or any more): behave as before this hook.
         previous = self._previous.get(signum, signal.SIG_DFL)
@@ -124,6 +138,7 @@ class PreemptionHook(Hook):
         self._install()
         self.received = None
         self.stopped_at = None
+        self.saved = None
         self._training = True
 
     def after_train(self, runner) -> None:
@@ -155,7 +170,7 @@ class PreemptionHook(Hook):
             self.received = signal.SIGTERM  # another rank was signalled
         step = runner.iter + 1
         path = self._save(runner, step)
-        self.stopped_at = step
+        self.stopped_at, self.saved = step, path
         runner.logger.info(
             f'Received {signal.Signals(self.received).name}: saved '
             f'{path} after iteration {step} and stopping; resubmit with '
