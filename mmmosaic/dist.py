@@ -12,6 +12,7 @@ How a config is fitted to a multi-process launch (the DDP wrappers, noise
 per process) is :func:`mmmosaic.runtime.configure_distributed`.
 """
 import datetime
+import glob
 import os
 import subprocess
 from typing import Optional
@@ -24,7 +25,8 @@ from mmmosaic.errors import MosaicError
 
 __all__ = [
     'LAUNCHERS', 'init_distributed', 'finish_distributed', 'launcher_env',
-    'usable_backend'
+    'usable_backend', 'cuda_unusable_reason', 'gpus_expected',
+    'check_gpus_usable'
 ]
 
 #: The ``--launcher`` choices of every tool.
@@ -40,6 +42,81 @@ def usable_backend(backend: Optional[str] = None) -> str:
     if torch.cuda.is_available():
         return backend or 'nccl'
     return 'gloo' if backend in (None, 'nccl') else backend
+
+
+def _supports(arch_list, major: int, minor: int) -> bool:
+    """Whether a wheel built for ``arch_list`` (``sm_80``, ``compute_90``,
+    ...) runs on a GPU of compute capability ``major.minor``: a binary of
+    the same major version and a minor no higher, or PTX no newer."""
+    for arch in arch_list:
+        kind, _, number = arch.partition('_')
+        if not number.isdigit() or len(number) < 2:
+            continue
+        arch_major, arch_minor = int(number[:-1]), int(number[-1])
+        if kind == 'sm' and arch_major == major and arch_minor <= minor:
+            return True
+        if kind == 'compute' and (arch_major, arch_minor) <= (major, minor):
+            return True
+    return False
+
+
+def cuda_unusable_reason() -> Optional[str]:
+    """Why this torch cannot train on a GPU here, or None when it can."""
+    if torch.version.cuda is None:
+        return f'this torch ({torch.__version__}) is built without CUDA'
+    if not torch.cuda.is_available():
+        return (f'torch.cuda.is_available() is False (torch '
+                f'{torch.__version__} needs a visible GPU and an NVIDIA '
+                f'driver for CUDA {torch.version.cuda} or newer)')
+    arch_list = torch.cuda.get_arch_list()
+    for index in range(torch.cuda.device_count()):
+        major, minor = torch.cuda.get_device_capability(index)
+        if arch_list and not _supports(arch_list, major, minor):
+            return (f'GPU {index} ({torch.cuda.get_device_name(index)}, '
+                    f'sm_{major}{minor}) is not among the architectures '
+                    f'torch {torch.__version__} is built for '
+                    f'({" ".join(arch_list)})')
+    return None
+
+
+def gpus_expected(launcher: str = 'none', amp: bool = False):
+    """What says this run is meant for GPUs, or None: ``--amp``, GPUs that
+    Slurm or ``CUDA_VISIBLE_DEVICES`` give the job, or NVIDIA devices on
+    the machine. ``CUDA_VISIBLE_DEVICES`` set empty (or -1) chooses the
+    CPU."""
+    if amp:
+        return '--amp'
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if visible is not None and visible.strip() in ('', '-1'):
+        return None
+    if visible:
+        return f'CUDA_VISIBLE_DEVICES={visible}'
+    if launcher != 'none':
+        for key in ('SLURM_STEP_GPUS', 'SLURM_JOB_GPUS', 'SLURM_GPUS'):
+            if os.environ.get(key):
+                return f'{key}={os.environ[key]}'
+    devices = sorted(glob.glob('/dev/nvidia[0-9]*'))
+    if devices:
+        return f'this machine has NVIDIA devices ({devices[0]})'
+    return None
+
+
+def check_gpus_usable(launcher: str = 'none', amp: bool = False) -> None:
+    """Stop with one sentence when the run is meant for GPUs
+    (:func:`gpus_expected`) but torch cannot use one
+    (:func:`cuda_unusable_reason`), instead of training on the CPU."""
+    expected = gpus_expected(launcher, amp)
+    if expected is None:
+        return
+    reason = cuda_unusable_reason()
+    if reason is None:
+        return
+    cpu = ('drop --amp to train on the CPU' if amp else
+           'set CUDA_VISIBLE_DEVICES= (empty) to train on the CPU on purpose')
+    raise MosaicError(
+        f'{expected} asks for GPUs but {reason}; install a torch build for '
+        'this machine\'s driver and GPUs (docs/installation.md#gpus), or '
+        f'{cpu}.')
 
 
 def _first_host(nodelist: str) -> str:

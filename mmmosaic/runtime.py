@@ -22,7 +22,7 @@ from typing import Iterator, Optional, Tuple
 import torch
 from mmengine.config import Config, ConfigDict
 
-from mmmosaic.dist import LAUNCHERS, init_distributed
+from mmmosaic.dist import LAUNCHERS, check_gpus_usable, init_distributed
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.zoo import is_model_ref, resolve_players
 from mmmosaic.utils import (check_checkpoint_file, check_state_dict_fits,
@@ -348,9 +348,6 @@ def resume_hint(work_dir: str) -> Optional[str]:
 
 
 def _set_amp(cfg: Config) -> None:
-    if not torch.cuda.is_available():
-        raise MosaicError(
-            '--amp needs a CUDA GPU and none is available; drop --amp.')
     wrapper = cfg.optim_wrapper
     players = ([wrapper] if 'optimizer' in wrapper else
                [v for k, v in wrapper.items() if isinstance(v, dict)])
@@ -373,9 +370,12 @@ def prepare_runtime(cfg: Config,
     elif cfg.get('work_dir') is None:
         name = osp.splitext(osp.basename(config_path))[0]
         cfg.work_dir = osp.join('./work_dirs', name)
+    # GPUs expected (--amp, GPUs given to the job) but CUDA unusable: one
+    # sentence with the reason, not a silent run on the CPU.
+    check_gpus_usable(launcher, amp)
+    _check_sections(cfg, config_path, check_data)
     if amp:
         _set_amp(cfg)
-    _check_sections(cfg, config_path, check_data)
     check_own_runtime(cfg, config_path, 'train_dataloader' in check_data)
     if 'train_dataloader' in check_data and is_game_config(cfg.model):
         # B + k x N images an iteration: derived from model.ood_batch_size

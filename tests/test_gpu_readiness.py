@@ -7,20 +7,26 @@
   a student with parameters the game never uses trains;
 - ``--amp`` covers every forward pass of the teacher and the generator
   (bfloat16 autocast on the CPU);
+- GPUs expected (``--amp``, GPUs given to the job) but CUDA unusable: one
+  sentence with the reason; ``--amp`` without an optim_wrapper likewise.
 """
 import io
 import os.path as osp
+import subprocess
+import sys
 from contextlib import contextmanager
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 from _on_gpu import FakeCuda, OnGpu, on_gpu, strict_rng_setters
-from _tiny import build_game
+from _tiny import build_game, write_runner_config
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmmosaic.engine import RandomStateHook, SafeCheckpointHook
+from mmmosaic.errors import MosaicError
 from mmmosaic.models.algorithms import PLAYERS
 
 
@@ -197,3 +203,68 @@ def test_amp_covers_every_teacher_and_generator_forward():
     # student step's images
     assert under_autocast == dict(
         teacher=[True] * (k + 1), generator=[True] * (k + 1))
+
+
+def _tiny_config(tmp_path, **changes):
+    from mmengine.config import Config
+    path = write_runner_config(
+        tmp_path / 'cfg.py', tmp_path / 'work', max_iters=1)
+    cfg = Config.fromfile(path)
+    for key, value in changes.items():
+        if value is None:
+            cfg.pop(key)
+        else:
+            cfg[key] = value
+    return cfg, path
+
+
+def test_amp_without_usable_cuda_names_the_reason(tmp_path):
+    from mmmosaic.runtime import prepare_runtime
+    cfg, path = _tiny_config(tmp_path)
+    with pytest.raises(MosaicError) as error:
+        prepare_runtime(cfg, path, amp=True)
+    message = str(error.value)
+    assert message.startswith('--amp asks for GPUs but ')
+    assert 'torch.cuda.is_available() is False' in message
+    assert message.count('. ') == 0 and message.endswith('.')
+
+
+def test_amp_without_optim_wrapper_is_one_sentence(tmp_path, monkeypatch):
+    """On a GPU machine (CUDA usable), ``--amp`` with a config that has no
+    optim_wrapper names the key instead of an AttributeError."""
+    import mmmosaic.dist
+    from mmmosaic.runtime import prepare_runtime
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(
+        mmmosaic.dist, 'cuda_unusable_reason', lambda: None, raising=False)
+    cfg, path = _tiny_config(tmp_path, optim_wrapper=None)
+    with pytest.raises(MosaicError, match='sets no optim_wrapper'):
+        prepare_runtime(cfg, path, amp=True)
+
+
+def test_gpus_given_but_cuda_unusable_stops_instead_of_training_on_cpu(
+        tmp_path):
+    from dist_helpers import free_port
+    from test_distributed import ROOT, _env
+    _, path = _tiny_config(tmp_path)
+    env = _env(
+        CUDA_VISIBLE_DEVICES='0',
+        RANK=0,
+        LOCAL_RANK=0,
+        WORLD_SIZE=1,
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=free_port())
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'train.py'), path, '--launcher', 'pytorch'
+    ],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=170)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert len(lines) == 1 and lines[0].startswith(
+        'error: CUDA_VISIBLE_DEVICES=0 asks for GPUs but '
+        'torch.cuda.is_available() is False'), lines
+    assert not (tmp_path / 'work' / 'iter_1.pth').exists()

@@ -11,10 +11,11 @@
 # Requeue: with SBATCH=1 the same job is submitted with `sbatch --requeue`
 # (output in WORK_DIR/slurm-<jobid>.out) and the command returns. That job
 # starts with --resume whenever WORK_DIR holds a checkpoint, so a requeued
-# job continues from the newest one. SIGNAL_MARGIN seconds (default 120) before the time limit
-# Slurm signals the batch script, which stops training (checkpoint) and
-# requeues the job; preempted jobs (PreemptMode=REQUEUE) are requeued by
-# Slurm itself. `scancel` stops the job for good (after a checkpoint).
+# job continues from the newest one. SIGNAL_MARGIN seconds (default 120)
+# before the time limit Slurm signals the batch script, which stops
+# training (checkpoint) and requeues the job; preempted jobs
+# (PreemptMode=REQUEUE) are requeued by Slurm itself. `scancel` stops the
+# job for good (after a checkpoint).
 #
 # Other variables: GRES (default gpu:$GPUS_PER_NODE; GRES=none requests no
 # generic resource, e.g. on CPU partitions), PORT (rendezvous port, default
