@@ -268,3 +268,25 @@ def test_gpus_given_but_cuda_unusable_stops_instead_of_training_on_cpu(
         'error: CUDA_VISIBLE_DEVICES=0 asks for GPUs but '
         'torch.cuda.is_available() is False'), lines
     assert not (tmp_path / 'work' / 'iter_1.pth').exists()
+
+
+def test_bn_statistics_term_is_float32_under_autocast():
+    from mmmosaic.models.losses import BNStatisticsLoss
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8)).eval()
+    inputs = []
+    net[1].register_forward_pre_hook(
+        lambda module, args: inputs.append(args[0].detach()))
+    with torch.autocast('cpu', dtype=torch.bfloat16), \
+            BNStatisticsLoss.record(net) as stats:
+        net(torch.randn(4, 3, 8, 8) * 100 + 1000)
+    assert inputs[0].dtype == torch.bfloat16  # what autocast made
+    mean, var = stats[0][:2]
+    assert mean.dtype == var.dtype == torch.float32
+    exact = inputs[0].double()
+    torch.testing.assert_close(
+        var.double(),
+        exact.var(dim=(0, 2, 3), correction=0),
+        rtol=1e-5,
+        atol=0)

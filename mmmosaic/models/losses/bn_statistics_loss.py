@@ -67,7 +67,9 @@ class BNStatisticsLoss(nn.Module):
         stats: List[BNStats] = []
 
         def hook(module: _BatchNorm, args) -> None:
-            features = args[0]
+            # In float32 whatever autocast made of the input (fp16 under
+            # --amp): a half-precision variance keeps 3 digits at best.
+            features = args[0].float()
             dims = [d for d in range(features.dim()) if d != 1]
             var, mean = torch.var_mean(features, dim=dims, correction=0)
             stats.append((mean, var, module.running_mean, module.running_var))
