@@ -25,8 +25,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from mmmosaic import benchmarking as bench  # noqa: E402
 from mmmosaic import cli  # noqa: E402
+from mmmosaic.analysis.recipes import loader_batch, recipe_options  # noqa
 from mmmosaic.errors import MosaicError  # noqa: E402
-from mmmosaic.models import batch_rule  # noqa: E402
 from mmmosaic.utils.runs import metric_history, say  # noqa: E402
 
 #: This script's log prefix, ``[ablations] ...``.
@@ -47,20 +47,11 @@ def _local_mean(cfg):
     return [f'model.loss_weights.local={weight:.6g}']
 
 
-def _loader_batch(cfg, **model):
-    """``train_dataloader.batch_size`` of ``cfg`` with these model keys,
-    derived by the batch rule (``model.ood_batch_size`` is N)."""
-    changed = dict(
-        model=dict(cfg.model, **model),
-        train_dataloader=dict(cfg.train_dataloader, batch_size=None))
-    return batch_rule(changed).batch_size
-
-
 def _synthetic_quarter(cfg):
     synthetic, steps, ood = bench.student_batch(cfg)
     per_update = synthetic + ood
     quarter = max(1, per_update // 4)
-    batch = _loader_batch(
+    batch = loader_batch(
         cfg, synthetic_batch_size=quarter, ood_batch_size=per_update - quarter)
     return [
         f'model.synthetic_batch_size={quarter}',
@@ -71,7 +62,7 @@ def _synthetic_quarter(cfg):
 def _no_synthetic(cfg):
     _, steps, ood = bench.student_batch(cfg)
     tau = float(cfg.model.student_loss.temperature)
-    batch = _loader_batch(
+    batch = loader_batch(
         cfg, generator=None, discriminator=None, ood_batch_size=ood)
     return [
         f'train_dataloader.batch_size={batch}',
@@ -87,7 +78,7 @@ def _synthetic_warmup(**schedule):
 
     def options(cfg):
         _, _, ood = bench.student_batch(cfg)
-        batch = _loader_batch(
+        batch = loader_batch(
             cfg, synthetic_warmup=schedule, ood_batch_size=ood)
         return [f'train_dataloader.batch_size={batch}'] + [
             f'model.synthetic_warmup.{key}={value}'
@@ -114,30 +105,10 @@ DFQ_TERMS = dict(adv=1.0, align=0.0, balance=6.02, bn=1.0)
 
 
 def _recipe(ood_share=None, **weights):
-    """Options of a recipe: generator loss weights and, with
-    ``ood_share``, the share of OOD images in every student update, which
-    keeps as many images as MosaicKD's (``B + N``): 0 trains the student
-    on G's images alone (the OOD images are then D's only), 0.5 is the
-    paper's half. D's real batch and G's batch are the update's synthetic
-    part (all of it at share 0)."""
-
-    def options(cfg):
-        out = [f'model.loss_weights.{k}={v:g}' for k, v in weights.items()]
-        if ood_share is None:
-            return out
-        synthetic, _, ood = bench.student_batch(cfg)
-        per_update = synthetic + ood
-        new_ood = int(round(per_update * ood_share))
-        new_synthetic = per_update - new_ood
-        batch = _loader_batch(
-            cfg, synthetic_batch_size=new_synthetic, ood_batch_size=new_ood)
-        return out + [
-            f'model.synthetic_batch_size={new_synthetic}',
-            f'model.ood_batch_size={new_ood}',
-            f'train_dataloader.batch_size={batch}'
-        ]
-
-    return options
+    """Options of a recipe (:func:`recipe_options`): generator loss weights
+    and, with ``ood_share``, the share of OOD images in every student
+    update at MosaicKD's images per update (``B + N``)."""
+    return lambda cfg: recipe_options(cfg, weights, ood_share)
 
 
 def _wide_players(cfg):

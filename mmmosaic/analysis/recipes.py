@@ -1,0 +1,119 @@
+"""Recipes: which priors the game gives the generator and what the student
+trains on, as config keys on a MosaicKD config.
+
+The game has several switches beyond the paper's: the teacher's BatchNorm
+statistics as a generator term (the prior of DFQ, ``model.loss_weights.bn``),
+the patch term (``local``), the alignment term (``align``) and the share of
+OOD images in each student update (the paper's half, or none: the student
+trains on the generator's images alone, the OOD images serve the patch
+discriminator only). :data:`RECIPES` names the combinations we recommend;
+:func:`recipe_options` turns one into ``--cfg-options`` for a given config,
+keeping the images of each student update (``B + N``) as they are;
+:func:`recommend` picks one from what can be measured before training.
+"""
+import copy
+from typing import Dict, List, Optional
+
+from mmmosaic.errors import MosaicError
+
+__all__ = ['RECIPES', 'loader_batch', 'recipe_options', 'recommend']
+
+#: name -> what it is, its generator loss weights (changes from the
+#: config's), the share of OOD images in each student update (None: the
+#: config's) and whether it needs a teacher with BatchNorm layers.
+RECIPES: Dict[str, dict] = {
+    'mosaickd':
+    dict(
+        summary='the paper\'s MosaicKD, unchanged',
+        weights={},
+        ood_share=None,
+        needs_bn=False),
+    'mosaickd_bn':
+    dict(
+        summary='MosaicKD with the teacher\'s BatchNorm statistics as a '
+        'second prior of the generator (weight 1), the student trained on '
+        'the generator\'s images alone',
+        weights=dict(bn=1.0),
+        ood_share=0.0,
+        needs_bn=True),
+    'kd_ood':
+    dict(
+        summary='KD on the OOD images alone (no generator)',
+        weights=None,
+        ood_share=None,
+        needs_bn=False),
+}
+
+
+def loader_batch(cfg, **model) -> int:
+    """``train_dataloader.batch_size`` of ``cfg`` with these model keys,
+    derived by the batch rule."""
+    from mmmosaic.models import batch_rule
+    changed = dict(
+        model=dict(copy.deepcopy(cfg['model']), **model),
+        train_dataloader=dict(cfg['train_dataloader'], batch_size=None))
+    return batch_rule(changed).batch_size
+
+
+def recipe_options(cfg,
+                   weights: Optional[dict] = None,
+                   ood_share: Optional[float] = None) -> List[str]:
+    """``--cfg-options`` that give a MosaicKD config ``cfg`` these
+    generator loss ``weights`` and, with ``ood_share``, this share of OOD
+    images in each student update at the config's images per update
+    (``B + N``): 0 trains the student on G's images alone (the OOD images
+    are then the discriminator's only), 0.5 is the paper's half. G's batch
+    and D's real batch are the update's synthetic part."""
+    from mmmosaic.models import batch_rule
+    out = [f'model.loss_weights.{k}={v:g}' for k, v in (weights or {}).items()]
+    if ood_share is None:
+        return out
+    if not 0 <= ood_share < 1:
+        raise MosaicError(
+            f'The OOD share of a student update must be in [0, 1), got '
+            f'{ood_share!r}.')
+    rule = batch_rule(copy.deepcopy(cfg), fill=False)
+    if not rule.synthetic or not rule.real:
+        raise MosaicError(
+            'A recipe that sets the OOD share of the student\'s batch needs '
+            'a MosaicKD config (a generator, a discriminator and OOD '
+            'images).')
+    per_update = rule.synthetic + rule.ood
+    ood = int(round(per_update * ood_share))
+    synthetic = per_update - ood
+    batch = loader_batch(
+        cfg, synthetic_batch_size=synthetic, ood_batch_size=ood)
+    return out + [
+        f'model.synthetic_batch_size={synthetic}',
+        f'model.ood_batch_size={ood}', f'train_dataloader.batch_size={batch}'
+    ]
+
+
+def recommend(coverage_kind: str, teacher_has_bn: bool) -> dict:
+    """The recipe to start with, from what the OOD report measures before
+    training: the verdict on the teacher's coverage of the OOD images
+    (``'narrow'``, ``'partial'`` or ``'broad'``) and whether the teacher
+    has BatchNorm layers with running statistics.
+
+    Returns:
+        dict: ``name`` (a key of :data:`RECIPES`), ``summary``, ``why``
+        (one sentence) and ``also`` (a second recipe worth running, or
+        None).
+    """
+    if coverage_kind not in ('narrow', 'partial', 'broad'):
+        raise ValueError(f'unknown coverage kind {coverage_kind!r}')
+    if teacher_has_bn:
+        name = 'mosaickd_bn'
+        why = ('the teacher keeps BatchNorm statistics, and on our benchmark '
+               'settings adding them to MosaicKD\'s patch prior gave the best '
+               'student')
+    else:
+        name = 'mosaickd'
+        why = ('the teacher has no BatchNorm statistics to match, so the '
+               'patch prior of the OOD images is the generator\'s only prior')
+    also = 'kd_ood' if coverage_kind == 'broad' else None
+    if also:
+        why += ('; the images show most of the teacher\'s classes, where KD '
+                'on them alone is a strong baseline: run it too')
+    return dict(
+        name=name, summary=RECIPES[name]['summary'], why=why, also=also)
