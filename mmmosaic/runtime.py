@@ -76,6 +76,10 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
         # Built here, once, so that every check and the config the run
         # saves see the models themselves.
         cfg.model = resolve_players(model, osp.dirname(osp.abspath(path)))
+    if isinstance(model, dict):
+        # Before every other check: players of two tasks mislead them all.
+        from mmmosaic.models.algorithms.task_logits import check_task_mix
+        check_task_mix(cfg.model.get('teacher'), cfg.model.get('student'))
     return cfg
 
 

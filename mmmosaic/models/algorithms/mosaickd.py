@@ -38,8 +38,8 @@ from ..zoo import resolve_players
 from .batch_rule import check_count, check_ood_batch_size, split_loader_batch
 from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
                               training_progress)
-from .task_logits import (logits_of, match_student_to_teacher, num_classes_of,
-                          stack_for_preprocessor)
+from .task_logits import (check_task_mix, logits_of, match_student_to_teacher,
+                          num_classes_of, stack_for_preprocessor)
 
 #: The players the game trains (the teacher is frozen), in the order of an
 #: iteration's updates; also the keys of their optimiser wrappers.
@@ -258,6 +258,8 @@ class MosaicKD(BaseModel):
                  init_cfg=None):
         players = resolve_players(
             dict(teacher=teacher, student=student, teacher_ckpt=teacher_ckpt))
+        # First: with players of two tasks every other check misleads.
+        check_task_mix(players['teacher'], players['student'])
         teacher = _with_scope(players['teacher'], 'teacher')
         student = _with_scope(players['student'], 'student')
         teacher_ckpt = players['teacher_ckpt']

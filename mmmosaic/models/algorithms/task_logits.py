@@ -6,11 +6,60 @@ for d8 models). Every loss of the game reduces over dim 1 (classes) and
 averages over the rest, so both shapes flow through the same code; only the
 spatial size of student and teacher logits may need reconciling.
 """
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from mmmosaic.errors import MosaicError
+
+#: The task of a player config's scope, else of its model type.
+_TASK_OF_SCOPE = dict(mmpretrain='classification', mmseg='segmentation')
+_TASK_OF_TYPE = dict(
+    ImageClassifier='classification',
+    EncoderDecoder='segmentation',
+    CascadeEncoderDecoder='segmentation')
+#: What a player of each task is, in words.
+_PLAYER = dict(
+    classification=('mmpretrain', 'classifier'),
+    segmentation=('mmseg', 'segmentor'))
+
+
+def task_of(model_cfg) -> Optional[str]:
+    """``'classification'`` for an mmpretrain model config,
+    ``'segmentation'`` for an mmseg one, None when the config does not
+    say (a type of another package, or a class)."""
+    kind = model_cfg.get('type') if isinstance(model_cfg, dict) else None
+    if not isinstance(kind, str):
+        return None
+    scope = model_cfg.get('_scope_')
+    if '.' in kind:
+        prefix, kind = kind.split('.', 1)
+        scope = scope or prefix
+    return _TASK_OF_SCOPE.get(scope) or _TASK_OF_TYPE.get(kind)
+
+
+def check_task_mix(teacher, student) -> None:
+    """Refuse, in one sentence, a teacher and a student of different
+    tasks (an mmpretrain classifier and an mmseg segmentor): every other
+    check would point elsewhere (a head key, a class count, a
+    preprocessor)."""
+    tasks = task_of(teacher), task_of(student)
+    if None in tasks or tasks[0] == tasks[1]:
+        return
+
+    def player(cfg, task):
+        package, noun = _PLAYER[task]
+        return f'an {package} {noun} ({str(cfg["type"]).split(".")[-1]})'
+
+    package, noun = _PLAYER[tasks[0]]
+    raise MosaicError(
+        f'model.teacher is {player(teacher, tasks[0])} but model.student '
+        f'{player(student, tasks[1])}: MosaicKD cannot distil '
+        f'{tasks[0]} into {tasks[1]}; give a student of the teacher\'s task '
+        f"(an {package} {noun}, e.g. dict(cfg_path='{package}::...')) or a "
+        'teacher of the student\'s.')
 
 
 def logits_of(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
