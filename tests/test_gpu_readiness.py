@@ -290,3 +290,57 @@ def test_bn_statistics_term_is_float32_under_autocast():
         exact.var(dim=(0, 2, 3), correction=0),
         rtol=1e-5,
         atol=0)
+
+
+def balance_gather_worker(rank, world, port, out_dir):
+    """One rank of a wrapped game's G step; the deprecation warnings it
+    raised."""
+    import json
+    import os
+    import os.path as osp
+    import warnings
+
+    import torch.distributed as dist
+    from dist_helpers import _build, _optim
+    from mmengine.registry import MODEL_WRAPPERS, DefaultScope
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    DefaultScope.get_instance(f'balance-{rank}', scope_name='mmmosaic')
+    model = _build(4)
+    wrapped = MODEL_WRAPPERS.build(
+        dict(
+            type='MMSeparateDistributedDataParallel',
+            module=model,
+            device_ids=None))
+    optim = _optim(wrapped)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        logs = model.generator_step(model.synthesize(4), optim['generator'])
+    with open(osp.join(out_dir, f'rank{rank}.json'), 'w') as f:
+        json.dump(
+            dict(
+                warnings=[
+                    str(w.message) for w in caught
+                    if issubclass(w.category, (DeprecationWarning,
+                                               FutureWarning))
+                ],
+                balance=float(logs['loss_balance'])), f)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def test_balance_term_gathers_without_a_deprecated_api(tmp_path):
+    import json
+
+    import torch.multiprocessing as mp
+    from dist_helpers import free_port
+    mp.spawn(
+        balance_gather_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    results = [
+        json.loads((tmp_path / f'rank{r}.json').read_text()) for r in range(2)
+    ]
+    for res in results:
+        assert res['warnings'] == []
+    # the term of the global batch: the same on both ranks
+    assert results[0]['balance'] == results[1]['balance']

@@ -20,12 +20,12 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_autograd
 import torch.nn as nn
 from mmengine.dist import all_reduce
 from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapperDict
+from torch.distributed._functional_collectives import all_gather_single
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.losses import (AdversarialDisagreementLoss,
@@ -763,7 +763,7 @@ class MosaicKD(BaseModel):
             # torch's differentiable all-gather hands each rank the sum of
             # every rank's gradients for its own samples.
             balance_logits = (
-                torch.cat(dist_autograd.all_gather(t_logits))
+                all_gather_single(t_logits, 0, dist.group.WORLD)
                 if is_model_wrapper(self.generator) else t_logits)
             losses = dict(
                 loss_adv=self.adv_loss(s_logits, t_logits),
