@@ -358,6 +358,10 @@ def _set_amp(cfg: Config) -> None:
     for player in players:
         player['type'] = 'AmpOptimWrapper'
         player.setdefault('loss_scale', 'dynamic')
+    # Its own skipped steps and the loss scales, in the log.
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+        ConfigDict(type='mmmosaic.AmpLossScaleHook')
+    ]
 
 
 def prepare_runtime(cfg: Config,

@@ -344,3 +344,48 @@ def test_balance_term_gathers_without_a_deprecated_api(tmp_path):
         assert res['warnings'] == []
     # the term of the global batch: the same on both ranks
     assert results[0]['balance'] == results[1]['balance']
+
+
+def test_amp_run_logs_its_loss_scales_and_skipped_steps(tmp_path, monkeypatch):
+    """``--amp`` adds a hook that logs each player's loss scale and counts
+    the steps the gradient scaler skipped (a real ``AmpOptimWrapper`` with
+    torch's CPU gradient scaler)."""
+    import mmengine.optim.optimizer.amp_optimizer_wrapper as amp_module
+    from mmengine.optim import AmpOptimWrapper
+
+    import mmmosaic.runtime
+    from mmmosaic.registry import HOOKS
+    from mmmosaic.runtime import prepare_runtime
+    # as on a machine where CUDA is usable
+    monkeypatch.setattr(mmmosaic.runtime, 'check_gpus_usable',
+                        lambda *args: None)
+    cfg, path = _tiny_config(tmp_path)
+    prepare_runtime(cfg, path, amp=True)
+    entries = [h for h in cfg.custom_hooks if 'AmpLossScale' in h['type']]
+    assert len(entries) == 1
+    hook = HOOKS.build(entries[0])
+
+    monkeypatch.setattr(amp_module, 'is_cuda_available', lambda: True)
+    net = torch.nn.Linear(3, 1)
+    wrapper = AmpOptimWrapper(optimizer=torch.optim.SGD(net.parameters(), 0.1))
+    wrapper.loss_scaler = torch.amp.GradScaler('cpu', init_scale=2.**16)
+    runner = SimpleNamespace(
+        optim_wrapper=OptimWrapperDict(student=wrapper),
+        message_hub=MessageHub.get_instance('gpu_readiness_amp'))
+    before = net.weight.detach().clone()
+    hook.before_train_iter(runner, 0)
+    wrapper.update_params(net(torch.ones(1, 3)).sum() * float('inf'))
+    wrapper.update_params(net(torch.ones(1, 3)).sum() * float('inf'))
+    hook.after_train_iter(runner, 0)
+    assert torch.equal(net.weight, before)  # both steps skipped
+    scalars = runner.message_hub.log_scalars
+    assert scalars['train/loss_scale_student'].current() == 2.**14
+    assert scalars['train/amp_skipped_updates'].current() == 2
+    hook.before_train_iter(runner, 1)
+    wrapper.update_params(net(torch.ones(1, 3)).sum())
+    hook.after_train_iter(runner, 1)
+    assert not torch.equal(net.weight, before)
+    assert scalars['train/amp_skipped_updates'].current() == 2
+    checkpoint = {}
+    hook.before_save_checkpoint(runner, checkpoint)
+    assert checkpoint['amp_skipped_updates'] == 2

@@ -1,7 +1,7 @@
 from .atomic_backend import (AtomicLocalBackend, atomic_write,
                              find_resumable_checkpoint, is_complete_checkpoint)
 from .guarantee_hooks import GUARANTEE_HOOKS, ensure_guarantee_hooks
-from .hooks import (AtomicCheckpointHook, ClassNamesHook,
+from .hooks import (AmpLossScaleHook, AtomicCheckpointHook, ClassNamesHook,
                     MosaicVisualizationHook, PreemptionHook, RandomStateHook,
                     SafeCheckpointHook, SyncPlayerBuffersHook)
 from .optimizers import PlayerOptimWrapperConstructor
@@ -11,5 +11,6 @@ __all__ = [
     'MosaicVisualizationHook', 'RandomStateHook', 'AtomicLocalBackend',
     'find_resumable_checkpoint', 'is_complete_checkpoint', 'PreemptionHook',
     'AtomicCheckpointHook', 'atomic_write', 'GUARANTEE_HOOKS',
-    'ensure_guarantee_hooks', 'ClassNamesHook', 'SyncPlayerBuffersHook'
+    'ensure_guarantee_hooks', 'ClassNamesHook', 'SyncPlayerBuffersHook',
+    'AmpLossScaleHook'
 ]

@@ -1,3 +1,4 @@
+from .amp_loss_scale_hook import AmpLossScaleHook
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .class_names_hook import TASK_META_KEY, ClassNamesHook
 from .mosaic_visualization_hook import MosaicVisualizationHook, mosaic_grid
@@ -9,5 +10,6 @@ from .sync_player_buffers_hook import SyncPlayerBuffersHook
 __all__ = [
     'SafeCheckpointHook', 'MosaicVisualizationHook', 'mosaic_grid',
     'RandomStateHook', 'PreemptionHook', 'AtomicCheckpointHook',
-    'ClassNamesHook', 'TASK_META_KEY', 'SyncPlayerBuffersHook'
+    'ClassNamesHook', 'TASK_META_KEY', 'SyncPlayerBuffersHook',
+    'AmpLossScaleHook'
 ]
