@@ -13,6 +13,20 @@ _COUNTER = itertools.count()
 
 
 @pytest.fixture(autouse=True)
+def _cpu_unless_gpu(request, monkeypatch):
+    """Tests mean CPU semantics (gloo, exact float32 resumes, one process
+    per core) unless marked ``gpu``: on a machine with GPUs they are pinned
+    to the CPU, in this process (``torch.cuda.is_available()`` is False, so
+    mmengine picks the CPU) and in every process they start
+    (``CUDA_VISIBLE_DEVICES`` empty). ``gpu`` tests (tests/test_gpu.py) run
+    only where CUDA is usable, and are skipped with the reason elsewhere."""
+    if request.node.get_closest_marker('gpu') is None:
+        monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '')
+        monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _mmmosaic_scope():
     from mmengine.registry import DefaultScope
     name = f'mmmosaic-test-{os.getpid()}-{next(_COUNTER)}'

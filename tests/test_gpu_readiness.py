@@ -248,7 +248,7 @@ def test_gpus_given_but_cuda_unusable_stops_instead_of_training_on_cpu(
     from test_distributed import ROOT, _env
     _, path = _tiny_config(tmp_path)
     env = _env(
-        CUDA_VISIBLE_DEVICES='0',
+        CUDA_VISIBLE_DEVICES='99',  # no such GPU, on any machine
         RANK=0,
         LOCAL_RANK=0,
         WORLD_SIZE=1,
@@ -265,7 +265,7 @@ def test_gpus_given_but_cuda_unusable_stops_instead_of_training_on_cpu(
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert len(lines) == 1 and lines[0].startswith(
-        'error: CUDA_VISIBLE_DEVICES=0 asks for GPUs but '
+        'error: CUDA_VISIBLE_DEVICES=99 asks for GPUs but '
         'torch.cuda.is_available() is False'), lines
     assert not (tmp_path / 'work' / 'iter_1.pth').exists()
 
