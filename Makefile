@@ -7,7 +7,7 @@ LOCK := requirements/lock.txt
 REQS := requirements/runtime.txt requirements/mmcv.txt requirements/tests.txt
 LINT_PATHS := mmmosaic tools tests configs demo benchmarks
 
-.PHONY: install resolve lock check-env test demo demo-seg lint format data clean benchmark-speed benchmark-speed-plain benchmark-quality
+.PHONY: install resolve lock check-env test demo demo-seg lint format data clean benchmark-speed benchmark-speed-plain benchmark-quality gpu-check
 
 # What we depend on, and why, is written by hand in REQS; LOCK holds every
 # package of an environment whose tests passed, at the version it had, and is
@@ -91,6 +91,14 @@ benchmark-quality: data
 	else \
 	  echo "cifar10_photos skipped: make benchmark-quality CIFAR10_ROOT=DIR PHOTOS_ROOT=DIR runs it"; \
 	fi
+
+# On a machine with an NVIDIA GPU: the tests marked gpu, then the paper's
+# WRN-40-2 -> WRN-16-1 game (B=256, k=5) timed in fp32 and with --amp, with
+# the 39,200-iteration schedule in GPU-hours (benchmarks/gpu_check.py; no
+# download). Without a usable GPU it stops with one sentence saying why.
+GPU_CHECK_ARGS ?=
+gpu-check: install
+	$(PY) benchmarks/gpu_check.py $(GPU_CHECK_ARGS)
 
 lint: install
 	$(VENV)/bin/flake8 $(LINT_PATHS)

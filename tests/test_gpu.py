@@ -98,3 +98,41 @@ def test_two_processes_over_nccl_with_syncbn_players(tmp_path):
     assert sorted(ends) == [0, 1]
     assert ends[0]['params'] == ends[1]['params']
     assert ends[0]['buffers'] == ends[1]['buffers']
+
+
+def test_gpu_check_without_cuda_stops_with_one_sentence():
+    import subprocess
+    import sys
+    proc = subprocess.run(
+        [sys.executable,
+         osp.join(ROOT, 'benchmarks', 'gpu_check.py')],
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith(
+        'error: make gpu-check needs a usable CUDA GPU, but '
+        'torch.cuda.is_available() is False'), lines
+    assert proc.stdout == ''  # nothing ran
+
+
+def test_gpu_check_times_the_game_up_to_the_gpu(monkeypatch):
+    """The timing and the table, on the CPU with a small B and k (fp32, and
+    --amp's AmpOptimWrapper on mmengine's CPU autocast)."""
+    import mmengine.optim.optimizer.amp_optimizer_wrapper as amp_module
+    from _tiny import load_script
+    gpu_check = load_script('benchmarks/gpu_check.py')
+    monkeypatch.setattr(amp_module, 'is_cuda_available', lambda: True)
+    rows = [
+        gpu_check.time_game('cpu', amp, 1, 0, batch=2, steps=1)
+        for amp in (False, True)
+    ]
+    assert [row['precision'] for row in rows] == ['fp32', '--amp']
+    for row in rows:
+        assert row['seconds'] > 0 and row['peak_gib'] is None
+        assert row['gpu_hours'] == pytest.approx(row['seconds'] * 39200 / 3600)
+    text = gpu_check.table(rows, 'CPU', 2, 1)
+    assert text.splitlines()[0] == 'WRN-40-2 -> WRN-16-1, B=2, k=1, on CPU:'
+    assert len([line for line in text.splitlines()
+                if line.startswith('| ')]) == 3
