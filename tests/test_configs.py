@@ -178,8 +178,10 @@ def _shrink(cfg: Config, work_dir: str) -> Config:
     if loader.dataset.type == 'OODDataset':
         loader.dataset.source = dict(
             type=RandomUint8Images.__name__, shape=_image_shape(cfg))
-        # As many OOD images as mosaics in each student update.
-        model.ood_batch_size = TINY_BATCH
+        # As many OOD images as mosaics in each student update; without a
+        # generator, OOD images in their place too (as KD-on-OOD configs
+        # have it: a student update of 2 images can diverge).
+        model.ood_batch_size = TINY_BATCH * (1 if model.generator else 2)
         loader.batch_size = None
         batch_rule(cfg)
     cfg.train_cfg.update(max_iters=2, val_interval=1000)

@@ -16,7 +16,9 @@ from typing import Dict, List, Optional
 
 from mmmosaic.errors import MosaicError
 
-__all__ = ['RECIPES', 'loader_batch', 'recipe_options', 'recommend']
+__all__ = [
+    'RECIPES', 'loader_batch', 'recipe_options', 'recommend', 'kd_ood_text'
+]
 
 #: name -> what it is, its generator loss weights (changes from the
 #: config's), the share of OOD images in each student update (None: the
@@ -117,3 +119,25 @@ def recommend(coverage_kind: str, teacher_has_bn: bool) -> dict:
                 'on them alone is a strong baseline: run it too')
     return dict(
         name=name, summary=RECIPES[name]['summary'], why=why, also=also)
+
+
+#: How a config's KD-on-OOD form is named: ``<config>_kd_ood.py`` beside it.
+KD_OOD_SUFFIX = '_kd_ood'
+#: The worked example of that form, for configs without one.
+KD_OOD_EXAMPLE = 'configs/zoo/resnet18_mobilenetv2_own_images_kd_ood.py'
+
+
+def kd_ood_text(config_path: Optional[str]) -> str:
+    """One sentence saying how to run KD on the OOD images of the config at
+    ``config_path``: its ``*_kd_ood.py`` sibling where it has one (the
+    own-images recipe does), else the form to write."""
+    import os.path as osp
+    stem, ext = osp.splitext(config_path or '')
+    kd = stem + KD_OOD_SUFFIX + ext
+    if stem and not stem.endswith(KD_OOD_SUFFIX) and osp.isfile(kd):
+        return (f'KD on the OOD images alone is {osp.relpath(kd)}, this '
+                'config without generator and discriminator: train it with '
+                'the same --cfg-options.')
+    return ('KD on the OOD images alone is a config that inherits this one '
+            'through _base_ and sets model.generator and '
+            f'model.discriminator to None ({KD_OOD_EXAMPLE} shows the form).')

@@ -1,0 +1,82 @@
+"""The KD-on-OOD form of the own-images recipe trains, and the OOD report
+points to it when it recommends KD."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import torch
+from mmengine.registry import init_default_scope
+
+from mmmosaic.models.zoo import read_model_ref
+from mmmosaic.registry import MODELS
+from mmmosaic.runtime import load_config
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+RECIPE = 'configs/zoo/resnet18_mobilenetv2_own_images.py'
+KD = 'configs/zoo/resnet18_mobilenetv2_own_images_kd_ood.py'
+
+
+def test_kd_form_of_the_recipe_trains_two_iterations(tmp_path):
+    rng = np.random.default_rng(0)
+    images = tmp_path / 'my_images'
+    images.mkdir()
+    for i, (h, w) in enumerate([(40, 52), (64, 48), (33, 33)]):
+        cv2.imwrite(
+            str(images / f'{i}.png'),
+            rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    init_default_scope('mmmosaic')
+    teacher, _ = read_model_ref(
+        dict(cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py'),
+        'model.teacher')
+    torch.save(
+        dict(
+            state_dict=MODELS.build(teacher).state_dict(),
+            meta=dict(dataset_meta=dict(classes=[str(i) for i in range(10)]))),
+        tmp_path / 'teacher.pth')
+
+    cfg = load_config(osp.join(ROOT, KD))
+    assert cfg.model.generator is None and cfg.model.discriminator is None
+    assert set(cfg.optim_wrapper) == {'constructor', 'student'}
+    # As many images a student update as the MosaicKD recipe gives it.
+    recipe = load_config(osp.join(ROOT, RECIPE))
+    assert cfg.model.ood_batch_size == (
+        recipe.model.synthetic_batch_size + recipe.model.ood_batch_size)
+
+    work = tmp_path / 'work'
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', KD, '--work-dir',
+        str(work), '--cfg-options',
+        f'model.teacher_ckpt={tmp_path}/teacher.pth',
+        f'train_dataloader.dataset.source.data_root={images}',
+        'model.student_steps=1', 'model.ood_batch_size=2',
+        'train_dataloader.num_workers=0', 'train_cfg.max_iters=2',
+        'default_hooks.checkpoint.interval=2'
+    ],
+                          cwd=ROOT,
+                          env=dict(
+                              os.environ,
+                              PYTHONWARNINGS='ignore',
+                              OMP_NUM_THREADS='1'),
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'loss_student' in proc.stdout
+    assert 'loss_g' not in proc.stdout
+    ckpt = torch.load(work / 'iter_2.pth', weights_only=True)
+    assert not any(
+        k.startswith(('generator.', 'discriminator.'))
+        for k in ckpt['state_dict'])
+
+
+def test_the_kd_form_is_named_for_the_report(monkeypatch):
+    """The sentence the OOD report gives when it recommends KD."""
+    from mmmosaic.analysis.recipes import KD_OOD_EXAMPLE, kd_ood_text
+    monkeypatch.chdir(ROOT)
+    said = kd_ood_text(load_config(osp.join(ROOT, RECIPE)).filename)
+    assert said.startswith(f'KD on the OOD images alone is {KD}, ')
+    # A copy of the recipe elsewhere: the form to write, with the example.
+    said = kd_ood_text('/elsewhere/my_recipe.py')
+    assert KD_OOD_EXAMPLE == KD and KD in said and '_base_' in said
