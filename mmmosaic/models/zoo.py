@@ -55,11 +55,26 @@ def zoo_config_file(cfg_path: str, where: str) -> str:
     root = osp.join(spec.submodule_search_locations[0], '.mim', 'configs')
     path = osp.join(root, rel)
     if not osp.isfile(path):
+        near = _nearest_config(root, rel)
+        fix = (f"did you mean '{package}::{near}'?"
+               if near else 'check the name against its configs folder.')
         raise MosaicError(
             f'{where}.cfg_path {cfg_path!r} is not a config of the installed '
-            f'{package} (looked in {root}); check the name against its '
-            'configs folder.')
+            f'{package} (looked in {root}); {fix}')
     return path
+
+
+def _nearest_config(root: str, rel: str) -> Optional[str]:
+    """The config under ``root`` whose relative path is nearest to
+    ``rel``, if one is near enough to be a misspelling of it."""
+    import difflib
+    import glob
+    names = [
+        osp.relpath(p, root).replace(osp.sep, '/')
+        for p in glob.glob(osp.join(root, '**', '*.py'), recursive=True)
+    ]
+    near = difflib.get_close_matches(rel, names, n=1, cutoff=0.8)
+    return near[0] if near else None
 
 
 def _zoo_weights(path: str, where: str) -> str:
