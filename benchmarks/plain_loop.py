@@ -120,9 +120,13 @@ class PlainMosaicKD:
         self.T.requires_grad_(False)
         # In torch's default dtype, as the players and the noise: float64
         # under torch.set_default_dtype(torch.float64) for exact checks.
+        # On the players' device (a GPU too), as the noise.
         dtype = torch.get_default_dtype()
-        self.mean = torch.tensor(mean, dtype=dtype).view(1, -1, 1, 1)
-        self.std = torch.tensor(std, dtype=dtype).view(1, -1, 1, 1)
+        self.device = next(generator.parameters()).device
+        self.mean = torch.tensor(
+            mean, dtype=dtype, device=self.device).view(1, -1, 1, 1)
+        self.std = torch.tensor(
+            std, dtype=dtype, device=self.device).view(1, -1, 1, 1)
         self.B = batch_size
         self.k = student_steps
         self.w = dict(adv=1.0, align=1.0, local=1.0, balance=10.0)
@@ -147,11 +151,12 @@ class PlainMosaicKD:
         self.T.eval()
 
     def preprocess(self, images_uint8: torch.Tensor) -> torch.Tensor:
-        return (images_uint8.to(self.mean.dtype) - self.mean) / self.std
+        images = images_uint8.to(self.device, self.mean.dtype)
+        return (images - self.mean) / self.std
 
     def synthesize(self) -> torch.Tensor:
         """``norm(G(z))``, z ~ N(0, I); G's output is in [0, 1]."""
-        z = torch.randn(self.B, self.G.latent_dim)
+        z = torch.randn(self.B, self.G.latent_dim, device=self.device)
         return (self.G(z) * 255.0 - self.mean) / self.std
 
     # ---------------------------------------------------------- the game

@@ -128,6 +128,15 @@ class PeakRSS:
 
 
 # ------------------------------------------------------------ timing
+def clock() -> float:
+    """``time.perf_counter()`` once the GPU (if one is in use) has finished
+    the work queued so far: CUDA kernels run asynchronously, so a timer
+    that does not wait stops before its work is done."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
 class PhaseTimer:
     """Wall time per named phase, from wrapped callables."""
 
@@ -138,11 +147,11 @@ class PhaseTimer:
     def wrap(self, name, fn):
 
         def timed(*args, **kwargs):
-            start = time.perf_counter()
+            start = clock()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.total[name] += time.perf_counter() - start
+                self.total[name] += clock() - start
                 self.calls[name] += 1
 
         return timed
@@ -202,9 +211,9 @@ class PlainSide:
     def iterate(self, n: int) -> float:
         data_time = 0.0
         for _ in range(n):
-            start = time.perf_counter()
+            start = clock()
             real, student = self.fetch()
-            data_time += time.perf_counter() - start
+            data_time += clock() - start
             self.game.run_iter(real, student)
         return data_time
 
@@ -473,9 +482,9 @@ def ours_breakdown(loop, n):
     timer = PhaseTimer()
     phases = ours_phases(loop)
     with _patch_all(timer, phases):
-        start = time.perf_counter()
+        start = clock()
         data = loop.iterate(n)
-        wall = time.perf_counter() - start
+        wall = clock() - start
     return _phase_rows(timer, n, wall, data, phases)
 
 
@@ -483,9 +492,9 @@ def plain_breakdown(side, n):
     timer = PhaseTimer()
     phases = plain_phases(side.game)
     with _patch_all(timer, phases):
-        start = time.perf_counter()
+        start = clock()
         data = side.iterate(n)
-        wall = time.perf_counter() - start
+        wall = clock() - start
     return _phase_rows(timer, n, wall, data, phases)
 
 
@@ -525,9 +534,9 @@ def _best(fn, reps=15):
     """Minimum seconds of ``reps`` calls (the least load-disturbed)."""
     best = float('inf')
     for _ in range(reps):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best
 
 
@@ -683,9 +692,9 @@ def make_driver(args, cfg, record):
             order_log.append(list(order))
             for name in order:
                 gc.collect()
-                start = time.perf_counter()
+                start = clock()
                 data = sides[name](args.iters)
-                elapsed = time.perf_counter() - start
+                elapsed = clock() - start
                 times[name].append(elapsed / args.iters)
                 data_times[name].append(data / args.iters)
             print(
@@ -967,9 +976,9 @@ def time_group(args, group: str, members: list, loops: list) -> dict:
         order = range(n) if rep % 2 == 0 else reversed(range(n))
         for i in order:
             gc.collect()
-            start = time.perf_counter()
+            start = clock()
             loops[i].iterate(args.iters)
-            seconds = (time.perf_counter() - start) / args.iters
+            seconds = (clock() - start) / args.iters
             per_update[i].append(seconds / steps[i])
         print(
             f'  {group} repeat {rep + 1}/{args.repeats}: ' +
@@ -1016,7 +1025,9 @@ def time_group(args, group: str, members: list, loops: list) -> dict:
         for key, value in counter.conv_macs.items():
             convs[key] += value
     dominant = max(convs.items(), key=lambda kv: kv[1])[0] if convs else None
-    rate, layer = reference_rate(dominant, reps=20)
+    # On the device the players train on (a GPU too).
+    device = next(loops[0].runner.model.parameters()).device
+    rate, layer = reference_rate(dominant, reps=20, device=str(device))
     for m in methods:
         for row in m['phases']:
             row['floor_seconds'] = row['macs'] / rate
@@ -1035,9 +1046,9 @@ def profile_member(args, loop):
     from mmmosaic.benchmarking.profile import PhaseProfiler
     model, k = loop.runner.model, args.profile_iters
     with PhaseProfiler(model) as timer:
-        start = time.perf_counter()
+        start = clock()
         data = loop.iterate(k)
-        wall = time.perf_counter() - start
+        wall = clock() - start
     with PhaseProfiler(model, count_macs=True) as counter:
         loop.iterate(1)
     macs = {r['phase']: r for r in counter.rows(1)}
@@ -1190,9 +1201,9 @@ def main():
     # cost is part of ours).
     runner = Runner.from_cfg(ensure_guarantee_hooks(cfg))
     cli.note(runner=runner)
-    start = time.perf_counter()
+    start = clock()
     runner.train()
-    record['benchmark_seconds'] = time.perf_counter() - start
+    record['benchmark_seconds'] = clock() - start
     record['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
     with open(osp.join(args.out, 'speed.json'), 'w') as f:
         json.dump(record, f, indent=2)

@@ -8,7 +8,9 @@
 - ``--amp`` covers every forward pass of the teacher and the generator
   (bfloat16 autocast on the CPU);
 - GPUs expected (``--amp``, GPUs given to the job) but CUDA unusable: one
-  sentence with the reason; ``--amp`` without an optim_wrapper likewise.
+  sentence with the reason; ``--amp`` without an optim_wrapper likewise;
+- the BatchNorm-statistics term and AMP's loss scales; the balance term's
+  all-gather; benchmarks/speed.py and plain_loop.py on a GPU.
 """
 import io
 import os.path as osp
@@ -28,6 +30,8 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmmosaic.engine import RandomStateHook, SafeCheckpointHook
 from mmmosaic.errors import MosaicError
 from mmmosaic.models.algorithms import PLAYERS
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def _saved_and_loaded_on_gpu(checkpoint: dict) -> dict:
@@ -356,6 +360,7 @@ def test_amp_run_logs_its_loss_scales_and_skipped_steps(tmp_path, monkeypatch):
     import mmmosaic.runtime
     from mmmosaic.registry import HOOKS
     from mmmosaic.runtime import prepare_runtime
+
     # as on a machine where CUDA is usable
     monkeypatch.setattr(mmmosaic.runtime, 'check_gpus_usable',
                         lambda *args: None)
@@ -389,3 +394,53 @@ def test_amp_run_logs_its_loss_scales_and_skipped_steps(tmp_path, monkeypatch):
     checkpoint = {}
     hook.before_save_checkpoint(runner, checkpoint)
     assert checkpoint['amp_skipped_updates'] == 2
+
+
+class _TinyGenerator(torch.nn.Module):
+    latent_dim = 4
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 16)
+
+    def forward(self, z):
+        return torch.sigmoid(self.fc(z)).view(-1, 1, 4, 4)
+
+
+def test_plain_game_works_on_its_players_device(monkeypatch):
+    """benchmarks/plain_loop.py makes its noise and normalisation on the
+    players' device (here 'meta', which refuses CPU tensors as a GPU
+    does)."""
+    monkeypatch.syspath_prepend(osp.join(ROOT, 'benchmarks'))
+    from plain_loop import PlainMosaicKD
+
+    def net():
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+
+    game = PlainMosaicKD(
+        _TinyGenerator().to('meta'),
+        net().to('meta'),
+        net().to('meta'),
+        net().to('meta'),
+        mean=[127.5],
+        std=[64.0],
+        batch_size=2)
+    assert game.synthesize().device.type == 'meta'
+    images = torch.zeros(2, 1, 4, 4, dtype=torch.uint8)  # from the loader
+    assert game.preprocess(images).device.type == 'meta'
+
+
+def test_speed_timers_wait_for_the_gpu(monkeypatch):
+    from _tiny import load_script
+    monkeypatch.syspath_prepend(osp.join(ROOT, 'benchmarks'))
+    speed = load_script('benchmarks/speed.py', 'speed_under_test')
+    calls = []
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'is_initialized', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'synchronize',
+                        lambda *args: calls.append('sync'))
+    timer = speed.PhaseTimer()
+    timed = timer.wrap('work', lambda: calls.append('work'))
+    timed()
+    # queued work is finished before the clock starts and before it stops
+    assert calls == ['sync', 'work', 'sync']
