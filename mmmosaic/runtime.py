@@ -414,12 +414,25 @@ def prepare_runtime(cfg: Config,
             'the newest intact one of the work dir')
         cfg.resume, cfg.load_from = True, resume
     configure_distributed(cfg, launcher)
+    fit_loaders_to_gpu(cfg)
     check_data_paths(cfg, check_data)
     check_teacher_ckpt(cfg)
     check_class_counts(cfg)
     # Multi-process launches on CPU: gloo, no set_device (mmengine's
     # init_dist assumes GPUs); with CUDA the Runner initialises as usual.
     init_distributed(cfg)
+    return cfg
+
+
+def fit_loaders_to_gpu(cfg: Config) -> Config:
+    """Where training runs on a GPU, every data loader pins its batches in
+    page-locked memory (faster, asynchronous copies to the GPU) unless the
+    config sets ``pin_memory`` itself; nothing changes on a CPU."""
+    if torch.cuda.is_available():
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            loader = cfg.get(key)
+            if isinstance(loader, dict):
+                loader.setdefault('pin_memory', True)
     return cfg
 
 

@@ -12,6 +12,7 @@
 - the BatchNorm-statistics term and AMP's loss scales; the balance term's
   all-gather; benchmarks/speed.py and plain_loop.py on a GPU.
 """
+import copy
 import io
 import os.path as osp
 import subprocess
@@ -444,3 +445,18 @@ def test_speed_timers_wait_for_the_gpu(monkeypatch):
     timed()
     # queued work is finished before the clock starts and before it stops
     assert calls == ['sync', 'work', 'sync']
+
+
+def test_loaders_pin_memory_on_a_gpu(tmp_path, monkeypatch):
+    import mmmosaic.runtime
+    from mmmosaic.runtime import prepare_runtime
+    monkeypatch.setattr(mmmosaic.runtime, 'check_gpus_usable',
+                        lambda *args: None)
+    cfg, path = _tiny_config(tmp_path)
+    cpu = prepare_runtime(copy.deepcopy(cfg), path)
+    assert 'pin_memory' not in cpu.train_dataloader
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    cfg.val_dataloader = dict(cfg.train_dataloader, pin_memory=False)
+    gpu = prepare_runtime(cfg, path, check_data=('train_dataloader', ))
+    assert gpu.train_dataloader.pin_memory is True
+    assert gpu.val_dataloader.pin_memory is False  # the config's own
