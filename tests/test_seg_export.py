@@ -3,12 +3,14 @@
 fresh interpreter with the README's lines), on the config and weights that
 ``tools/model_converters/extract_student.py`` writes."""
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
@@ -150,3 +152,107 @@ def test_exported_segmentor_runs_in_mmseg_apis(tmp_path):
         readme = f.read()
     assert 'import mmmosaic' in readme and 'MMSegInferencer' in readme
     json.dumps(cfg.to_dict())  # a plain config: nothing of ours to import
+
+
+SEG_RECIPE = 'configs/zoo/deeplabv3_r50_mobilenetv2_own_images.py'
+
+
+def _shrunk_recipe(path, recipe, images, teacher_ckpt):
+    """``recipe`` as a user's copy for a CPU: 32x64 crops (every key that
+    depends on the crop size), tiny batches, two iterations."""
+    crop = (32, 64)
+    resize = dict(type='mmseg.Resize', scale=(4096, 64), keep_ratio=True)
+    cfg = dict(
+        _base_=[osp.join(ROOT, recipe)],
+        model=dict(
+            teacher=dict(data_preprocessor=dict(size=crop)),
+            student=dict(pretrained=None, data_preprocessor=dict(size=crop)),
+            teacher_ckpt=teacher_ckpt,
+            synthetic_batch_size=2,
+            student_steps=1,
+            ood_batch_size=2),
+        train_dataloader=dict(
+            num_workers=0,
+            dataset=dict(
+                source=dict(data_root=images),
+                real_pipeline=[
+                    resize,
+                    dict(type='mmseg.RandomCrop', crop_size=crop),
+                    dict(type='mmseg.PackSegInputs')
+                ],
+                student_pipeline=[
+                    resize,
+                    dict(type='mmseg.RandomCrop', crop_size=crop),
+                    dict(type='mmseg.RandomFlip', prob=0.5),
+                    dict(type='mmseg.PackSegInputs')
+                ])),
+        train_cfg=dict(max_iters=2),
+        default_hooks=dict(checkpoint=dict(interval=2)))
+    if not recipe.endswith('_kd_ood.py'):
+        cfg['model'].update(
+            generator=dict(img_size=crop, base_channels=4, num_upsamples=2),
+            discriminator=dict(base_channels=4, num_downsamples=2))
+    else:
+        cfg['model']['ood_batch_size'] = 4
+    with open(path, 'w') as f:
+        f.write(''.join(f'{k} = {v!r}\n' for k, v in cfg.items()))
+    return str(path)
+
+
+def _run(*args, cwd=ROOT):
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=cwd,
+                          env=dict(
+                              os.environ,
+                              PYTHONWARNINGS='ignore',
+                              OMP_NUM_THREADS='1'),
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.mark.parametrize(
+    'recipe', [SEG_RECIPE, SEG_RECIPE.replace('.py', '_kd_ood.py')],
+    ids=['mosaickd', 'kd_ood'])
+def test_segmentation_recipe_trains_exports_and_infers(tmp_path, recipe):
+    """The own-images segmentation recipe (and its KD form), shrunk for a
+    CPU: two iterations of tools/train.py, extract_student.py, then the
+    README's mmseg lines on a photo."""
+    rng = np.random.default_rng(0)
+    images = tmp_path / 'my_images'
+    images.mkdir()
+    for i, (h, w) in enumerate([(60, 90), (80, 64), (70, 70)]):
+        cv2.imwrite(
+            str(images / f'{i}.png'),
+            rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    cfg = load_config(osp.join(ROOT, recipe))
+    init_default_scope('mmmosaic')
+    teacher = revert_sync_batchnorm(MODELS.build(cfg.model.teacher))
+    classes = [f'part_{i}' for i in range(19)]
+    torch.save(
+        dict(
+            state_dict=teacher.state_dict(),
+            meta=dict(dataset_meta=dict(classes=classes))),
+        tmp_path / 'teacher.pth')
+    config = _shrunk_recipe(tmp_path / 'mine.py', recipe, str(images),
+                            str(tmp_path / 'teacher.pth'))
+
+    work = tmp_path / 'work'
+    out = _run('tools/train.py', config, '--work-dir', str(work))
+    assert 'loss_student' in out
+    out = tmp_path / 'out'
+    _run('tools/model_converters/extract_student.py', config,
+         str(work / 'iter_2.pth'), str(out))
+    image = str(tmp_path / 'photo.jpg')
+    cv2.imwrite(image, rng.integers(0, 256, (45, 70, 3), dtype=np.uint8))
+    said = _run(
+        '-c',
+        USE,
+        str(out / 'student.py'),
+        str(out / 'student.pth'),
+        image,
+        str(tmp_path / 'vis'),
+        cwd=str(tmp_path))
+    assert f'init_model+inference_model {classes} (1, 45, 70)' in said
+    assert 'MMSegInferencer (45, 70)' in said
