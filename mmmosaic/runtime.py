@@ -418,6 +418,11 @@ def prepare_runtime(cfg: Config,
     check_data_paths(cfg, check_data)
     check_teacher_ckpt(cfg)
     check_class_counts(cfg)
+    if 'train_dataloader' in check_data:
+        # Image files present, model keys known: before the Runner's
+        # start-up listing, not after it.
+        from mmmosaic.early_checks import check_before_runner
+        check_before_runner(cfg)
     # Multi-process launches on CPU: gloo, no set_device (mmengine's
     # init_dist assumes GPUs); with CUDA the Runner initialises as usual.
     init_distributed(cfg)
