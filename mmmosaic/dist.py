@@ -79,13 +79,22 @@ def cuda_unusable_reason() -> Optional[str]:
     return None
 
 
+#: Set to 1 to let a run train on the CPU where GPUs are given to the job
+#: but torch cannot use them (a CI cluster whose Slurm hands out fake GPUs,
+#: say; Slurm sets ``CUDA_VISIBLE_DEVICES`` in its tasks, so an empty one
+#: cannot say it there). Where CUDA is usable it changes nothing.
+CPU_ENV = 'MMMOSAIC_ALLOW_CPU'
+
+
 def gpus_expected(launcher: str = 'none', amp: bool = False):
     """What says this run is meant for GPUs, or None: ``--amp``, GPUs that
     Slurm or ``CUDA_VISIBLE_DEVICES`` give the job, or NVIDIA devices on
-    the machine. ``CUDA_VISIBLE_DEVICES`` set empty (or -1) chooses the
-    CPU."""
+    the machine. ``CUDA_VISIBLE_DEVICES`` set empty (or -1), or
+    ``MMMOSAIC_ALLOW_CPU=1`` (:data:`CPU_ENV`), accepts the CPU."""
     if amp:
         return '--amp'
+    if os.environ.get(CPU_ENV, '').strip() not in ('', '0'):
+        return None
     visible = os.environ.get('CUDA_VISIBLE_DEVICES')
     if visible is not None and visible.strip() in ('', '-1'):
         return None
@@ -111,8 +120,8 @@ def check_gpus_usable(launcher: str = 'none', amp: bool = False) -> None:
     reason = cuda_unusable_reason()
     if reason is None:
         return
-    cpu = ('drop --amp to train on the CPU' if amp else
-           'set CUDA_VISIBLE_DEVICES= (empty) to train on the CPU on purpose')
+    cpu = ('drop --amp to train on the CPU'
+           if amp else f'set {CPU_ENV}=1 to train on the CPU on purpose')
     raise MosaicError(
         f'{expected} asks for GPUs but {reason}; install a torch build for '
         'this machine\'s driver and GPUs (docs/installation.md#gpus), or '

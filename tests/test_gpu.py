@@ -33,6 +33,7 @@ def test_tests_without_the_gpu_marker_run_on_the_cpu(pytestconfig):
     assert any(
         line.startswith('gpu:') for line in pytestconfig.getini('markers'))
     assert os.environ['CUDA_VISIBLE_DEVICES'] == ''  # processes it starts
+    assert os.environ['MMMOSAIC_ALLOW_CPU'] == '1'  # Slurm's fake GPUs
     assert not torch.cuda.is_available()  # this process (mmengine)
 
 

@@ -259,6 +259,7 @@ def test_gpus_given_but_cuda_unusable_stops_instead_of_training_on_cpu(
         WORLD_SIZE=1,
         MASTER_ADDR='127.0.0.1',
         MASTER_PORT=free_port())
+    env.pop('MMMOSAIC_ALLOW_CPU')  # set for every test (conftest)
     proc = subprocess.run([
         sys.executable,
         osp.join(ROOT, 'tools', 'train.py'), path, '--launcher', 'pytorch'
