@@ -1,6 +1,7 @@
 """Input checks that need no Runner, run before it prints its start-up
-listing: a folder of OOD images without an image file, and config keys
-that the distillation or its players do not take.
+listing: a folder of OOD images without an image file, config keys that
+the distillation or its players do not take, and a teacher checkpoint that
+does not fit the teacher (another class count, another architecture).
 
 Both would otherwise stop the run only once mmengine's Runner has logged
 its environment, config and hooks (a few hundred lines), with the one
@@ -13,7 +14,7 @@ import inspect
 import os
 import os.path as osp
 import re
-from typing import Iterator, Optional
+from typing import Iterator
 
 import torch
 from mmengine.registry import DefaultScope
@@ -80,11 +81,13 @@ def _nearest(name: str, names) -> str:
 def check_model_keys(cfg) -> None:
     """Stop, naming the key, if ``model`` of a distillation config has a
     key its class does not take, or its teacher or student (or a part of
-    them: a head, a backbone) one that theirs do not.
+    them: a head, a backbone) one that theirs do not; and, naming the
+    file, if the teacher checkpoint does not fit the teacher.
 
-    The players are built on the ``meta`` device, which allocates and
-    initialises nothing; anything else that fails there is left to the
-    real build, which reports it.
+    The players are built once more for this, without their pretrained
+    weights (a second or two for large segmentors; the meta device would
+    cost nothing but some backbones cannot be built there); anything else
+    that fails is left to the real build, which reports it.
     """
     from mmmosaic.registry import MODELS
     from mmmosaic.runtime import is_game_config
@@ -102,37 +105,53 @@ def check_model_keys(cfg) -> None:
                     f'model.{key} is not a key of {cls.__name__}'
                     f'{_nearest(key, params)}; check its spelling in the '
                     'config or --cfg-options.')
+    scope = cfg.get('default_scope') or 'mmmosaic'
     for player in ('teacher', 'student'):
-        said = _unexpected_key(
-            model.get(player),
-            cfg.get('default_scope') or 'mmmosaic')
+        built, said = _build(model.get(player), scope)
         if said:
             part, key = said
             raise MosaicError(
                 f'model.{player}: {part} takes no argument {key!r}; check '
                 'the spelling of that key in the config or --cfg-options.')
+        if player == 'teacher' and built is not None:
+            _check_teacher_fits(built, model.get('teacher_ckpt'))
 
 
-def _unexpected_key(player, scope: str) -> Optional[tuple]:
-    """(class, key) if building ``player`` fails on a key a class of it
-    does not take, else None."""
+def _check_teacher_fits(teacher, path) -> None:
+    """Stop if a local teacher checkpoint does not fit the teacher (its
+    class count, its architecture). Read memory-mapped, so a big file
+    costs little; a file that does not load so is left to the real load,
+    which says what is wrong with it."""
+    from mmmosaic.utils import check_state_dict_fits, is_url, state_dict_of
+    if not isinstance(path, str) or is_url(path) or not osp.isfile(path):
+        return
+    try:
+        loaded = torch.load(
+            path, map_location='cpu', weights_only=True, mmap=True)
+        state = state_dict_of(loaded, path)
+    except Exception:  # noqa: BLE001 - the real load reports it
+        return
+    check_state_dict_fits(teacher.state_dict(), state, path, 'teacher')
+
+
+def _build(player, scope: str) -> tuple:
+    """``player`` built (or None where that fails), and (class, key) if it
+    fails on a key a class of it does not take."""
     from mmmosaic.registry import MODELS
     if not isinstance(player, dict) or 'type' not in player:
-        return None
+        return None, None
     player = copy.deepcopy(player)
     kind = player.get('type')
     if '_scope_' not in player and isinstance(kind, str) and '.' in kind:
         player['_scope_'], player['type'] = kind.split('.', 1)
-    # No download, no weights: only the keys are being checked.
+    # No download, no weights: only the keys and shapes are checked.
     player.pop('init_cfg', None)
     player.pop('pretrained', None)
     try:
-        with DefaultScope.overwrite_default_scope(scope), \
-                torch.device('meta'):
-            MODELS.build(player)
+        with DefaultScope.overwrite_default_scope(scope):
+            return MODELS.build(player), None
     except TypeError as exc:
         match = _UNEXPECTED_KW.search(str(exc))
-        return match.groups() if match else None
+        return None, (match.groups() if match else None)
     except Exception:  # noqa: BLE001 - the real build reports the rest
-        return None
-    return None
+        return None, None

@@ -55,3 +55,41 @@ def test_bad_input_stops_before_the_runner_listing(tmp_path, options, said):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr[-2000:]
     assert lines[0].startswith('error: ' + said.format(**fill)), lines[0]
+
+
+def test_a_teacher_checkpoint_of_another_class_count_stops_first(tmp_path):
+    import torch
+    from mmengine.registry import init_default_scope
+
+    from mmmosaic.models.zoo import read_model_ref
+    from mmmosaic.registry import MODELS
+    init_default_scope('mmmosaic')
+    # The recipe's teacher, trained for 100 classes instead of 10.
+    teacher, _ = read_model_ref(
+        dict(
+            cfg_path='mmpretrain::resnet/resnet18_8xb16_cifar10.py',
+            head=dict(num_classes=100)), 'model.teacher')
+    torch.save(
+        dict(state_dict=MODELS.build(teacher).state_dict()),
+        tmp_path / 'teacher.pth')
+    images = tmp_path / 'images'
+    images.mkdir()
+    cv2.imwrite(str(images / 'a.png'), np.zeros((40, 40, 3), np.uint8))
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', RECIPE, '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        f'train_dataloader.dataset.source.data_root={images}',
+        f'model.teacher_ckpt={tmp_path}/teacher.pth'
+    ],
+                          cwd=ROOT,
+                          env=dict(os.environ, PYTHONWARNINGS='ignore'),
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert not proc.stdout.strip(), proc.stdout[:2000]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith(
+        f"error: '{tmp_path}/teacher.pth' does not fit the teacher "
+        'architecture: shape mismatches 2 (head.fc.weight (100, 512) vs '
+        '(10, 512)'), lines[0]
