@@ -101,8 +101,7 @@ optim_wrapper = dict(
     generator=dict(optimizer=adam),
     discriminator=dict(optimizer=adam),
     student=dict(
-        optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                       weight_decay=5e-4)))
+        optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4)))
 param_scheduler = {
     player: [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
     for player in ('generator', 'discriminator', 'student')
