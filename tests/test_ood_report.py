@@ -233,6 +233,16 @@ def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     text = (out / 'report.md').read_text()
     assert '## Verdict' in text and report['verdict']['sentences'][0] in text
     assert '![examples](examples_01.png)' in text
+    # The teacher has BatchNorm layers: MosaicKD with its BN prior, as
+    # keys for this config (B + N = 4 + 4 images an update, all G's).
+    rec = report['recommendation']
+    assert rec['teacher_has_bn'] and rec['name'] == 'mosaickd_bn'
+    assert rec['options'] == [
+        'model.loss_weights.bn=1', 'model.synthetic_batch_size=8',
+        'model.ood_batch_size=0', 'train_dataloader.batch_size=8'
+    ]
+    assert '## Recommended recipe' in text and ' '.join(rec['options']) in text
+    assert '[ood_report] recommended recipe: mosaickd_bn' in printed
 
 
 def _seg_config(tmp_path):
@@ -279,6 +289,29 @@ def _seg_config(tmp_path):
     path = tmp_path / 'seg.py'
     Config(cfg).dump(str(path))
     return str(path), Config(cfg).model, classes
+
+
+def test_tool_recommends_the_paper_for_a_teacher_without_batchnorm(
+        tmp_path, capsys):
+    config, model_cfg, _ = _seg_config(tmp_path)
+    cfg = Config.fromfile(config)
+    group_norm = dict(type='GN', num_groups=1)
+    cfg.model.teacher.backbone.norm_cfg = group_norm
+    cfg.model.teacher.decode_head.norm_cfg = group_norm
+    cfg.dump(config)
+    ckpt = _teacher_ckpt(cfg.model, tmp_path / 'teacher.pth')
+    out = tmp_path / 'report'
+    status = _tool().main([
+        config, '--cfg-options', f'model.teacher_ckpt={ckpt}', '--out',
+        str(out), '--subset-size', '3', '--batch-size', '2'
+    ])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    rec = json.loads((out / 'report.json').read_text())['recommendation']
+    assert not rec['teacher_has_bn'] and rec['name'] == 'mosaickd'
+    # A KD config: the recipe goes to its MosaicKD form.
+    assert rec['options'] is None and 'no generator' in rec['keys_text']
+    assert '[ood_report] recommended recipe: mosaickd ' in printed
 
 
 def test_tool_on_a_tiny_segmentor(tmp_path, capsys):
@@ -336,3 +369,34 @@ def test_config_without_ood_images_is_one_sentence(capsys):
     status = _tool().main([osp.join(ROOT, 'configs/demo/teacher_mnist.py')])
     err = capsys.readouterr().err.strip()
     assert status == 2 and 'OODDataset' in err and 'teacher_mnist.py' in err
+
+
+# ------------------------------------------------- the recommended recipe
+@pytest.mark.parametrize('kind', ['narrow', 'partial', 'broad'])
+@pytest.mark.parametrize('has_bn', [True, False])
+def test_recommendation_follows_the_teacher_and_the_coverage(kind, has_bn):
+    from mmmosaic.analysis.recipes import RECIPES, recommend
+    rec = recommend(kind, has_bn)
+    assert rec['name'] == ('mosaickd_bn' if has_bn else 'mosaickd')
+    assert RECIPES[rec['name']]['needs_bn'] <= has_bn
+    assert rec['also'] == ('kd_ood' if kind == 'broad' else None)
+    assert '\n' not in rec['why']
+
+
+def test_recipe_options_keep_the_images_of_a_student_update():
+    from mmmosaic.analysis.recipes import recipe_options
+    from mmmosaic.models import batch_rule
+    from mmmosaic.runtime import load_config
+    path = osp.join(ROOT, 'configs/demo/mosaickd_mnist_fashion.py')
+    cfg = load_config(path)
+    options = recipe_options(cfg, dict(bn=1.0), 0.0)
+    assert options == [
+        'model.loss_weights.bn=1', 'model.synthetic_batch_size=128',
+        'model.ood_batch_size=0', 'train_dataloader.batch_size=128'
+    ]
+    from mmmosaic.benchmarking import load_config_with_options
+    changed = load_config_with_options(path, options)
+    assert batch_rule(changed)[:4] == (128, 128, 5, 0)
+    assert recipe_options(cfg, dict(bn=1.0)) == ['model.loss_weights.bn=1']
+    with pytest.raises(Exception, match='OOD share'):
+        recipe_options(cfg, {}, 1.0)

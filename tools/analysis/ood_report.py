@@ -382,6 +382,16 @@ def _markdown(report) -> str:
         f'{measures.NARROW_COVERAGE}, broad from {measures.BROAD_COVERAGE}; '
         f'a class is rare under {rare} of the {units}. (Bounds set on four '
         'benchmark settings, see mmmosaic/analysis/ood_report.py.)', '',
+        '## Recommended recipe', ''
+    ]
+    rec = report['recommendation']
+    lines += [
+        f'**{rec["name"]}**: {rec["summary"]}; {rec["why"]}.', '',
+        rec['keys_text'], ''
+    ]
+    if rec['also']:
+        lines += [f'Run **{rec["also"]}** too: {rec["also_text"]}', '']
+    lines += [
         '## Coverage', '',
         f'- effective number of classes (exp of the entropy of the mean '
         f'prediction): **{cov["effective_classes"]:.2f}** of {c}',
@@ -505,6 +515,7 @@ def main(argv=None):
     classes, palette = _class_metainfo(cfg, model, c)
     subset = stats.subset(subset_used) if measure_subset else None
     said = measures.verdict(coverage, classes, subset)
+    recommendation = _recommendation(cfg, model, said['kind'])
     seldom = measures.rare_classes(coverage, classes)
     units = 'pixels' if coverage['dense'] else 'images'
 
@@ -552,6 +563,7 @@ def main(argv=None):
                 ]) for k, per in enumerate(examples)
         ],
         verdict=said,
+        recommendation=recommendation,
         files=dict(
             report='report.md',
             coverage='coverage.png',
@@ -571,8 +583,46 @@ def main(argv=None):
               f'{subset["coverage"]["effective_top_classes"]:.2f}')
     for sentence in said['sentences']:
         print(f'[ood_report] {sentence}')
+    print(f'[ood_report] recommended recipe: {recommendation["name"]} '
+          f'({recommendation["summary"]}): {recommendation["why"]}.')
+    print(f'[ood_report] {recommendation["keys_text"]}')
+    if recommendation['also']:
+        print(f'[ood_report] run {recommendation["also"]} too: '
+              f'{recommendation["also_text"]}')
     print(f'[ood_report] wrote {osp.join(out, "report.md")}, report.json and '
           f'{2 + len(figures)} figures')
+
+
+_KD_TEXT = ('KD on the OOD images alone is the config without a generator '
+            'and discriminator, the student at temperature 5 on the OOD '
+            'images (configs/demo/kd_ood_mnist_fashion.py shows the form).')
+
+
+def _recommendation(cfg, model, kind: str) -> dict:
+    """The recipe :func:`recipes.recommend` picks for this teacher and
+    coverage verdict, with the config keys that give it to ``cfg``."""
+    from mmmosaic.analysis import recipes
+    from mmmosaic.models.losses import batchnorm_layers
+    has_bn = bool(batchnorm_layers(model.teacher))
+    rec = recipes.recommend(kind, has_bn)
+    rec['teacher_has_bn'] = has_bn
+    recipe = recipes.RECIPES[rec['name']]
+    rec['options'] = None
+    if rec['name'] == 'kd_ood':
+        rec['keys_text'] = _KD_TEXT
+    elif not cfg.model.get('generator') or not cfg.model.get('discriminator'):
+        rec['keys_text'] = (
+            'This config has no generator and discriminator; give the '
+            'recipe to its MosaicKD form (e.g. configs/demo/'
+            'mosaickd_mnist_fashion.py with your teacher and images).')
+    else:
+        rec['options'] = recipes.recipe_options(cfg, recipe['weights'],
+                                                recipe['ood_share'])
+        rec['keys_text'] = ('It is this config with --cfg-options ' +
+                            ' '.join(rec['options']) if rec['options'] else
+                            'It is this config as it is.')
+    rec['also_text'] = _KD_TEXT if rec['also'] == 'kd_ood' else None
+    return rec
 
 
 if __name__ == '__main__':
