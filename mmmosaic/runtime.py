@@ -358,10 +358,12 @@ def _set_amp(cfg: Config) -> None:
     for player in players:
         player['type'] = 'AmpOptimWrapper'
         player.setdefault('loss_scale', 'dynamic')
-    # Its own skipped steps and the loss scales, in the log.
-    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-        ConfigDict(type='mmmosaic.AmpLossScaleHook')
-    ]
+    # Its own skipped steps and the loss scales, in the log (once).
+    hooks = list(cfg.get('custom_hooks') or [])
+    kinds = {h.get('type') for h in hooks if isinstance(h, dict)}
+    if not kinds & {'AmpLossScaleHook', 'mmmosaic.AmpLossScaleHook'}:
+        hooks.append(ConfigDict(type='mmmosaic.AmpLossScaleHook'))
+        cfg.custom_hooks = hooks
 
 
 def prepare_runtime(cfg: Config,

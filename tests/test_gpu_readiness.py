@@ -370,6 +370,10 @@ def test_amp_run_logs_its_loss_scales_and_skipped_steps(tmp_path, monkeypatch):
     prepare_runtime(cfg, path, amp=True)
     entries = [h for h in cfg.custom_hooks if 'AmpLossScale' in h['type']]
     assert len(entries) == 1
+    again, _ = _tiny_config(tmp_path, custom_hooks=[entries[0]])
+    prepare_runtime(again, path, amp=True)  # a config that lists it
+    assert [h['type'] for h in again.custom_hooks
+            ].count('mmmosaic.AmpLossScaleHook') == 1
     hook = HOOKS.build(entries[0])
 
     monkeypatch.setattr(amp_module, 'is_cuda_available', lambda: True)
