@@ -148,9 +148,11 @@ class OODDataset:
             first read (the decoded image, before the two views' random
             transforms), so that a small set of large photos is decoded
             once instead of at every draw. The views are unchanged; the
-            memory is that of every decoded image (680 photos with a short
-            side of 256 pixels: about 200 MB per loader process). Defaults
-            to False.
+            images are decoded when the dataset is built, and data-loader
+            workers share them, so the memory is that of every decoded
+            image once per process that builds the dataset (each rank):
+            680 photos with a short side of 256 pixels take about 200 MB.
+            Defaults to False.
 
     An image that cannot be read or transformed (corrupt file, unreadable
     format) is skipped with a warning and counted in ``num_skipped`` (also
@@ -177,6 +179,8 @@ class OODDataset:
                 'The OOD dataset is empty; check train_dataloader.dataset.')
         self.bad = UnreadableItems(len(self.indices))
         self._cache = {} if cache_decoded else None
+        if cache_decoded:
+            self._fill_cache()
 
     def _read_subset(self, path: str) -> List[int]:
         if not osp.isfile(path):
@@ -197,6 +201,18 @@ class OODDataset:
                 f'OOD subset file {path!r} must be a JSON list of indices in '
                 f'[0, {size}); regenerate it for this dataset.')
         return indices
+
+    def _fill_cache(self) -> None:
+        """Decode every image now, in the process that builds the dataset:
+        the data-loader workers forked from it then share these arrays
+        (nothing writes them: transforms get copies) instead of each
+        decoding and keeping its own. An image that cannot be read stays
+        out, to be skipped with a warning when it is drawn."""
+        for idx in range(len(self)):
+            try:
+                self.raw_sample(idx)
+            except Exception:  # reported where it is drawn
+                pass
 
     @property
     def metainfo(self) -> dict:
