@@ -236,14 +236,30 @@ def check_class_counts(cfg: Config) -> None:
     counts = dict(
         teacher=_num_classes(model.teacher),
         student=_num_classes(model.student))
-    loader = cfg.get('val_dataloader') or cfg.get('test_dataloader') or {}
+    name = 'val_dataloader' if cfg.get('val_dataloader') else 'test_dataloader'
+    loader = cfg.get(name) or {}
     counts['dataset'] = _dataset_classes(loader.get('dataset'))
     known = {k: v for k, v in counts.items() if v is not None}
     if len(set(known.values())) > 1:
-        said = ', '.join(f'{k} {v}' for k, v in known.items())
-        raise MosaicError(
-            f'Class counts disagree ({said}); set model.teacher/student '
-            'head num_classes to the classes of the teacher\'s task.')
+        # The key that sets each count, so that the sentence names it.
+        keys = {
+            player: f'model.{player}.{_head_key(model[player])}.num_classes'
+            for player in ('teacher', 'student')
+        }
+        keys['dataset'] = f'the classes of {name}.dataset'
+        said = ', '.join(f'{k} {v} ({keys[k]})' for k, v in known.items())
+        teacher = known.get('teacher')
+        wrong = [keys[k] for k, v in known.items() if v != teacher]
+        fix = (f'set {" and ".join(wrong)} to {teacher}, the classes of the '
+               "teacher's task" if teacher is not None else
+               "set model.teacher/student head num_classes to the classes "
+               "of the teacher's task")
+        raise MosaicError(f'Class counts disagree ({said}); {fix}.')
+
+
+def _head_key(model_cfg) -> str:
+    """``head`` of a classifier config, ``decode_head`` of a segmentor."""
+    return 'decode_head' if 'decode_head' in model_cfg else 'head'
 
 
 #: What a config needs for each dataloader the tool will use.

@@ -93,3 +93,17 @@ def test_a_teacher_checkpoint_of_another_class_count_stops_first(tmp_path):
         f"error: '{tmp_path}/teacher.pth' does not fit the teacher "
         'architecture: shape mismatches 2 (head.fc.weight (100, 512) vs '
         '(10, 512)'), lines[0]
+
+
+def test_a_class_count_mismatch_names_the_key_to_change():
+    from mmmosaic.errors import MosaicError
+    from mmmosaic.runtime import check_class_counts, load_config
+    cfg = load_config(
+        osp.join(ROOT, RECIPE), {'model.student.head.num_classes': 7})
+    with pytest.raises(MosaicError) as error:
+        check_class_counts(cfg)
+    assert str(error.value) == (
+        'Class counts disagree (teacher 10 (model.teacher.head.num_classes)'
+        ', student 7 (model.student.head.num_classes)); set '
+        "model.student.head.num_classes to 10, the classes of the teacher's "
+        'task.')
