@@ -2,7 +2,7 @@
 import copy
 import os
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -25,7 +25,8 @@ def characteristic_class(masks: torch.Tensor,
 
 def mosaic_grid(images: torch.Tensor,
                 teacher_logits: torch.Tensor,
-                per_class: int = 8) -> np.ndarray:
+                per_class: int = 8,
+                class_names: Optional[Sequence[str]] = None) -> np.ndarray:
     """An RGB uint8 grid: one row per teacher-predicted class.
 
     A classified image goes to the row of its predicted class. A segmented
@@ -40,7 +41,11 @@ def mosaic_grid(images: torch.Tensor,
         teacher_logits: ``[N, K]`` (classification) or ``[N, K, h, w]``
             (segmentation: each image is followed by the teacher's predicted
             mask, coloured).
-        per_class: Images shown in each row at most.
+        per_class: Images shown in each row at most; a row's cells
+            beyond its images stay black (the generator made fewer of that
+            class).
+        class_names: Names of the teacher's classes, one a row: written
+            in a column on the left of the grid.
     """
     images = images.detach().float().cpu().clamp(0, 1)
     if images.shape[1] == 1:
@@ -68,7 +73,28 @@ def mosaic_grid(images: torch.Tensor,
             row[:, :, j * cell_w:(j + 1) * cell_w] = cells[idx]
         rows.append(row)
     grid = torch.cat(rows, dim=1)
-    return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    grid = (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    if class_names is not None and len(class_names) == num_classes:
+        grid = np.concatenate([_row_labels(class_names, h), grid], axis=1)
+    return grid
+
+
+def _row_labels(names: Sequence[str], row_height: int) -> np.ndarray:
+    """A column of ``names``, white on black, one per ``row_height``
+    rows of pixels, as wide as the longest name needs."""
+    import cv2
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    # Text about half a row high, within what cv2 draws legibly.
+    scale = min(max(row_height / 50, 0.3), 1.0)
+    names = [str(n) for n in names]
+    width = max(cv2.getTextSize(n, font, scale, 1)[0][0] for n in names) + 6
+    column = np.zeros((row_height * len(names), width, 3), np.uint8)
+    for i, name in enumerate(names):
+        (_, text_h), _ = cv2.getTextSize(name, font, scale, 1)
+        y = i * row_height + (row_height + text_h) // 2
+        cv2.putText(column, name, (3, y), font, scale, (255, 255, 255), 1,
+                    cv2.LINE_AA)
+    return column
 
 
 @HOOKS.register_module()
@@ -77,9 +103,12 @@ class MosaicVisualizationHook(Hook):
 
     The same noise is used each time (a private RNG, so training's random
     stream is untouched), images are sorted into rows by the teacher's
-    predicted class (for segmentation, :func:`mosaic_grid` says which), and
-    the grid goes to ``<work_dir>/mosaics/`` and to the visualiser's
-    backends (TensorBoard, if the config enables it).
+    predicted class (for segmentation, :func:`mosaic_grid` says which),
+    labelled with the teacher's class names where the run knows them, and
+    the grid goes to ``<work_dir>/mosaics/iter_<n>.png`` and to the
+    visualiser's backends (TensorBoard, if the config enables it). An
+    untrained generator's first grids put most images into a few rows: the
+    other rows' cells stay black until it makes those classes.
     Generation runs on a copy of the generator, so its BN statistics are
     not disturbed.
 
@@ -124,7 +153,8 @@ class MosaicVisualizationHook(Hook):
         z = generator.sample_noise(self.num_samples, generator=rng).to(device)
         images = copy.deepcopy(generator).train()(z)
         logits = model.teacher_logits(model.normalize(images))
-        grid = mosaic_grid(images, logits, self.per_class)
+        names = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+        grid = mosaic_grid(images, logits, self.per_class, names)
         folder = osp.join(runner.work_dir, 'mosaics')
         os.makedirs(folder, exist_ok=True)
         path = osp.join(folder, f'iter_{step:06d}.png')
