@@ -9,11 +9,11 @@ random state) or a SIGTERM would lose the work since the last checkpoint.
 list only the hooks they choose.
 """
 from mmengine.config import Config, ConfigDict
-from mmengine.hooks import CheckpointHook, Hook
+from mmengine.hooks import CheckpointHook, Hook, LoggerHook
 
 from mmmosaic.engine.hooks import (AtomicCheckpointHook, ClassNamesHook,
-                                   PreemptionHook, RandomStateHook,
-                                   SafeCheckpointHook)
+                                   PreemptionHook, ProgressLoggerHook,
+                                   RandomStateHook, SafeCheckpointHook)
 
 __all__ = ['GUARANTEE_HOOKS', 'ensure_guarantee_hooks']
 
@@ -55,6 +55,9 @@ def ensure_guarantee_hooks(cfg: Config) -> Config:
       :class:`AtomicCheckpointHook` with the same arguments, so
       ``last_checkpoint`` is replaced atomically. ``checkpoint=None`` (no
       checkpoints) and other checkpoint hook types are left alone.
+    * mmengine's plain ``LoggerHook`` (also the Runner's default one)
+      becomes a :class:`ProgressLoggerHook` with the same arguments: a
+      progress line at least every minute and after the last iteration.
 
     ``cfg`` is changed in place and returned.
     """
@@ -76,5 +79,12 @@ def ensure_guarantee_hooks(cfg: Config) -> Config:
         checkpoint = ConfigDict(checkpoint)
         checkpoint['type'] = f'mmmosaic.{AtomicCheckpointHook.__name__}'
         defaults['checkpoint'] = checkpoint
+        cfg.default_hooks = defaults
+    logger = defaults.get('logger', ConfigDict(type='LoggerHook'))
+    if isinstance(logger, dict) and logger.get('type') in (
+            'LoggerHook', 'mmengine.LoggerHook', LoggerHook):
+        logger = ConfigDict(logger)
+        logger['type'] = f'mmmosaic.{ProgressLoggerHook.__name__}'
+        defaults['logger'] = logger
         cfg.default_hooks = defaults
     return cfg
