@@ -13,6 +13,13 @@
 # TEACHER.pth is the teacher's weights (a path or a URL, loaded
 # weights-only); `teacher=dict(cfg_path=..., pretrained=True)` takes the
 # checkpoint the zoo lists for that config instead (downloaded once).
+#
+# Length: 20,000 outer iterations, each a D and a G update and 5 student
+# updates on 128 generated and 128 of your images: 100,000 student
+# updates, the paper's budget, hours on a GPU but weeks on a CPU. The first
+# progress line (after a minute at most) gives the time an iteration takes
+# here and the eta of the whole run; on a CPU, lower max_iters (with the
+# schedules' T_max) or the batch sizes below.
 _base_ = ['../_base_/default_runtime.py']
 
 # Your images: every image file under this folder, any size, no labels.
