@@ -21,7 +21,10 @@ from mmengine.registry import DefaultScope
 
 from mmmosaic.errors import MosaicError
 
-__all__ = ['check_before_runner', 'check_ood_images', 'check_model_keys']
+__all__ = [
+    'check_before_runner', 'check_ood_images', 'check_teacher_given',
+    'check_model_keys'
+]
 
 _UNEXPECTED_KW = re.compile(
     r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'")
@@ -30,7 +33,25 @@ _UNEXPECTED_KW = re.compile(
 def check_before_runner(cfg) -> None:
     """Every check of this module, in the order a run needs them."""
     check_ood_images(cfg)
+    check_teacher_given(cfg)
     check_model_keys(cfg)
+
+
+def check_teacher_given(cfg) -> None:
+    """Stop if a distillation names no teacher checkpoint (and does not
+    allow a random teacher), with where one comes from when the config's
+    ``data_preparation.teacher_ckpt`` says."""
+    from mmmosaic.runtime import is_game_config
+    model = cfg.get('model')
+    if (not isinstance(model, dict) or not is_game_config(model)
+            or model.get('teacher_ckpt') is not None
+            or model.get('allow_random_teacher')):
+        return
+    hint = (cfg.get('data_preparation') or {}).get('teacher_ckpt')
+    where = f' (train one with `{hint}`)' if hint else ''
+    raise MosaicError(
+        'model.teacher_ckpt is not set; pass --cfg-options '
+        f'model.teacher_ckpt=PATH with the trained teacher{where}.')
 
 
 # ----------------------------------------------------------- OOD images

@@ -22,6 +22,11 @@
 # schedules' T_max) or the batch sizes below.
 _base_ = ['../_base_/default_runtime.py']
 
+# Where a missing teacher comes from (said when model.teacher_ckpt is not
+# given or does not exist).
+data_preparation = dict(teacher_ckpt='python tools/train.py '
+                        'configs/zoo/resnet18_cifar10_teacher.py')
+
 # Your images: every image file under this folder, any size, no labels.
 ood_images = 'data/my_images'
 # B: images the generator makes per step (and real images D sees per step);
