@@ -73,10 +73,14 @@ def student_config(cfg: Config) -> Config:
     scope = out['default_scope']
     dataset = (out.get('test_dataloader') or {}).get('dataset') or {}
     pipeline = dataset.get('pipeline')
-    if isinstance(pipeline, list):
+    if isinstance(pipeline, list) and scope == 'mmseg':
+        # mmseg's inference_model reads the top-level test_pipeline and
+        # drops LoadAnnotations by its bare name; its init_model makes mmseg
+        # the default scope, where bare names resolve. mmpretrain's
+        # inferencer builds the pipeline in whatever scope is current, so
+        # a classifier's transforms keep their scope prefix.
         if dataset.get('_scope_', scope) == scope:
             pipeline[:] = _in_scope(pipeline, scope)
-        # mmseg's inference_model reads the top-level test_pipeline.
         out['test_pipeline'] = _in_scope(copy.deepcopy(pipeline), scope)
     if scope in _VISUALIZERS:
         # The packages' inferencers draw with their own visualizer.
