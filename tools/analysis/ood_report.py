@@ -515,7 +515,7 @@ def main(argv=None):
     classes, palette = _class_metainfo(cfg, model, c)
     subset = stats.subset(subset_used) if measure_subset else None
     said = measures.verdict(coverage, classes, subset)
-    recommendation = _recommendation(cfg, model, said['kind'])
+    recommendation = _recommendation(cfg, model, said['kind'], args.config)
     seldom = measures.rare_classes(coverage, classes)
     units = 'pixels' if coverage['dense'] else 'images'
 
@@ -593,12 +593,7 @@ def main(argv=None):
           f'{2 + len(figures)} figures')
 
 
-_KD_TEXT = ('KD on the OOD images alone is the config without a generator '
-            'and discriminator, the student at temperature 5 on the OOD '
-            'images (configs/demo/kd_ood_mnist_fashion.py shows the form).')
-
-
-def _recommendation(cfg, model, kind: str) -> dict:
+def _recommendation(cfg, model, kind: str, path: str) -> dict:
     """The recipe :func:`recipes.recommend` picks for this teacher and
     coverage verdict, with the config keys that give it to ``cfg``."""
     from mmmosaic.analysis import recipes
@@ -609,19 +604,21 @@ def _recommendation(cfg, model, kind: str) -> dict:
     recipe = recipes.RECIPES[rec['name']]
     rec['options'] = None
     if rec['name'] == 'kd_ood':
-        rec['keys_text'] = _KD_TEXT
+        rec['keys_text'] = recipes.kd_ood_text(path)
     elif not cfg.model.get('generator') or not cfg.model.get('discriminator'):
         rec['keys_text'] = (
             'This config has no generator and discriminator; give the '
-            'recipe to its MosaicKD form (e.g. configs/demo/'
-            'mosaickd_mnist_fashion.py with your teacher and images).')
+            'recipe to its MosaicKD form (e.g. configs/zoo/'
+            'resnet18_mobilenetv2_own_images.py with your teacher and '
+            'images).')
     else:
         rec['options'] = recipes.recipe_options(cfg, recipe['weights'],
                                                 recipe['ood_share'])
         rec['keys_text'] = ('It is this config with --cfg-options ' +
                             ' '.join(rec['options']) if rec['options'] else
                             'It is this config as it is.')
-    rec['also_text'] = _KD_TEXT if rec['also'] == 'kd_ood' else None
+    rec['also_text'] = (
+        recipes.kd_ood_text(path) if rec['also'] == 'kd_ood' else None)
     return rec
 
 
