@@ -25,7 +25,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from mmmosaic import benchmarking as bench  # noqa: E402
 from mmmosaic import cli  # noqa: E402
-from mmmosaic.analysis.recipes import loader_batch, recipe_options  # noqa
+from mmmosaic.analysis import recipes  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
 from mmmosaic.utils.runs import metric_history, say  # noqa: E402
 
@@ -51,7 +51,7 @@ def _synthetic_quarter(cfg):
     synthetic, steps, ood = bench.student_batch(cfg)
     per_update = synthetic + ood
     quarter = max(1, per_update // 4)
-    batch = loader_batch(
+    batch = recipes.loader_batch(
         cfg, synthetic_batch_size=quarter, ood_batch_size=per_update - quarter)
     return [
         f'model.synthetic_batch_size={quarter}',
@@ -62,7 +62,7 @@ def _synthetic_quarter(cfg):
 def _no_synthetic(cfg):
     _, steps, ood = bench.student_batch(cfg)
     tau = float(cfg.model.student_loss.temperature)
-    batch = loader_batch(
+    batch = recipes.loader_batch(
         cfg, generator=None, discriminator=None, ood_batch_size=ood)
     return [
         f'train_dataloader.batch_size={batch}',
@@ -78,7 +78,7 @@ def _synthetic_warmup(**schedule):
 
     def options(cfg):
         _, _, ood = bench.student_batch(cfg)
-        batch = loader_batch(
+        batch = recipes.loader_batch(
             cfg, synthetic_warmup=schedule, ood_batch_size=ood)
         return [f'train_dataloader.batch_size={batch}'] + [
             f'model.synthetic_warmup.{key}={value}'
@@ -99,16 +99,11 @@ def _tau5_warmup_linear(loss: str):
     return options
 
 
-#: The generator terms of the DFQ baseline (configs/benchmarks/dfq_*.py):
-#: adversarial, BatchNorm statistics and class balance, no alignment.
-DFQ_TERMS = dict(adv=1.0, align=0.0, balance=6.02, bn=1.0)
-
-
 def _recipe(ood_share=None, **weights):
     """Options of a recipe (:func:`recipe_options`): generator loss weights
     and, with ``ood_share``, the share of OOD images in every student
     update at MosaicKD's images per update (``B + N``)."""
-    return lambda cfg: recipe_options(cfg, weights, ood_share)
+    return lambda cfg: recipes.recipe_options(cfg, weights, ood_share)
 
 
 def _wide_players(cfg):
@@ -334,26 +329,35 @@ ABLATIONS = {
         '6.02, no alignment) plus the patch term, the student on G\'s '
         'images alone',
         why='DFQ adding MosaicKD\'s patch prior only',
-        options=_recipe(ood_share=0.0, local=1.0, **DFQ_TERMS)),
+        options=_recipe(ood_share=0.0, local=1.0, **recipes.DFQ_TERMS)),
     'dfq_ood_half':
     dict(
         change='DFQ\'s generator terms without a patch term (D trains but '
         'G ignores it), half of every student update OOD images',
         why='DFQ adding MosaicKD\'s OOD images in the student\'s batch only',
-        options=_recipe(ood_share=0.5, local=0.0, **DFQ_TERMS)),
+        options=_recipe(ood_share=0.5, local=0.0, **recipes.DFQ_TERMS)),
     'dfq_ood_quarter':
     dict(
         change='as dfq_ood_half with a quarter of every student update OOD '
         'images',
         why='DFQ adding fewer OOD images',
-        options=_recipe(ood_share=0.25, local=0.0, **DFQ_TERMS)),
+        options=_recipe(ood_share=0.25, local=0.0, **recipes.DFQ_TERMS)),
     'dfq_patch_ood_half':
     dict(
         change='DFQ\'s generator terms plus the patch term, half of every '
         'student update OOD images: MosaicKD without alignment, with the '
         'BN term and DFQ\'s balance weight',
         why='DFQ adding both of MosaicKD\'s parts',
-        options=_recipe(ood_share=0.5, local=1.0, **DFQ_TERMS)),
+        options=_recipe(ood_share=0.5, local=1.0, **recipes.DFQ_TERMS)),
+    'recipe_dfq_ood':
+    dict(
+        change='the dfq_ood recipe the OOD report recommends for a teacher '
+        'with BatchNorm layers, exactly as it prints it: ' +
+        recipes.RECIPES['dfq_ood']['summary'],
+        why='dfq_ood_half without the discriminator, which G ignores there '
+        '(the recipe as a user runs it)',
+        options=lambda cfg: recipes.recipe_options(
+            cfg, **recipes.RECIPES['dfq_ood']['options'])),
     'wide_players':
     dict(
         change='generator and discriminator twice as wide',

@@ -503,7 +503,8 @@ def test_recipe_ablations_change_weights_and_the_ood_share_only():
         dfq_ood_half=0.5,
         dfq_ood_quarter=0.25,
         dfq_patch_ood_half=0.5)
-    dfq = dict(ablations.DFQ_TERMS)
+    from mmmosaic.analysis.recipes import DFQ_TERMS
+    dfq = dict(DFQ_TERMS)
     weights = dict(
         bn_01=dict(bn=0.1),
         bn_1=dict(bn=1.0),

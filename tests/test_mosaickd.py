@@ -186,6 +186,21 @@ def test_optimiser_for_missing_player_is_rejected():
                 **optim_wrapper_cfg()))
 
 
+def test_optimiser_entry_of_a_removed_player_may_be_none():
+    """``--cfg-options model.discriminator=None
+    optim_wrapper.discriminator=None`` removes a player from a config; a
+    player whose entry is None is still refused."""
+    model = MODELS.build(mosaickd(discriminator=None))
+    cfg = dict(
+        constructor='PlayerOptimWrapperConstructor', **optim_wrapper_cfg())
+    cfg['discriminator'] = None
+    wrappers = build_optim_wrapper(model, cfg)
+    assert sorted(wrappers.keys()) == ['generator', 'student']
+    cfg['student'] = None
+    with pytest.raises(MosaicError, match='optim_wrapper.student is not'):
+        build_optim_wrapper(model, cfg)
+
+
 def test_batched_preprocessing_equals_per_image():
     """Same-size images are normalised as one batch, with the same result
     as the preprocessor's per-image path; mmseg's keeps its list."""

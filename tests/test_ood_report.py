@@ -233,16 +233,20 @@ def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     text = (out / 'report.md').read_text()
     assert '## Verdict' in text and report['verdict']['sentences'][0] in text
     assert '![examples](examples_01.png)' in text
-    # The teacher has BatchNorm layers: MosaicKD with its BN prior, as
-    # keys for this config (B + N = 4 + 4 images an update, all G's).
+    # The teacher has BatchNorm layers: DFQ's generator with the OOD images
+    # as half the student's batch, as keys for this config (B + N = 4 + 4
+    # images an update, k = 2, no discriminator).
     rec = report['recommendation']
-    assert rec['teacher_has_bn'] and rec['name'] == 'mosaickd_bn'
+    assert rec['teacher_has_bn'] and rec['name'] == 'dfq_ood'
     assert rec['options'] == [
-        'model.loss_weights.bn=1', 'model.synthetic_batch_size=8',
-        'model.ood_batch_size=0', 'train_dataloader.batch_size=8'
+        'model.loss_weights.adv=1', 'model.loss_weights.align=0',
+        'model.loss_weights.balance=6.02', 'model.loss_weights.bn=1',
+        'model.discriminator=None', 'optim_wrapper.discriminator=None',
+        'model.synthetic_batch_size=4', 'model.ood_batch_size=4',
+        'train_dataloader.batch_size=8'
     ]
     assert '## Recommended recipe' in text and ' '.join(rec['options']) in text
-    assert '[ood_report] recommended recipe: mosaickd_bn' in printed
+    assert '[ood_report] recommended recipe: dfq_ood' in printed
 
 
 def _seg_config(tmp_path):
@@ -377,7 +381,7 @@ def test_config_without_ood_images_is_one_sentence(capsys):
 def test_recommendation_follows_the_teacher_and_the_coverage(kind, has_bn):
     from mmmosaic.analysis.recipes import RECIPES, recommend
     rec = recommend(kind, has_bn)
-    assert rec['name'] == ('mosaickd_bn' if has_bn else 'mosaickd')
+    assert rec['name'] == ('dfq_ood' if has_bn else 'mosaickd')
     assert RECIPES[rec['name']]['needs_bn'] <= has_bn
     assert rec['also'] == ('kd_ood' if kind == 'broad' else None)
     assert '\n' not in rec['why']

@@ -19,7 +19,9 @@ RECIPE = 'configs/zoo/resnet18_mobilenetv2_own_images.py'
 KD = 'configs/zoo/resnet18_mobilenetv2_own_images_kd_ood.py'
 
 
-def test_kd_form_of_the_recipe_trains_two_iterations(tmp_path):
+def _images_and_teacher(tmp_path):
+    """Three photos of odd sizes and a random CIFAR-10 ResNet-18 teacher
+    checkpoint with class names."""
     rng = np.random.default_rng(0)
     images = tmp_path / 'my_images'
     images.mkdir()
@@ -36,7 +38,23 @@ def test_kd_form_of_the_recipe_trains_two_iterations(tmp_path):
             state_dict=MODELS.build(teacher).state_dict(),
             meta=dict(dataset_meta=dict(classes=[str(i) for i in range(10)]))),
         tmp_path / 'teacher.pth')
+    return images
 
+
+def _train(config, work, options):
+    return subprocess.run(
+        [
+            sys.executable, 'tools/train.py', config, '--work-dir',
+            str(work), '--cfg-options'
+        ] + options,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True)
+
+
+def test_kd_form_of_the_recipe_trains_two_iterations(tmp_path):
+    images = _images_and_teacher(tmp_path)
     cfg = load_config(osp.join(ROOT, KD))
     assert cfg.model.generator is None and cfg.model.discriminator is None
     assert set(cfg.optim_wrapper) == {'constructor', 'student'}
@@ -46,22 +64,13 @@ def test_kd_form_of_the_recipe_trains_two_iterations(tmp_path):
         recipe.model.synthetic_batch_size + recipe.model.ood_batch_size)
 
     work = tmp_path / 'work'
-    proc = subprocess.run([
-        sys.executable, 'tools/train.py', KD, '--work-dir',
-        str(work), '--cfg-options',
+    proc = _train(KD, work, [
         f'model.teacher_ckpt={tmp_path}/teacher.pth',
         f'train_dataloader.dataset.source.data_root={images}',
         'model.student_steps=1', 'model.ood_batch_size=2',
         'train_dataloader.num_workers=0', 'train_cfg.max_iters=2',
         'default_hooks.checkpoint.interval=2'
-    ],
-                          cwd=ROOT,
-                          env=dict(
-                              os.environ,
-                              PYTHONWARNINGS='ignore',
-                              OMP_NUM_THREADS='1'),
-                          capture_output=True,
-                          text=True)
+    ])
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'loss_student' in proc.stdout
     assert 'loss_g' not in proc.stdout
@@ -80,3 +89,29 @@ def test_the_kd_form_is_named_for_the_report(monkeypatch):
     # A copy of the recipe elsewhere: the form to write, with the example.
     said = kd_ood_text('/elsewhere/my_recipe.py')
     assert KD_OOD_EXAMPLE == KD and KD in said and '_base_' in said
+
+
+def test_the_recommended_recipe_trains_two_iterations(tmp_path):
+    """The keys the OOD report prints for the dfq_ood recipe, given to the
+    own-images recipe (at a CPU-sized batch), train without a
+    discriminator and with the teacher's BatchNorm term."""
+    from mmmosaic.analysis.recipes import RECIPES, recipe_options
+    images = _images_and_teacher(tmp_path)
+    keys = recipe_options(
+        load_config(osp.join(ROOT, RECIPE)), **RECIPES['dfq_ood']['options'])
+    assert 'model.discriminator=None' in keys
+    work = tmp_path / 'work'
+    proc = _train(
+        RECIPE, work, keys + [
+            f'model.teacher_ckpt={tmp_path}/teacher.pth',
+            f'train_dataloader.dataset.source.data_root={images}',
+            'model.student_steps=1', 'model.synthetic_batch_size=2',
+            'model.ood_batch_size=2', 'train_dataloader.batch_size=None',
+            'train_dataloader.num_workers=0', 'train_cfg.max_iters=2',
+            'default_hooks.checkpoint.interval=2'
+        ])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'loss_bn' in proc.stdout and 'loss_local' not in proc.stdout
+    ckpt = torch.load(work / 'iter_2.pth', weights_only=True)
+    assert not any(k.startswith('discriminator.') for k in ckpt['state_dict'])
+    assert any(k.startswith('generator.') for k in ckpt['state_dict'])

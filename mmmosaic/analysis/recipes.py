@@ -17,32 +17,39 @@ from typing import Dict, List, Optional
 from mmmosaic.errors import MosaicError
 
 __all__ = [
-    'RECIPES', 'loader_batch', 'recipe_options', 'recommend', 'kd_ood_text'
+    'DFQ_TERMS', 'RECIPES', 'loader_batch', 'recipe_options', 'recommend',
+    'kd_ood_text'
 ]
 
-#: name -> what it is, its generator loss weights (changes from the
-#: config's), the share of OOD images in each student update (None: the
-#: config's) and whether it needs a teacher with BatchNorm layers.
+#: The generator terms of the DFQ baseline: adversarial, the teacher's
+#: BatchNorm statistics and the class balance (6.02 in our log2 units is
+#: the authors' 20 in log10 units), no alignment.
+DFQ_TERMS = dict(adv=1.0, align=0.0, balance=6.02, bn=1.0)
+
+#: name -> what it is and the arguments of :func:`recipe_options` that give
+#: it to a MosaicKD config (``weights``: the generator loss weights it
+#: changes; ``ood_share``: the share of OOD images in each student update,
+#: None for the config's; ``discriminator``: whether the patch prior stays),
+#: and whether it needs a teacher with BatchNorm layers. ``kd_ood`` has no
+#: options: it is the config's KD-on-OOD form (:func:`kd_ood_text`).
 RECIPES: Dict[str, dict] = {
     'mosaickd':
     dict(
         summary='the paper\'s MosaicKD, unchanged',
-        weights={},
-        ood_share=None,
+        options=dict(),
         needs_bn=False),
-    'mosaickd_bn':
+    'dfq_ood':
     dict(
-        summary='MosaicKD with the teacher\'s BatchNorm statistics as a '
-        'second prior of the generator (weight 1), the student trained on '
-        'the generator\'s images alone',
-        weights=dict(bn=1.0),
-        ood_share=0.0,
+        summary='the generator of DFQ (the teacher\'s BatchNorm statistics, '
+        'the adversarial term and the class balance; no patch '
+        'discriminator, no alignment term), with the OOD images as half of '
+        'every student update',
+        options=dict(weights=DFQ_TERMS, ood_share=0.5, discriminator=False),
         needs_bn=True),
     'kd_ood':
     dict(
         summary='KD on the OOD images alone (no generator)',
-        weights=None,
-        ood_share=None,
+        options=None,
         needs_bn=False),
 }
 
@@ -59,32 +66,40 @@ def loader_batch(cfg, **model) -> int:
 
 def recipe_options(cfg,
                    weights: Optional[dict] = None,
-                   ood_share: Optional[float] = None) -> List[str]:
+                   ood_share: Optional[float] = None,
+                   discriminator: bool = True) -> List[str]:
     """``--cfg-options`` that give a MosaicKD config ``cfg`` these
     generator loss ``weights`` and, with ``ood_share``, this share of OOD
     images in each student update at the config's images per update
     (``B + N``): 0 trains the student on G's images alone (the OOD images
     are then the discriminator's only), 0.5 is the paper's half. G's batch
-    and D's real batch are the update's synthetic part."""
+    and D's real batch are the update's synthetic part. Without a
+    ``discriminator`` the player is removed (no patch prior; the OOD images
+    are then the student's only)."""
     from mmmosaic.models import batch_rule
     out = [f'model.loss_weights.{k}={v:g}' for k, v in (weights or {}).items()]
-    if ood_share is None:
+    if ood_share is None and discriminator:
         return out
-    if not 0 <= ood_share < 1:
+    if ood_share is not None and not 0 <= ood_share < 1:
         raise MosaicError(
             f'The OOD share of a student update must be in [0, 1), got '
             f'{ood_share!r}.')
     rule = batch_rule(copy.deepcopy(cfg), fill=False)
     if not rule.synthetic or not rule.real:
         raise MosaicError(
-            'A recipe that sets the OOD share of the student\'s batch needs '
-            'a MosaicKD config (a generator, a discriminator and OOD '
-            'images).')
-    per_update = rule.synthetic + rule.ood
-    ood = int(round(per_update * ood_share))
-    synthetic = per_update - ood
-    batch = loader_batch(
-        cfg, synthetic_batch_size=synthetic, ood_batch_size=ood)
+            'A recipe that sets the OOD share of the student\'s batch or '
+            'removes the discriminator needs a MosaicKD config (a '
+            'generator, a discriminator and OOD images).')
+    synthetic, ood = rule.synthetic, rule.ood
+    if ood_share is not None:
+        per_update = synthetic + ood
+        ood = int(round(per_update * ood_share))
+        synthetic = per_update - ood
+    model = dict(synthetic_batch_size=synthetic, ood_batch_size=ood)
+    if not discriminator:
+        model['discriminator'] = None
+        out += ['model.discriminator=None', 'optim_wrapper.discriminator=None']
+    batch = loader_batch(cfg, **model)
     return out + [
         f'model.synthetic_batch_size={synthetic}',
         f'model.ood_batch_size={ood}', f'train_dataloader.batch_size={batch}'
@@ -105,10 +120,10 @@ def recommend(coverage_kind: str, teacher_has_bn: bool) -> dict:
     if coverage_kind not in ('narrow', 'partial', 'broad'):
         raise ValueError(f'unknown coverage kind {coverage_kind!r}')
     if teacher_has_bn:
-        name = 'mosaickd_bn'
-        why = ('the teacher keeps BatchNorm statistics, and on our benchmark '
-               'settings adding them to MosaicKD\'s patch prior gave the best '
-               'student')
+        name = 'dfq_ood'
+        why = ('the teacher keeps BatchNorm statistics, the prior that gave '
+               'the best generator on our benchmark settings; its images and '
+               'your OOD images each make half of the student\'s batch')
     else:
         name = 'mosaickd'
         why = ('the teacher has no BatchNorm statistics to match, so the '

@@ -612,8 +612,7 @@ def _recommendation(cfg, model, kind: str, path: str) -> dict:
             'resnet18_mobilenetv2_own_images.py with your teacher and '
             'images).')
     else:
-        rec['options'] = recipes.recipe_options(cfg, recipe['weights'],
-                                                recipe['ood_share'])
+        rec['options'] = recipes.recipe_options(cfg, **recipe['options'])
         rec['keys_text'] = ('It is this config with --cfg-options ' +
                             ' '.join(rec['options']) if rec['options'] else
                             'It is this config as it is.')

@@ -18,7 +18,9 @@ class PlayerOptimWrapperConstructor:
     result is an :class:`OptimWrapperDict` with the same keys, and
     ``param_scheduler`` may then be a dict with those keys too. Every player
     the model has must have an entry, and every entry a player, so that a
-    typo cannot leave a player untrained.
+    typo cannot leave a player untrained. An entry set to None is that of a
+    player the config removes (``--cfg-options model.discriminator=None
+    optim_wrapper.discriminator=None``).
     """
 
     def __init__(self,
@@ -37,15 +39,15 @@ class PlayerOptimWrapperConstructor:
             name: getattr(model, name)
             for name in PLAYERS if getattr(model, name, None) is not None
         }
-        for name in self.optim_wrapper_cfg:
-            if name not in players:
+        for name, cfg in self.optim_wrapper_cfg.items():
+            if name not in players and cfg is not None:
                 raise MosaicError(
                     f'optim_wrapper.{name} has no matching player in the '
-                    f'model (players: {", ".join(players)}); remove it or '
-                    'fix the name.')
+                    f'model (players: {", ".join(players)}); remove it, set '
+                    'it to None or fix the name.')
         wrappers = {}
         for name, module in players.items():
-            if name not in self.optim_wrapper_cfg:
+            if self.optim_wrapper_cfg.get(name) is None:
                 raise MosaicError(
                     f'The model has a {name} but optim_wrapper.{name} is not '
                     'set; add an optimiser for it.')
