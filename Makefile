@@ -7,7 +7,7 @@ LOCK := requirements/lock.txt
 REQS := requirements/runtime.txt requirements/mmcv.txt requirements/tests.txt
 LINT_PATHS := mmmosaic tools tests configs demo benchmarks
 
-.PHONY: install resolve lock check-env test demo demo-seg lint format data clean benchmark-speed benchmark-speed-plain benchmark-quality gpu-check
+.PHONY: install resolve lock check-env test test-fast demo demo-seg lint format data clean benchmark-speed benchmark-speed-plain benchmark-quality gpu-check
 
 # What we depend on, and why, is written by hand in REQS; LOCK holds every
 # package of an environment whose tests passed, at the version it had, and is
@@ -44,6 +44,11 @@ lock:
 
 test: install
 	$(PY) -m pytest
+
+# The edit-test loop: every test but the slow end-to-end ones (marker
+# `slow` in setup.cfg); `make test` runs them all and is what CI runs.
+test-fast: install
+	$(PY) -m pytest -m "not slow"
 
 data: install
 	$(PY) tools/dataset_converters/fetch_mnist.py --out-dir data

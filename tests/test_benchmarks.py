@@ -94,6 +94,7 @@ def _benchmark(script, args, cwd=REPO):
         timeout=900)
 
 
+@pytest.mark.slow
 def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
     root = _cifar_folder(tmp_path / 'cifar10')
     work = str(tmp_path / 'work')
@@ -221,6 +222,7 @@ def test_quality_benchmark_refuses_a_foreign_run_before_training(tmp_path):
     assert not osp.exists(work / 'teacher')
 
 
+@pytest.mark.slow
 def test_long_settings_share_the_teacher_and_dfad_runs(tmp_path):
     """cifar10_ships_long trains its teacher in cifar10_animals/ and its
     DFAD runs (data-free, so identical) in cifar10_animals_long/; the
@@ -260,6 +262,7 @@ def _photo_folder(root, count=3):
     return str(root)
 
 
+@pytest.mark.slow
 def test_far_ood_settings_report_bounds_and_share_runs(tmp_path, fake_mnist):
     """cifar10_photos trains the ten-class teacher and the runs that read
     no OOD image (KD on the in-domain images, DFQ); cifar10_digits reuses
@@ -323,6 +326,7 @@ def test_digits_setting_names_a_missing_idx_file(tmp_path):
     assert not osp.exists(tmp_path / 'work_dirs')
 
 
+@pytest.mark.slow
 def test_quality_benchmark_camvid_needs_both_folders(tmp_path):
     result = _benchmark('quality.py', ['camvid'], str(tmp_path))
     assert result.returncode == 2

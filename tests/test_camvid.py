@@ -282,6 +282,7 @@ def test_per_class_iou_is_the_table_validation_logged(camvid, photos,
     np.testing.assert_array_equal(list(iou.values()), list(logged.values()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['mosaickd', 'kd_ood', 'dfad'])
 def test_distillation_configs_train_and_validate(name, camvid, photos,
                                                  teacher_ckpt, tmp_path):

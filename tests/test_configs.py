@@ -190,6 +190,7 @@ def _shrink(cfg: Config, work_dir: str) -> Config:
     return cfg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', DISTILL_CONFIGS, ids=_name)
 def test_distillation_config_trains(path, tmp_path):
     cfg = _shrink(load_config(path), str(tmp_path))

@@ -78,6 +78,7 @@ def _run(cmd, env, timeout=170):
     return proc, time.time() - start
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_train_and_test(tmp_path):
     work = tmp_path / 'work'
     config = write_config(

@@ -12,6 +12,9 @@ from mmengine.runner import Runner
 
 from mmmosaic.registry import DATASETS, MODELS
 
+# Every test here uses the module's trained run (about 40 s to make).
+pytestmark = pytest.mark.slow
+
 SIZE = 16
 
 

@@ -110,6 +110,7 @@ def rng_round_trip_worker(rank, world, port, out_dir):
     dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_each_rank_resumes_from_its_own_random_state(tmp_path):
     import json
 
@@ -159,6 +160,7 @@ def _two_processes(tmp_path, **model_overrides):
     return {r: recs[-1] for r, recs in read_ranks(work).items()}
 
 
+@pytest.mark.slow
 def test_batchnorm_buffers_agree_on_every_rank(tmp_path):
     ends = _two_processes(tmp_path)
     assert sorted(ends) == [0, 1]
@@ -168,6 +170,7 @@ def test_batchnorm_buffers_agree_on_every_rank(tmp_path):
     assert ends[0]['buffers'] == ends[1]['buffers']
 
 
+@pytest.mark.slow
 def test_a_student_with_unused_parameters_trains_on_two_processes(tmp_path):
     ends = _two_processes(
         tmp_path,
@@ -336,6 +339,7 @@ def balance_gather_worker(rank, world, port, out_dir):
     dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_balance_term_gathers_without_a_deprecated_api(tmp_path):
     import json
 

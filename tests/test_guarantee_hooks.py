@@ -89,6 +89,7 @@ def test_plain_checkpoint_hook_becomes_atomic_with_its_args():
         assert cfg.default_hooks.checkpoint == own
 
 
+@pytest.mark.slow
 def test_empty_custom_hooks_still_resumes_bit_exactly(tmp_path):
     """``--cfg-options custom_hooks=[]`` used to drop SafeCheckpointHook
     and RandomStateHook: resuming then failed under torch's weights_only

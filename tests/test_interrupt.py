@@ -32,6 +32,7 @@ def _train(*args, **kwargs):
         **kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     'signum', [signal.SIGINT, signal.SIGTERM], ids=['ctrl-c', 'sigterm'])
 def test_interrupt_before_the_first_checkpoint_saves_and_resumes(

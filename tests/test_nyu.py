@@ -222,6 +222,7 @@ def test_missing_data_and_teacher_are_one_sentence(tmp_path, monkeypatch):
         MODELS.build(model)
 
 
+@pytest.mark.slow
 def test_deeplabv3_nyu_config_trains_and_evaluates_via_train_py(
         public_nyu, tmp_path):
     """The shipped config's wiring, end to end, without the real NYUv2: a

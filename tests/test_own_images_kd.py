@@ -7,6 +7,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from mmengine.registry import init_default_scope
 
@@ -53,6 +54,7 @@ def _train(config, work, options):
         text=True)
 
 
+@pytest.mark.slow
 def test_kd_form_of_the_recipe_trains_two_iterations(tmp_path):
     images = _images_and_teacher(tmp_path)
     cfg = load_config(osp.join(ROOT, KD))
@@ -91,6 +93,7 @@ def test_the_kd_form_is_named_for_the_report(monkeypatch):
     assert KD_OOD_EXAMPLE == KD and KD in said and '_base_' in said
 
 
+@pytest.mark.slow
 def test_the_recommended_recipe_trains_two_iterations(tmp_path):
     """The keys the OOD report prints for the dfq_ood recipe, given to the
     own-images recipe (at a CPU-sized batch), train without a

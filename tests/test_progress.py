@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from _tiny import write_runner_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -31,6 +32,7 @@ def _train(config, *options):
     ]
 
 
+@pytest.mark.slow
 def test_the_last_iteration_and_each_minute_are_logged(tmp_path):
     config = write_runner_config(
         tmp_path / 'cfg.py', tmp_path / 'work', max_iters=5, ckpt_interval=5)

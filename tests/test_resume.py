@@ -48,6 +48,7 @@ WARMUP = (dict(
                           momentum=0.5)), 8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     'model_overrides,student_images', [(None, 4), WARMUP],
     ids=['paper', 'warmup'])

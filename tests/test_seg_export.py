@@ -103,6 +103,7 @@ print('MMSegInferencer', found['predictions'].shape)
 '''
 
 
+@pytest.mark.slow
 def test_exported_segmentor_runs_in_mmseg_apis(tmp_path):
     rng = np.random.default_rng(0)
     images = tmp_path / 'my_images'
@@ -212,6 +213,7 @@ def _run(*args, cwd=ROOT):
     return proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     'recipe', [SEG_RECIPE, SEG_RECIPE.replace('.py', '_kd_ood.py')],
     ids=['mosaickd', 'kd_ood'])

@@ -239,6 +239,7 @@ def _iters(records):
     return [r['iter'] for r in records if r['event'] == 'iter']
 
 
+@pytest.mark.slow
 def test_slurm_train_two_tasks_then_slurm_test(cluster, tmp_path):
     work = tmp_path / 'work'
     config = write_config(
@@ -290,6 +291,7 @@ def test_slurm_train_two_tasks_then_slurm_test(cluster, tmp_path):
     assert 'accuracy/top1' in out
 
 
+@pytest.mark.slow
 def test_sigterm_checkpoints_then_resume_and_requeue(cluster, tmp_path):
     work = tmp_path / 'work'
     work.mkdir()

@@ -245,6 +245,7 @@ def own_images(tmp_path):
     return str(root)
 
 
+@pytest.mark.slow
 def test_the_example_from_report_to_inference(tmp_path, own_images,
                                               monkeypatch, capsys):
     """configs/zoo/: report, train two iterations, export, and mmpretrain's

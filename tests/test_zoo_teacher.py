@@ -7,6 +7,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 from mmengine.registry import init_default_scope
 
 from mmmosaic.registry import MODELS
@@ -31,6 +32,7 @@ def _train(*args):
                           text=True)
 
 
+@pytest.mark.slow
 def test_the_teacher_config_trains_a_checkpoint_the_recipe_loads(tmp_path):
     rng = np.random.default_rng(0)
     root = tmp_path / 'cifar10'
