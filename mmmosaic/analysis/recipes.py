@@ -40,9 +40,9 @@ RECIPES: Dict[str, dict] = {
         needs_bn=False),
     'dfq_ood':
     dict(
-        summary='the generator of DFQ (the teacher\'s BatchNorm statistics, '
+        summary='DFQ\'s generator (the teacher\'s BatchNorm statistics, '
         'the adversarial term and the class balance; no patch '
-        'discriminator, no alignment term), with the OOD images as half of '
+        'discriminator, no alignment term) with the OOD images as half of '
         'every student update',
         options=dict(weights=DFQ_TERMS, ood_share=0.5, discriminator=False),
         needs_bn=True),
@@ -121,9 +121,13 @@ def recommend(coverage_kind: str, teacher_has_bn: bool) -> dict:
         raise ValueError(f'unknown coverage kind {coverage_kind!r}')
     if teacher_has_bn:
         name = 'dfq_ood'
-        why = ('the teacher keeps BatchNorm statistics, the prior that gave '
-               'the best generator on our benchmark settings; its images and '
-               'your OOD images each make half of the student\'s batch')
+        why = ('the teacher keeps BatchNorm statistics, the generator prior '
+               'that served the student best in our benchmarks, and the OOD '
+               'images make the other half of its batch')
+        if coverage_kind == 'narrow':
+            why += ('; with coverage this narrow they may cost it a little '
+                    'against DFQ\'s student without them, as in our narrowest '
+                    'benchmark')
     else:
         name = 'mosaickd'
         why = ('the teacher has no BatchNorm statistics to match, so the '
