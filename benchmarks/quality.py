@@ -199,8 +199,7 @@ def run(args):
                                                     metric, TOOL)
     teacher_history = metric_history(teacher_dir, metric, all_runs=True)
     if args.keep_teacher:
-        folder = osp.join(bench.KEPT_TEACHERS,
-                          osp.splitext(osp.basename(configs['teacher']))[0])
+        folder = bench.kept_teacher_folder(configs['teacher'])
         record = bench.keep_teacher(
             teacher_dir, configs['teacher'], portable, teacher_iters,
             f'python tools/train.py {configs["teacher"]} --cfg-options '

@@ -19,10 +19,10 @@ from .report import (NEVER_BEHIND_FROM, at_or_above_kd, copy_mosaic,
                      reach_kd, reach_markdown, seed_rows, updates_to_reach_kd,
                      verdicts)
 from .runs import (KEPT_TEACHERS, budget, check_signatures, finished,
-                   finished_under, keep_teacher, load_config_with_options,
-                   max_iters, read_run_record, read_seconds, record_signature,
-                   run_dir, signature, student_batch, train_or_reuse,
-                   use_kept_teacher)
+                   finished_under, keep_teacher, kept_teacher_folder,
+                   load_config_with_options, max_iters, read_run_record,
+                   read_seconds, record_signature, run_dir, signature,
+                   student_batch, train_or_reuse, use_kept_teacher)
 from .scores import (cache_result, cached_result, mean_of_tables,
                      mean_per_class_iou, mosaic_coverage, ood_coverage,
                      per_class_accuracy_of_run, per_class_iou_of_run, stats)
@@ -43,5 +43,5 @@ __all__ = [
     'reach_markdown', 'updates_to_reach_kd', 'coverage_markdown',
     'per_class_markdown', 'markdown_report', 'verdicts', 'seed_rows',
     'at_or_above_kd', 'NEVER_BEHIND_FROM', 'never_behind_from',
-    'KEPT_TEACHERS', 'keep_teacher', 'use_kept_teacher'
+    'KEPT_TEACHERS', 'keep_teacher', 'kept_teacher_folder', 'use_kept_teacher'
 ]

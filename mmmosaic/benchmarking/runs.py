@@ -214,6 +214,11 @@ KEPT_TEACHERS = osp.join(REPO_ROOT, 'benchmarks', 'teachers')
 KEPT_RECORD = 'kept.json'
 
 
+def kept_teacher_folder(config: str) -> str:
+    """Where the repository keeps the teacher of ``config``."""
+    return osp.join(KEPT_TEACHERS, osp.splitext(osp.basename(config))[0])
+
+
 def _sha256(path: str) -> str:
     import hashlib
     digest = hashlib.sha256()
@@ -269,7 +274,7 @@ def use_kept_teacher(config: str, options: Sequence[str],
     must match its recorded sha256. ``local_options`` are the run's whole
     options, which its signature records. Returns whether it did."""
     import shutil
-    folder = osp.join(KEPT_TEACHERS, osp.splitext(osp.basename(config))[0])
+    folder = kept_teacher_folder(config)
     path = osp.join(folder, KEPT_RECORD)
     if not osp.isfile(path):
         return False
