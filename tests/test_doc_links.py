@@ -1,4 +1,5 @@
-"""Every relative link in the README and the Markdown documentation resolves.
+"""Every relative link in the README and the Markdown documentation resolves,
+and the README's map of the code names every module of ``mmmosaic/``.
 
 A link to a file must name a file or folder of the repository; a link with
 an anchor (``page.md#heading``, ``#heading``) must name a heading of that
@@ -14,7 +15,8 @@ from glob import glob
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAGES = ['README.md', 'configs/README.md', 'benchmarks/README.md'] + sorted(
-    osp.relpath(p, ROOT) for p in glob(osp.join(ROOT, 'docs', '*.md')))
+    osp.relpath(p, ROOT)
+    for p in glob(osp.join(ROOT, 'docs', '**', '*.md'), recursive=True))
 
 _FENCE = re.compile(r'^(```|~~~).*?^\1', re.M | re.S)
 _CODE = re.compile(r'`[^`\n]*`')
@@ -80,6 +82,65 @@ def test_every_relative_link_resolves():
         broken, _ = broken_links(page)
         problems += [f'{page}: {target} ({why})' for target, why in broken]
     assert not problems, '\n'.join(problems)
+
+
+def _expand(path):
+    """``a/{x,y}`` -> ``[a/x, a/y]``."""
+    m = re.search(r'\{([^}]*)\}', path)
+    if not m:
+        return [path]
+    return [
+        q for part in m.group(1).split(',')
+        for q in _expand(path[:m.start()] + part + path[m.end():])
+    ]
+
+
+def unmapped_modules():
+    """The modules of mmmosaic/ that the README's map of the code ("Where
+    things are") does not name. A module is named by its own path in a row's
+    first column, or by its path below a folder that column names, in
+    backticks in the row's second column (``mmmosaic/engine/`` ...
+    ``optimizers/player_constructor.py``)."""
+    with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        text = f.read()
+    start = text.index('\n## Where things are')
+    end = text.find('\n## ', start + 1)
+    rows = []
+    for line in text[start:end if end != -1 else None].splitlines():
+        cells = line.split(' | ')
+        if line.startswith('| `') and len(cells) >= 2:
+            paths = [q for p in re.findall(r'`([^`]+)`', cells[0])
+                     for q in _expand(p)]
+            rows.append((paths, ' | '.join(cells[1:])))
+    missing = []
+    for path in sorted(glob(osp.join(ROOT, 'mmmosaic', '**', '*.py'),
+                            recursive=True)):
+        module = osp.relpath(path, ROOT).replace(osp.sep, '/')
+        if module.endswith('/__init__.py'):
+            continue
+        named = any(
+            module == p or (module.startswith(p.rstrip('/') + '/') and
+                            f'`{module[len(p.rstrip("/")) + 1:]}`' in what)
+            for paths, what in rows for p in paths)
+        if not named:
+            missing.append(module)
+    return missing
+
+
+def test_readme_map_names_every_module():
+    missing = unmapped_modules()
+    assert not missing, ('README.md, "Where things are", names no row for: '
+                         + ', '.join(missing))
+
+
+def test_results_page_reads_in_five_minutes():
+    """docs/benchmarks.md stays a summary; the details go to the pages of
+    docs/benchmarks/."""
+    with open(osp.join(ROOT, 'docs', 'benchmarks.md'), encoding='utf-8') as f:
+        lines = f.read().count('\n')
+    assert lines <= 300, (
+        f'docs/benchmarks.md has {lines} lines (at most 300): move the '
+        'details to a page of docs/benchmarks/ and link it')
 
 
 if __name__ == '__main__':
