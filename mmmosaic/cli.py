@@ -36,16 +36,13 @@ import traceback
 import warnings
 from typing import Callable, Optional
 
-from mmengine.config import DictAction as _MMDictAction
-
 from mmmosaic.compat import raised_by_build, registry_miss
-from mmmosaic.dist import LAUNCHERS
 from mmmosaic.errors import MosaicError
 
 __all__ = [
     'ArgumentParser', 'tool_main', 'note', 'output_dir', 'ToolFailed',
     'DEBUG_ENV', 'DictAction', 'parse_cfg_options', 'add_cfg_options',
-    'add_common_args', 'parse_tool_args'
+    'add_common_args', 'parse_tool_args', 'check_config_file', 'LAUNCHERS'
 ]
 
 #: Environment variable that turns on full tracebacks, like ``--debug``.
@@ -53,6 +50,8 @@ DEBUG_ENV = 'MMMOSAIC_DEBUG'
 USER_ERROR = 2
 UNEXPECTED = 1
 INTERRUPTED = 130
+#: The ``--launcher`` choices of every tool.
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
 _context = {}
 
@@ -85,9 +84,10 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(USER_ERROR, f'error: {message}; see {self.prog} --help.\n')
 
 
-class DictAction(_MMDictAction):
-    """mmengine's ``--cfg-options`` parser; an item without ``=`` is an
-    argument error (one line) instead of a ValueError traceback."""
+class DictAction(argparse.Action):
+    """mmengine's ``--cfg-options`` parser (imported when an option is
+    given, so that ``--help`` imports no mmengine); an item without ``=``
+    is an argument error (one line) instead of a ValueError traceback."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         for item in values:
@@ -95,18 +95,22 @@ class DictAction(_MMDictAction):
                 raise argparse.ArgumentError(
                     self, f'{item!r} is not KEY=VALUE; write e.g. '
                     'train_cfg.max_iters=1000')
-        super().__call__(parser, namespace, values, option_string)
+        from mmengine.config import DictAction as MMDictAction
+        MMDictAction(
+            self.option_strings, self.dest,
+            nargs=self.nargs)(parser, namespace, values, option_string)
 
 
 def parse_cfg_options(items) -> dict:
     """``['key=value', ...]`` as ``--cfg-options`` parses them."""
+    from mmengine.config import DictAction as MMDictAction
     options = {}
     for item in items:
         if '=' not in item:
             raise MosaicError(f'--cfg-options item {item!r} is not KEY=VALUE; '
                               'write e.g. train_cfg.max_iters=1000.')
         key, value = item.split('=', 1)
-        options[key] = _MMDictAction._parse_iterable(value)
+        options[key] = MMDictAction._parse_iterable(value)
     return options
 
 
@@ -133,6 +137,20 @@ def parse_tool_args(parser):
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def check_config_file(path: str) -> str:
+    """Stop with one sentence if the config ``path`` is not a file (before
+    anything heavy is imported: an argument error comes at once)."""
+    if osp.isdir(path):
+        raise MosaicError(
+            f'Config {path!r} is a folder; give a config file such as '
+            'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
+    if not osp.isfile(path):
+        raise MosaicError(
+            f'Config file {path!r} does not exist; give a path such as '
+            'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
+    return path
 
 
 def note(work_dir: Optional[str] = None,

@@ -124,6 +124,58 @@ def install_mmcv_ops_fallback() -> bool:
     return True
 
 
+class _AfterMmcvImport:
+    """A ``sys.meta_path`` finder that installs the stand-in right after
+    ``mmcv`` itself is imported (mmseg, and any ``from mmcv.ops import``,
+    import ``mmcv`` first), so that ``import mmmosaic`` costs no torch
+    import: a tool's ``--help`` stays quick."""
+
+    def __init__(self):
+        self._finding = False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != 'mmcv' or self._finding:
+            return None
+        self._finding = True
+        try:  # the spec the other finders give
+            spec = importlib.util.find_spec('mmcv')
+        finally:
+            self._finding = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _InstallAfterExec(spec.loader, self)
+        return spec
+
+
+class _InstallAfterExec:
+    """The loader of ``mmcv``, installing the stand-in once it ran."""
+
+    def __init__(self, loader, finder):
+        self._loader = loader
+        self._finder = finder
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__spec__.loader = module.__loader__ = self._loader
+        self._loader.exec_module(module)
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+        install_mmcv_ops_fallback()
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+def install_mmcv_ops_fallback_on_import() -> None:
+    """:func:`install_mmcv_ops_fallback` now if mmcv is imported already,
+    else as soon as it is (without importing it, nor torch, here)."""
+    if 'mmcv' in sys.modules:
+        install_mmcv_ops_fallback()
+    elif not any(isinstance(f, _AfterMmcvImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterMmcvImport())
+
+
 # ---------------------------------------------------------------- mmengine
 #: What to do when a check of :func:`mmengine_changes` fails.
 _UPDATE = 'update mmmosaic/compat.py for it'

@@ -21,6 +21,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
+from mmmosaic.cli import LAUNCHERS  # noqa: F401  (defined there: no torch)
 from mmmosaic.errors import MosaicError
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
     'check_gpus_usable'
 ]
 
-#: The ``--launcher`` choices of every tool.
-LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 DEFAULT_PORT = 29500
 
 

@@ -17,11 +17,11 @@ import sys
 # isort: off
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.analysis.ood_report import check_ood_config
-from mmmosaic.cli import ArgumentParser, add_cfg_options, tool_main
+# mmmosaic first: its mmcv-lite compat must precede any mmseg import. What
+# imports torch is imported after the arguments are read (a quick --help).
+from mmmosaic.cli import (ArgumentParser, add_cfg_options, check_config_file,
+                          tool_main)
 from mmmosaic.errors import MosaicError
-from mmmosaic.runtime import check_data_paths, check_teacher_ckpt, load_config
 # isort: on
 
 
@@ -34,6 +34,7 @@ def main():
     parser.add_argument('--batch-size', type=int, default=256)
     add_cfg_options(parser)
     args = parser.parse_args()
+    check_config_file(args.config)
     if args.num < 1:
         raise MosaicError(f'--num must be >= 1, got {args.num}; give how many '
                           'OOD images to keep.')
@@ -43,6 +44,9 @@ def main():
     if osp.isdir(args.out):
         raise MosaicError(f'--out {args.out!r} is a folder; give the path of '
                           'the JSON file to write, e.g. subset.json.')
+    from mmmosaic.analysis.ood_report import check_ood_config
+    from mmmosaic.runtime import (check_data_paths, check_teacher_ckpt,
+                                  load_config)
     cfg = load_config(args.config, args.cfg_options)
     check_ood_config(cfg, args.config)
     # The whole OOD set is ranked: a subset_file the config names (often the

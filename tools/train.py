@@ -9,11 +9,10 @@ import sys
 # isort: off
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.cli import (ArgumentParser, add_common_args, note,
-                          parse_tool_args, tool_main)
-from mmmosaic.runtime import (check_checkpoint_fits, load_config,
-                              prepare_runtime, resume_hint)
+# mmmosaic first: its mmcv-lite compat must precede any mmseg import. What
+# imports torch is imported after the arguments are read (a quick --help).
+from mmmosaic.cli import (ArgumentParser, add_common_args, check_config_file,
+                          note, parse_tool_args, tool_main)
 # isort: on
 
 
@@ -37,6 +36,9 @@ def parse_args():
 @tool_main
 def main():
     args = parse_args()
+    check_config_file(args.config)
+    from mmmosaic.runtime import (check_checkpoint_fits, load_config,
+                                  prepare_runtime, resume_hint)
     cfg = load_config(args.config, args.cfg_options)
     prepare_runtime(
         cfg,

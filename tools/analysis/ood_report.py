@@ -29,13 +29,11 @@ import time
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-# mmmosaic first: its mmcv-lite compat must precede any mmseg import.
-from mmmosaic.analysis import ood_report as measures
-from mmmosaic.cli import (ArgumentParser, add_cfg_options, note, output_dir,
-                          tool_main)
+# mmmosaic first: its mmcv-lite compat must precede any mmseg import. What
+# imports torch is imported after the arguments are read (a quick --help).
+from mmmosaic.cli import (ArgumentParser, add_cfg_options, check_config_file,
+                          note, output_dir, tool_main)
 from mmmosaic.errors import MosaicError
-from mmmosaic.runtime import (check_data_paths, check_teacher_ckpt,
-                              load_config, task_classes)
 # isort: on
 
 #: The paper kept as many OOD images as the in-domain training set has
@@ -105,6 +103,7 @@ def _class_metainfo(cfg, model, num_classes: int):
     """Class names and palette: the teacher checkpoint's, else those the
     config's evaluation dataset declares (without reading its data: the
     in-domain images need not be here), else numbers and no palette."""
+    from mmmosaic.runtime import task_classes
     meta = getattr(model, 'dataset_meta', None) or task_classes(
         cfg, num_classes)
     if meta and len(meta['classes']) == num_classes:
@@ -182,6 +181,7 @@ def _coverage_figure(path, classes, coverage, subset, units):
 
 
 def _entropy_figure(path, entropies, num_classes, coverage, subset):
+    from mmmosaic.analysis import ood_report as measures
     plt = _plt()
     top = math.log(num_classes)
     fig, ax = plt.subplots(figsize=(7, 3.4))
@@ -256,6 +256,7 @@ def _examples_figures(out, classes, examples, cells, coverage, palette):
     import cv2
     import numpy as np
 
+    from mmmosaic.analysis import ood_report as measures
     from mmmosaic.datasets import class_palette
     plt = _plt()
     shapes = [rgb.shape[:2] for rgb, _ in cells.values()]
@@ -351,6 +352,7 @@ def _pct(x):
 
 
 def _markdown(report) -> str:
+    from mmmosaic.analysis import ood_report as measures
     cov = report['coverage']
     sub = report['subset']
     classes = report['classes']
@@ -470,6 +472,10 @@ def _markdown(report) -> str:
 @tool_main
 def main(argv=None):
     args = parse_args(argv)
+    check_config_file(args.config)
+    from mmmosaic.analysis import ood_report as measures
+    from mmmosaic.runtime import (check_data_paths, check_teacher_ckpt,
+                                  load_config)
     cfg = load_config(args.config, args.cfg_options)
     measures.check_ood_config(cfg, args.config)
     check_data_paths(cfg, ('train_dataloader', ))

@@ -16,10 +16,10 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmmosaic.cli import ArgumentParser, tool_main
+# What imports torch is imported after the arguments are read (a quick
+# --help).
+from mmmosaic.cli import ArgumentParser, check_config_file, tool_main
 from mmmosaic.errors import MosaicError
-from mmmosaic.export import export_student
-from mmmosaic.runtime import load_config
 # isort: on
 
 
@@ -30,6 +30,9 @@ def main():
     parser.add_argument('checkpoint', help='checkpoint from tools/train.py')
     parser.add_argument('out_dir', help='folder for student.pth/student.py')
     args = parser.parse_args()
+    check_config_file(args.config)
+    from mmmosaic.export import export_student
+    from mmmosaic.runtime import load_config
     cfg = load_config(args.config)
     if not isinstance(cfg.get('model'), dict) or 'student' not in cfg.model:
         raise MosaicError(
