@@ -335,6 +335,29 @@ def _check_file(path: str, flag: str) -> None:
                           'file.')
 
 
+def schedules(cfg) -> dict:
+    """``cfg.param_scheduler`` as scheduler lists: by player, or under None
+    the one list every player shares."""
+    by_player = cfg.param_scheduler
+    if isinstance(by_player, dict) and 'type' not in by_player:
+        return dict(by_player)
+    return {None: by_player if isinstance(by_player, list) else [by_player]}
+
+
+def keep_schedule_lengths(cfg) -> None:
+    """Give each cosine of ``cfg`` the ``T_max`` mmengine derives for the
+    config's own run (``end - begin``, ``end`` defaulting to
+    ``train_cfg.max_iters``), so that replacing the training loop leaves
+    the schedules as they were."""
+    max_iters = int(cfg.train_cfg.max_iters)
+    for schedule in schedules(cfg).values():
+        for step in schedule:
+            if step['type'].startswith('CosineAnnealing'):
+                step.setdefault(
+                    'T_max',
+                    step.get('end', max_iters) - step.get('begin', 0))
+
+
 def benchmark_cfg(cfg, args, config_path, work_dir, name=None):
     """``cfg`` set up for timing: a random teacher unless
     ``--teacher-ckpt``, the benchmark loop, no evaluation, and logging,
@@ -352,6 +375,9 @@ def benchmark_cfg(cfg, args, config_path, work_dir, name=None):
     if name is not None:
         # Runners of one group live together: each its own message hub.
         cfg.experiment_name = name
+    # The schedules keep the config's own length, which mmengine would
+    # otherwise take from the benchmark loop's max_iters.
+    keep_schedule_lengths(cfg)
     # Never reached, so no "last iteration" checkpoint / mosaic / val.
     cfg.train_cfg = dict(
         type='SpeedBenchmarkLoop', max_iters=NEVER, val_interval=NEVER)
@@ -401,6 +427,8 @@ def build_cfg(args):
 def build_plain(loop, cfg, seed):
     """Plain game on deep copies of the Runner's players (same weights)."""
     model = loop.runner.model
+    by_player = schedules(cfg)
+    student_schedule = by_player.get('student', by_player.get(None))
     game = PlainMosaicKD(
         copy.deepcopy(model.generator),
         copy.deepcopy(model.discriminator),
@@ -412,7 +440,7 @@ def build_plain(loop, cfg, seed):
         student_steps=model.student_steps,
         loss_weights=model.loss_weights,
         temperature=float(cfg.model.student_loss.get('temperature', 1.0)),
-        t_max=int(cfg.param_scheduler['student'][0]['T_max']))
+        t_max=int(student_schedule[0]['T_max']))
     rule = batch_rule(cfg)
     loader = make_loader(
         loop.dataloader.dataset,  # the very same OODDataset object
