@@ -377,8 +377,10 @@ def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
         assert (cfg.model.student_loss.temperature ==
                 mosaickd.model.student_loss.temperature), name
         assert cfg.train_cfg.max_iters == mosaickd.train_cfg.max_iters, name
-        for key in ('param_scheduler', 'optim_wrapper'):
-            assert cfg[key].student == mosaickd[key].student, (name, key)
+        assert cfg.optim_wrapper.student == mosaickd.optim_wrapper.student, (
+            name)
+        # One schedule list for every player: the student's is MosaicKD's.
+        assert cfg.param_scheduler == mosaickd.param_scheduler, name
 
 
 def test_camvid_long_shares_the_camvid_teacher():
@@ -390,8 +392,10 @@ def test_camvid_long_shares_the_camvid_teacher():
         cfg = bench.load_config_with_options(long['configs'][method], options)
         ref = bench.load_config_with_options(short['configs'][method], options)
         assert cfg.train_cfg.max_iters == 3 * ref.train_cfg.max_iters
-        for player, schedule in cfg.param_scheduler.items():
-            assert schedule[0]['T_max'] == cfg.train_cfg.max_iters, player
+        # The same schedules, which end at max_iters (no end of their own).
+        assert cfg.param_scheduler == ref.param_scheduler, method
+        for schedule in cfg.param_scheduler:
+            assert 'end' not in schedule and 'T_max' not in schedule, method
         # Only the budget differs.
         for key in ('model', 'train_dataloader', 'val_dataloader'):
             assert cfg[key] == ref[key], (method, key)

@@ -213,7 +213,6 @@ def _tiny_run(name, camvid, photos, work_dir, teacher_ckpt=None):
     cfg.visualizer = dict(type='Visualizer', vis_backends=[])
     if name == 'teacher':
         cfg.train_dataloader.batch_size = 2
-        cfg.param_scheduler[0].T_max = 2
         return cfg
     model = cfg.model
     model.teacher_ckpt = teacher_ckpt
@@ -223,8 +222,6 @@ def _tiny_run(name, camvid, photos, work_dir, teacher_ckpt=None):
         model.ood_batch_size = 2 if name == 'mosaickd' else 4
         cfg.train_dataloader.batch_size = None
     batch_rule(cfg)
-    for schedule in cfg.param_scheduler.values():
-        schedule[0].T_max = 2
     for hook in cfg.custom_hooks:
         if hook.type == 'MosaicVisualizationHook':
             hook.update(interval=2, num_samples=8)

@@ -569,9 +569,6 @@ def _tiny_demo_cfg(path, canvas_root, work_dir):
     cfg.train_cfg.update(max_iters=2, val_interval=2)
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.interval = 100
-    for name in ('generator', 'discriminator', 'student'):
-        if name in cfg.param_scheduler:
-            cfg.param_scheduler[name][0].T_max = 2
     cfg.visualizer = dict(type='Visualizer', vis_backends=[])
     return cfg
 

@@ -3,7 +3,7 @@
 # adds the teacher and the student, the players' sizes (generator image
 # size, channels and upsamplings; discriminator depth), the OOD data, B and k
 # (synthetic_batch_size, student_steps; see configs/README.md) and the
-# budget (max_iters with its cosine schedules, intervals and hooks).
+# budget (max_iters, intervals and hooks).
 #
 # As in the CIFAR-100 recipe (../mosaickd/_base_/mosaickd_cifar100.py): the
 # loss weights (adv 1, align 1, local 1, balance 10), the student's KL loss
@@ -32,3 +32,9 @@ optim_wrapper = dict(
     discriminator=dict(optimizer=adam),
     student=dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
+
+# Every player's learning rate follows a cosine to 0 over the whole run,
+# stepped once per outer iteration: one list for every optimiser, with no
+# end, which mmengine then takes from train_cfg.max_iters (a cosine's
+# period is end - begin), so the schedules follow a change of max_iters.
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False)]

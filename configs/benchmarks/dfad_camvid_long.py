@@ -5,8 +5,6 @@ _base_ = ['./dfad_camvid.py']
 
 max_iters = 180
 train_cfg = dict(max_iters=max_iters, val_interval=10)
-cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-param_scheduler = dict(_delete_=True, generator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=30))
 custom_hooks = [
     dict(type='MosaicVisualizationHook', interval=60, num_samples=64),

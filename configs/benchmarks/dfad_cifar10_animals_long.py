@@ -5,8 +5,6 @@ _base_ = ['./dfad_cifar10_animals.py']
 
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=50)
-cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-param_scheduler = dict(_delete_=True, generator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=100))
 custom_hooks = [
     dict(type='MosaicVisualizationHook', interval=250, num_samples=120),

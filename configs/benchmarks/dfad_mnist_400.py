@@ -4,8 +4,6 @@ _base_ = ['./dfad_mnist.py']
 
 max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=50)
-cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-param_scheduler = dict(generator=cosine, student=cosine)
 custom_hooks = [
     dict(type='MosaicVisualizationHook', interval=100, num_samples=200),
 ]

@@ -5,7 +5,4 @@ _base_ = ['./kd_ood_camvid.py']
 
 max_iters = 180
 train_cfg = dict(max_iters=max_iters, val_interval=10)
-param_scheduler = dict(
-    _delete_=True,
-    student=[dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)])
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=30))

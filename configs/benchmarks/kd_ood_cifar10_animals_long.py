@@ -5,7 +5,4 @@ _base_ = ['./kd_ood_cifar10_animals.py']
 
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=50)
-param_scheduler = dict(
-    _delete_=True,
-    student=[dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)])
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=100))

@@ -14,5 +14,4 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
     student=_base_.optim_wrapper.student)
-param_scheduler = dict(_delete_=True, student=_base_.param_scheduler.student)
 custom_hooks = []

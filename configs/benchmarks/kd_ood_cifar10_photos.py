@@ -14,7 +14,6 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
     student=_base_.optim_wrapper.student)
-param_scheduler = dict(_delete_=True, student=_base_.param_scheduler.student)
 # No generator, so no mosaics (the checkpoint, random-state and SIGTERM
 # hooks are added by tools/train.py for every training run).
 custom_hooks = []

@@ -4,6 +4,3 @@ _base_ = ['../demo/kd_ood_mnist_fashion.py']
 
 max_iters = 800
 train_cfg = dict(max_iters=max_iters, val_interval=100)
-param_scheduler = dict(
-    _delete_=True,
-    student=[dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)])

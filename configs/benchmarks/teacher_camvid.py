@@ -22,7 +22,6 @@ max_iters = 1600
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=400)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3, weight_decay=0.0))
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)
-]
+# A cosine to 0 over train_cfg.max_iters (mmengine's default end).
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False)]
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=400))

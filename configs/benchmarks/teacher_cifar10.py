@@ -21,11 +21,8 @@ param_scheduler = [
     dict(
         type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
         end=warmup),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters - warmup,
-        by_epoch=False,
-        begin=warmup,
-        end=max_iters)
+    # From the warm-up's end to train_cfg.max_iters (mmengine's default end;
+    # the cosine's period is end - begin).
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup)
 ]
 default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=1000))

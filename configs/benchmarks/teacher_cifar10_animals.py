@@ -22,7 +22,6 @@ train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)
-]
+# A cosine to 0 over train_cfg.max_iters (mmengine's default end).
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False)]
 default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=500))

@@ -35,8 +35,6 @@ train_dataloader = dict(
         ]))
 
 train_cfg = dict(max_iters=max_iters, val_interval=50)
-cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=100))
 custom_hooks = [
     # work_dir/mosaics/iter_*.png: the generator's images, one row per

@@ -61,8 +61,6 @@ train_cfg = dict(max_iters=max_iters, val_interval=80)
 # in-domain images; Adam learns them. KD-on-OOD uses the same.
 student_adam = dict(type='Adam', lr=3e-3)
 optim_wrapper = dict(student=dict(_delete_=True, optimizer=student_adam))
-cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-param_scheduler = dict(generator=cosine, discriminator=cosine, student=cosine)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=80))
 
 custom_hooks = [
