@@ -23,7 +23,3 @@ optim_wrapper = dict(
     constructor='PlayerOptimWrapperConstructor',
     generator=_base_.optim_wrapper.generator,
     student=_base_.optim_wrapper.student)
-param_scheduler = dict(
-    _delete_=True,
-    generator=_base_.param_scheduler.generator,
-    student=_base_.param_scheduler.student)

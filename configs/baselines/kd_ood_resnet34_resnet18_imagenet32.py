@@ -22,4 +22,3 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
     student=_base_.optim_wrapper.student)
-param_scheduler = dict(_delete_=True, student=_base_.param_scheduler.student)

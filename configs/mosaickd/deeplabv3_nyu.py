@@ -145,9 +145,9 @@ optim_wrapper = dict(
     discriminator=dict(optimizer=adam),
     student=dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-5)))
-cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-param_scheduler = dict(
-    _delete_=True, generator=cosine, discriminator=cosine, student=cosine)
+# Every player's (replacing the teacher's poly schedule): a cosine to 0 over
+# train_cfg.max_iters (mmengine's default end).
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False)]
 default_hooks = dict(checkpoint=dict(interval=1000))
 
 custom_hooks = [

@@ -58,8 +58,3 @@ test_dataloader = val_dataloader
 
 train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 default_hooks = dict(checkpoint=dict(interval=val_interval))
-# The base's cosine schedule of each player, over this run's max_iters.
-param_scheduler = {
-    player: [dict(cosine, T_max=max_iters, end=max_iters)]
-    for player, [cosine] in _base_.param_scheduler.items()
-}

@@ -102,10 +102,9 @@ optim_wrapper = dict(
     discriminator=dict(optimizer=adam),
     student=dict(
         optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = {
-    player: [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-    for player in ('generator', 'discriminator', 'student')
-}
+# Every player's: a cosine to 0 over train_cfg.max_iters (mmengine's default
+# end).
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False)]
 default_hooks = dict(checkpoint=dict(interval=2000))
 custom_hooks = [dict(type='MosaicVisualizationHook', interval=1000)]
 # No in-domain data, so no validation: the exported student's test

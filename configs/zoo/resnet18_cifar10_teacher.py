@@ -50,12 +50,9 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=500),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters - 500,
-        by_epoch=False,
-        begin=500,
-        end=max_iters)
+    # From the warm-up's end to train_cfg.max_iters (mmengine's default end;
+    # the cosine's period is end - begin).
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=500)
 ]
 default_hooks = dict(checkpoint=dict(interval=3000))
 # Validation on test/ is all it needs (tools/test.py would want these).

@@ -18,8 +18,8 @@
 # updates on 128 generated and 128 of your images: 100,000 student
 # updates, the paper's budget, hours on a GPU but weeks on a CPU. The first
 # progress line (after a minute at most) gives the time an iteration takes
-# here and the eta of the whole run; on a CPU, lower max_iters (with the
-# schedules' T_max) or the batch sizes below.
+# here and the eta of the whole run; on a CPU, lower max_iters (the
+# schedules follow it) or the batch sizes below.
 _base_ = ['../_base_/default_runtime.py']
 
 # Where a missing teacher comes from (said when model.teacher_ckpt is not
@@ -97,10 +97,9 @@ optim_wrapper = dict(
     discriminator=dict(optimizer=adam),
     student=dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
-param_scheduler = {
-    player: [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
-    for player in ('generator', 'discriminator', 'student')
-}
+# Every player's: a cosine to 0 over train_cfg.max_iters (mmengine's default
+# end).
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False)]
 default_hooks = dict(checkpoint=dict(interval=2000))
 custom_hooks = [dict(type='MosaicVisualizationHook', interval=1000)]
 # No in-domain data, so no validation: the exported student's test

@@ -22,7 +22,6 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',
     student=_base_.optim_wrapper.student)
-param_scheduler = dict(_delete_=True, student=_base_.param_scheduler.student)
 # No generator, so no mosaics (checkpoint, random-state and interruption
 # hooks are added by tools/train.py to every training run).
 custom_hooks = []

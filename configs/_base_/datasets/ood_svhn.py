@@ -1,6 +1,7 @@
 # SVHN's cropped digits (train split, 73,257 images) as out-of-domain data
 # for a 32x32 teacher, as variables a distillation config applies:
-# `train_dataloader = dict(dataset=_base_.svhn_ood)`, and the schedule.
+# `train_dataloader = dict(dataset=_base_.svhn_ood)`, and the run's length
+# (svhn_max_iters; the schedules follow train_cfg.max_iters).
 #
 # Paper: SVHN is one of the OOD sets of the CIFAR-100 table. The authors'
 # code gives the student SVHN images without augmentation (no crop, no
@@ -21,12 +22,3 @@ svhn_ood = dict(
 svhn_iters_per_epoch = 287  # ceil(73,257 / 256)
 svhn_max_iters = 200 * svhn_iters_per_epoch
 svhn_val_interval = 5 * svhn_iters_per_epoch
-svhn_cosine = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=svhn_max_iters,
-        eta_min=0,
-        by_epoch=False,
-        begin=0,
-        end=svhn_max_iters)
-]

@@ -40,19 +40,11 @@ optim_wrapper = dict(
         optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)))
 
 # Every player's learning rate follows a cosine to 0 over the whole run,
-# stepped once per outer iteration.
-param_scheduler = {
-    player: [
-        dict(
-            type='CosineAnnealingLR',
-            T_max=max_iters,
-            eta_min=0,
-            by_epoch=False,
-            begin=0,
-            end=max_iters)
-    ]
-    for player in ('generator', 'discriminator', 'student')
-}
+# stepped once per outer iteration: one list for every optimiser, with no
+# end, which mmengine then takes from train_cfg.max_iters (a cosine's
+# period is end - begin), so a setting that changes max_iters changes the
+# schedules with it.
+param_scheduler = [dict(type='CosineAnnealingLR', eta_min=0, by_epoch=False)]
 
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)

@@ -8,8 +8,4 @@ data_preparation = dict(train_dataloader=_base_.svhn_preparation)
 train_dataloader = dict(dataset=_base_.svhn_ood)
 train_cfg = dict(
     max_iters=_base_.svhn_max_iters, val_interval=_base_.svhn_val_interval)
-param_scheduler = dict(
-    generator=_base_.svhn_cosine,
-    discriminator=_base_.svhn_cosine,
-    student=_base_.svhn_cosine)
 default_hooks = dict(checkpoint=dict(interval=_base_.svhn_val_interval))
