@@ -78,6 +78,35 @@ def test_partial_coverage_names_the_rare_classes():
                                     'c8 (never), c9 (never).')
 
 
+def test_a_teacher_confident_on_no_image_gets_a_hint():
+    # 4 classes share the images (partial coverage), each image's top
+    # class only slightly ahead: top probability e / (e + 9) = 0.23.
+    logits = torch.zeros(200, 10)
+    logits[torch.arange(200), torch.arange(200) % 4] = 1.0
+    cov = _stats_of(logits).coverage()
+    assert cov['confident_share'] == 0
+    said = verdict(cov, NAMES)
+    assert said['kind'] == 'partial'
+    hint = said['sentences'][1]
+    assert hint.startswith(
+        'The teacher is confident (top probability >= 0.9) on none of '
+        'these images, with a mean top probability of 0.23 where a uniform '
+        'guess gives 0.10: either the images are far from its task')
+    assert 'the recommended recipe still applies' in hint
+    assert 'model.teacher_ckpt' in hint and 'mean and std' in hint
+    assert 'uniform guess:' not in hint
+    # About as unsure as a uniform guess: a broken teacher is likely.
+    torch.manual_seed(0)
+    cov = _stats_of(torch.randn(200, 10) * 0.01).coverage()
+    hint = verdict(cov, NAMES)['sentences'][1]
+    assert '(about a uniform guess: an untrained checkpoint or another ' \
+        'normalisation is likely)' in hint
+    # One confident image: no hint.
+    logits[0, 0] = 10.0
+    said = verdict(_stats_of(logits).coverage(), NAMES)
+    assert not any('none of these' in s for s in said['sentences'])
+
+
 def test_streamed_measures_match_the_outputs():
     torch.manual_seed(0)
     logits = torch.randn(37, 10) * 3
@@ -247,6 +276,13 @@ def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     ]
     assert '## Recommended recipe' in text and ' '.join(rec['options']) in text
     assert '[ood_report] recommended recipe: dfq_ood' in printed
+    # The randomly initialised teacher is sure of no image: said, with
+    # what to check.
+    assert cov['confident_share'] == 0
+    hint = report['verdict']['sentences'][1]
+    assert hint.startswith('The teacher is confident (top probability >= '
+                           '0.9) on none of these images')
+    assert f'[ood_report] {hint}' in printed and f'- {hint}' in text
 
 
 def _seg_config(tmp_path):

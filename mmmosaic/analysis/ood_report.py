@@ -295,6 +295,26 @@ def _names(names: List[str], limit: int = 20) -> str:
     return ', '.join(names)
 
 
+def _unsure_teacher(coverage: dict) -> str:
+    """What a teacher confident on none of the images means, and what to
+    check: the verdict above it then rests on weak preferences."""
+    c = coverage['num_classes']
+    mean = coverage['mean_confidence']
+    where = ' (pixel-averaged)' if coverage.get('dense') else ''
+    likely = (' (about a uniform guess: an untrained checkpoint or another '
+              'normalisation is likely)' if mean < 1.5 / c else '')
+    return (f'The teacher is confident (top probability >= {CONFIDENT_PROB}'
+            f'{where}) on none of these images, with a mean top probability '
+            f'of {mean:.2f} where a uniform guess gives {1 / c:.2f}{likely}: '
+            'either the images are far from its task, and the coverage '
+            'above rests on weak preferences while the recommended recipe '
+            'still applies (its generator makes what the images lack), or '
+            'the teacher is not seeing them as it was trained to, so first '
+            'check that model.teacher_ckpt is the trained teacher and that '
+            "the config's mean and std (data_preprocessor) are the ones it "
+            'was trained with.')
+
+
 def verdict(coverage: dict,
             classes: Sequence[str],
             subset: Optional[dict] = None) -> dict:
@@ -335,6 +355,8 @@ def verdict(coverage: dict,
                 '; run both KD and MosaicKD, and look for MosaicKD\'s lead '
                 'on the classes the images show least.')
     sentences = [text]
+    if coverage.get('confident_share') == 0:
+        sentences.append(_unsure_teacher(coverage))
     if rare:
         names = [n + (' (never)' if x == 0 else '') for n, x in rare]
         sentences.append(f'Rare (under {RARE_SHARE:.0%} of the {units}): '
