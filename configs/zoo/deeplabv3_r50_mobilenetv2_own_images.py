@@ -22,6 +22,8 @@
 # Length: 20,000 outer iterations of 5 student updates on 8 generated and
 # 8 of your images each, at 256x512 crops: a multi-day run on one GPU,
 # impractical on a CPU (shrink the crop, the batch and max_iters there).
+# After its first few iterations a run logs a "Duration estimate" line
+# (the time an iteration takes on this machine, and the whole run's).
 _base_ = ['../_base_/default_runtime.py']
 
 # Your images: every image file under this folder, any size, no labels.

@@ -10,8 +10,9 @@
 #
 # then give work_dirs/resnet18_cifar10_teacher/iter_39000.pth as the
 # recipe's model.teacher_ckpt. Length: 39,000 iterations of 128 images
-# (about 100 epochs), a GPU job (weeks on a CPU); the first progress line
-# gives the time it takes on your machine.
+# (about 100 epochs), a GPU job (weeks on a CPU); the "Duration estimate"
+# line after its first few iterations gives the time it takes on your
+# machine.
 _base_ = ['../_base_/default_runtime.py', '../benchmarks/_base_/cifar10.py']
 
 model = dict(

@@ -16,10 +16,11 @@
 #
 # Length: 20,000 outer iterations, each a D and a G update and 5 student
 # updates on 128 generated and 128 of your images: 100,000 student
-# updates, the paper's budget, hours on a GPU but weeks on a CPU. The first
-# progress line (after a minute at most) gives the time an iteration takes
-# here and the eta of the whole run; on a CPU, lower max_iters (the
-# schedules follow it) or the batch sizes below.
+# updates, the paper's budget, hours on a GPU but weeks on a CPU. After
+# its first few iterations (a minute or two at most) a run logs a
+# "Duration estimate" line: the time an iteration takes on this machine and
+# the whole run's; on a CPU, lower max_iters (the schedules follow it) or
+# the batch sizes below.
 _base_ = ['../_base_/default_runtime.py']
 
 # Where a missing teacher comes from (said when model.teacher_ckpt is not
