@@ -15,8 +15,10 @@ class PlayerOptimWrapperConstructor:
 
     ``optim_wrapper_cfg`` maps player names (``generator``,
     ``discriminator``, ``student``) to ordinary optim-wrapper configs; the
-    result is an :class:`OptimWrapperDict` with the same keys, and
-    ``param_scheduler`` may then be a dict with those keys too. Every player
+    result is an :class:`OptimWrapperDict` with the same keys. mmengine's
+    Runner applies a ``param_scheduler`` list to every one of them (the
+    configs' one cosine list, which ends at ``train_cfg.max_iters``); a dict
+    by player must have a list for each of them. Every player
     the model has must have an entry, and every entry a player, so that a
     typo cannot leave a player untrained. An entry set to None is that of a
     player the config removes (``--cfg-options model.discriminator=None
