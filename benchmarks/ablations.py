@@ -13,8 +13,6 @@ the same seeds. Finished runs are reused and interrupted ones resumed.
 Writes ``ablations.json`` and ``ablations.md`` to the work dir (default
 ``work_dirs/benchmarks/ablations/<setting>``).
 """
-import concurrent.futures
-import json
 import os
 import os.path as osp
 import statistics
@@ -27,7 +25,7 @@ from mmmosaic import benchmarking as bench  # noqa: E402
 from mmmosaic import cli  # noqa: E402
 from mmmosaic.analysis import recipes  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
-from mmmosaic.utils.runs import metric_history, say  # noqa: E402
+from mmmosaic.utils.runs import metric_history  # noqa: E402
 
 #: This script's log prefix, ``[ablations] ...``.
 TOOL = 'ablations'
@@ -397,8 +395,8 @@ def parse_args(argv=None):
     return args
 
 
-def _baseline(quality_dir: str, setting: dict, seeds, budgets: dict,
-              metric: str) -> dict:
+def baseline(quality_dir: str, setting: dict, seeds, budgets: dict,
+             metric: str) -> dict:
     """KD-on-OOD and MosaicKD of the setting's quality runs, same seeds:
     their mean ``last`` score, ``curves``, ``budget`` and ``per_class``
     scores, and MosaicKD's ``vs_kd`` (:func:`bench.at_or_above_kd`)."""
@@ -419,29 +417,19 @@ def _baseline(quality_dir: str, setting: dict, seeds, budgets: dict,
             curves=curves,
             budget=budgets[method],
             per_class=bench.mean_per_class_iou(dirs, TOOL))
-    out['mosaickd']['vs_kd'] = _vs_kd(out['mosaickd']['curves'],
-                                      budgets['mosaickd'], out)
+    out['mosaickd']['vs_kd'] = vs_kd(out['mosaickd']['curves'],
+                                     budgets['mosaickd'], out)
     return out
 
 
-def _vs_kd(curves: list, budget: dict, baseline: dict) -> dict:
+def vs_kd(curves: list, budget: dict, baseline: dict) -> dict:
     """How often a mean curve is at or above KD on OOD images' (same
     seeds) from :data:`bench.NEVER_BEHIND_FROM` of its budget on."""
     kd = baseline['kd_ood']
     return bench.at_or_above_kd(curves, budget, kd['curves'], kd['budget'])
 
 
-def _finished_seeds(folder: str, max_iters: int, metric: str) -> list:
-    """Seeds with a finished run in ``folder`` (``seed<N>/``)."""
-    if not osp.isdir(folder):
-        return []
-    return sorted(
-        int(entry[4:]) for entry in os.listdir(folder)
-        if entry.startswith('seed') and entry[4:].isdigit()
-        and bench.finished(osp.join(folder, entry), max_iters, metric))
-
-
-def _markdown(report: dict) -> str:
+def markdown(report: dict) -> str:
     """The table of every finished ablation, each against MosaicKD as
     configured and KD on OOD images with the same seeds."""
     rows = report['ablations']
@@ -466,8 +454,8 @@ def _markdown(report: dict) -> str:
             f'{", ".join(map(str, row["seeds"]))} | {row["last"]:.2f} | '
             f'{mk["last"]:.2f} | {kd["last"]:.2f} | '
             f'{row["last"] - mk["last"]:+.2f} | '
-            f'{row["last"] - kd["last"]:+.2f} | {_count(row["vs_kd"])} | '
-            f'{_count(mk["vs_kd"])} | {row["minutes"]:.1f} |')
+            f'{row["last"] - kd["last"]:+.2f} | {count_cell(row["vs_kd"])} | '
+            f'{count_cell(mk["vs_kd"])} | {row["minutes"]:.1f} |')
     dense = {
         n: r
         for n, r in rows.items()
@@ -495,7 +483,7 @@ def _markdown(report: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def _count(vs_kd: dict) -> str:
+def count_cell(vs_kd: dict) -> str:
     """A table cell of :func:`bench.at_or_above_kd`'s result."""
     cell = f'{vs_kd["at_or_above"]} of {vs_kd["evaluations"]}'
     if vs_kd['never_behind']:
@@ -503,44 +491,31 @@ def _count(vs_kd: dict) -> str:
     return cell + f' (at most {vs_kd["largest_deficit"]:.2f} behind)'
 
 
-def _figure(args, setting: dict, quality_dir: str, base: list,
-            teacher_dir: str, metric: str, path: str) -> None:
-    """Curves of KD on OOD images, MosaicKD as configured and this call's
-    ablations, mean over this call's seeds with the min-max band, against
-    student updates (``curves.png``)."""
-    configs = setting['configs']
-    cfg = bench.load_config_with_options(configs['mosaickd'], base)
+def _figure(setting: dict, quality_dir: str, seeds, runs, teacher,
+            budgets: dict, metric: str, path: str) -> None:
+    """Curves of KD on OOD images, MosaicKD as configured and the
+    ablation ``runs`` of this call, mean over ``seeds`` with the min-max
+    band, against student updates (``curves.png``)."""
     methods = {}
     for method in ('kd_ood', 'mosaickd'):
-        opts = bench.method_options(setting, method, args.data_root,
-                                    args.ood_root)
+        dirs = [bench.run_dir(quality_dir, setting, method, s) for s in seeds]
         methods[method] = dict(
-            curves=[
-                metric_history(
-                    bench.run_dir(quality_dir, setting, method, s),
-                    metric,
-                    all_runs=True) for s in args.seeds
-            ],
-            budget=bench.budget(configs[method], opts))
-    for name in args.ablations:
-        spec = ABLATIONS[name]
-        methods[name] = dict(
-            label=name,
-            curves=[
-                metric_history(
-                    osp.join(osp.dirname(path), name, f'seed{s}'),
-                    metric,
-                    all_runs=True) for s in args.seeds
-            ],
-            budget=bench.budget(
-                _config(configs, spec), base + spec['options'](cfg)))
-    seeds = ('seeds ' if len(args.seeds) > 1 else 'seed ') + ', '.join(
-        map(str, args.seeds))
+            curves=[metric_history(d, metric, all_runs=True) for d in dirs],
+            budget=budgets[method])
+    for run in runs:
+        if run.name not in methods:
+            methods[run.name] = dict(
+                label=run.name,
+                curves=[],
+                budget=bench.budget(run.config, run.options))
+        methods[run.name]['curves'].append(run.curve(metric))
+    seeds = ('seeds ' if len(seeds) > 1 else 'seed ') + ', '.join(
+        map(str, seeds))
     bench.plot_curves(
         dict(methods=methods),
-        metric_history(teacher_dir, metric, all_runs=True)[-1][1],
-        f'{setting["title"]}: ablations ({seeds})',
-        'val mIoU (%)' if metric == 'mIoU' else 'test accuracy (%)', path)
+        teacher.curve(metric)[-1][1],
+        f'{setting["title"]}: ablations ({seeds})', bench.ylabel(metric),
+        path)
 
 
 @cli.tool_main
@@ -576,101 +551,81 @@ def run(args):
         for m in ('kd_ood', 'mosaickd')
     }
     # Fail before training if the runs to compare with are missing.
-    _baseline(quality_dir, setting, args.seeds, budgets, metric)
+    baseline(quality_dir, setting, args.seeds, budgets, metric)
     bench.check_prepared_data(setting)
 
-    teacher_options = options('teacher') + ['randomness.seed=0']
-    teacher_dir = bench.run_dir(quality_dir, setting, 'teacher')
-    teacher_iters = bench.max_iters(configs['teacher'], teacher_options)
-    if not os.path.isdir(teacher_dir):
-        bench.use_kept_teacher(configs['teacher'], ['randomness.seed=0'],
-                               teacher_options, teacher_dir, teacher_iters,
-                               TOOL)
-    if not bench.finished(teacher_dir, teacher_iters, metric):
-        raise MosaicError(f'the teacher in {teacher_dir} is not trained; run '
-                          f'benchmarks/quality.py {args.setting} first.')
-    teacher_ckpt = osp.join(teacher_dir, f'iter_{teacher_iters}.pth')
+    teacher = bench.make_run('teacher', None, configs['teacher'],
+                             options('teacher') + ['randomness.seed=0'],
+                             bench.run_dir(quality_dir, setting, 'teacher'))
+    if not os.path.isdir(teacher.run_dir):
+        bench.use_kept_teacher(teacher.config, ['randomness.seed=0'],
+                               teacher.options, teacher.run_dir,
+                               teacher.max_iters, TOOL)
+    if not bench.finished(teacher.run_dir, teacher.max_iters, metric):
+        raise MosaicError(f'the teacher in {teacher.run_dir} is not trained; '
+                          f'run benchmarks/quality.py {args.setting} first.')
+    teacher_ckpt = osp.join(teacher.run_dir, f'iter_{teacher.max_iters}.pth')
     base = options('mosaickd') + [f'model.teacher_ckpt={teacher_ckpt}']
     cfg = bench.load_config_with_options(configs['mosaickd'], base)
 
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    def change(name):
+        return ABLATIONS[name]['options'](cfg)
+
+    def plan(name, seed):
+        """The run of ablation ``name`` and ``seed``."""
+        return bench.make_run(
+            name, seed, _config(configs, ABLATIONS[name]),
+            base + change(name) + [f'randomness.seed={seed}'],
+            osp.join(work_dir, name, f'seed{seed}'))
+
     start = time.time()
-    # Every run, its folder and length; a run dir made with other settings
-    # is refused before anything trains.
-    runs = []
-    for name in args.ablations:
-        change = ABLATIONS[name]['options'](cfg)
-        config = _config(configs, ABLATIONS[name])
-        for seed in args.seeds:
-            opts = base + change + [f'randomness.seed={seed}']
-            runs.append(
-                dict(
-                    label=f'{name}/seed{seed}',
-                    run_dir=osp.join(work_dir, name, f'seed{seed}'),
-                    config=config,
-                    options=opts,
-                    max_iters=bench.max_iters(config, opts)))
-    bench.check_signatures(
-        ((r['run_dir'], r['config'], r['options']) for r in runs),
+    runs = [plan(name, seed) for name in args.ablations for seed in args.seeds]
+    trained = bench.run_all(
+        runs,
+        metric,
+        TOOL,
+        args.jobs,
         remedy='delete that folder or pass another --work-dir')
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [
-            pool.submit(bench.train_or_reuse, r['config'], r['run_dir'],
-                        r['options'], r['label'], r['max_iters'], threads,
-                        metric, TOOL) for r in runs
-        ]
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                future.result()
-            except BaseException:
-                # Queued runs must not start after one failed; the running
-                # ones finish (they keep their checkpoints either way).
-                for other in futures:
-                    other.cancel()
-                raise
 
     # Every finished ablation of this work dir, this call's and earlier
-    # ones, each with the seeds it has.
+    # ones (same signature), each with the seeds it has.
     ablations = {}
     for name, spec in ABLATIONS.items():
-        change = spec['options'](cfg)
-        own = bench.budget(_config(configs, spec), base + change)
-        seeds = _finished_seeds(
-            osp.join(work_dir, name), own['outer_iterations'], metric)
-        if not seeds:
+        done = bench.finished_runs(
+            (plan(name, seed)
+             for seed in bench.seeds_in(osp.join(work_dir, name))), metric,
+            TOOL)
+        if not done:
             continue
-        dirs = [osp.join(work_dir, name, f'seed{s}') for s in seeds]
-        curves = [metric_history(d, metric, all_runs=True) for d in dirs]
-        baseline = _baseline(quality_dir, setting, seeds, budgets, metric)
+        seeds = [r.seed for r in done]
+        own = bench.budget(done[0].config, done[0].options)
+        curves = bench.curves_of(done, metric)
+        compare = baseline(quality_dir, setting, seeds, budgets, metric)
         ablations[name] = dict(
             change=spec['change'],
             why=spec['why'],
-            options=change,
+            options=change(name),
             seeds=seeds,
-            baseline=baseline,
+            baseline=compare,
             budget=own,
-            vs_kd=_vs_kd(curves, own, baseline),
+            vs_kd=vs_kd(curves, own, compare),
             last=statistics.fmean(c[-1][1] for c in curves),
             best=statistics.fmean(max(v for _, v in c) for c in curves),
             curves=curves,
-            per_class=bench.mean_per_class_iou(dirs, TOOL),
-            minutes=sum(bench.read_seconds(d) for d in dirs) / 60)
+            per_class=bench.mean_per_class_iou([r.run_dir for r in done],
+                                               TOOL),
+            minutes=sum(r.seconds() for r in done) / 60)
     report = dict(
         setting=args.setting,
         title=setting['title'],
         metric=metric,
         ablations=ablations,
-        total_minutes=(time.time() - start) / 60)
-    with open(osp.join(work_dir, 'ablations.json'), 'w') as f:
-        json.dump(report, f, indent=2)
-    _figure(args, setting, quality_dir, base, teacher_dir, metric,
+        total_minutes=bench.wall_minutes(
+            start, trained, osp.join(work_dir, 'ablations.json')))
+    _figure(setting, quality_dir, args.seeds, runs, teacher, budgets, metric,
             osp.join(work_dir, 'curves.png'))
-    markdown = _markdown(report)
-    with open(osp.join(work_dir, 'ablations.md'), 'w') as f:
-        f.write(markdown)
-    print()
-    print(markdown)
-    say(TOOL, f'wrote {work_dir}/ablations.json, ablations.md and curves.png')
+    bench.write_report(work_dir, 'ablations', report, markdown(report), TOOL,
+                       ['curves.png'])
     return report
 
 

@@ -160,42 +160,68 @@ def _fake_run(run_dir, config, options, curve):
                [dict(step=s, **{'accuracy/top1': v}) for s, v in curve])
 
 
-def test_ablation_report_counts_evaluations_at_or_above_kd(tmp_path):
+def test_ablation_runner_trains_joins_and_counts_evaluations_above_kd(
+        tmp_path, monkeypatch):
+    """benchmarks/ablations.py trains the runs it is asked for through the
+    benchmark runner, joins the finished runs of earlier calls with the
+    same signature, and counts each curve's evaluations at or above KD's
+    from 20 % of the budget on."""
+    from mmmosaic.benchmarking import runs as runner
     ablations = load_script('benchmarks/ablations.py')
     setting = bench.SETTINGS['mnist_fashion_400']
-    budgets = {
-        m: bench.budget(setting['configs'][m], [])
-        for m in ('kd_ood', 'mosaickd')
-    }
-    iters = budgets['kd_ood']['outer_iterations']
+    configs = setting['configs']
+    iters = bench.max_iters(configs['kd_ood'], [])
     steps = [iters * k // 5 for k in range(1, 6)]
-    quality = str(tmp_path / 'quality')
+    quality, work = str(tmp_path / 'quality'), str(tmp_path / 'ablations')
+    teacher = ['randomness.seed=0']
+    _fake_run(
+        bench.run_dir(quality, setting, 'teacher'), configs['teacher'],
+        teacher, [(bench.max_iters(configs['teacher'], teacher), 99.0)])
     curves = dict(
         kd_ood=[50.0, 60.0, 70.0, 80.0, 85.0],
         mosaickd=[40.0, 55.0, 72.0, 81.0, 84.0])
     for method, values in curves.items():
         _fake_run(
-            bench.run_dir(quality, setting, method, 0),
-            setting['configs'][method], [], list(zip(steps, values)))
-    base = ablations._baseline(quality, setting, [0], budgets, bench.ACCURACY)
+            bench.run_dir(quality, setting, method, 0), configs[method], [],
+            list(zip(steps, values)))
+    trained = []
+
+    def train_or_reuse(config, run_dir, options, label, max_iters, threads,
+                       metric, tool):
+        if bench.finished(run_dir, max_iters, metric):
+            return 60.0, False
+        trained.append(label)
+        _fake_run(run_dir, config, options,
+                  list(zip(steps, [50.0, 60.0, 70.0, 80.0, 85.0])))
+        return 60.0, True
+
+    monkeypatch.setattr(runner, 'train_or_reuse', train_or_reuse)
+    monkeypatch.setattr(bench, 'check_prepared_data', lambda *args: None)
+
+    def call(*names):
+        return ablations.run(
+            ablations.parse_args([
+                'mnist_fashion_400', '--ablations', *names, '--seeds', '0',
+                '--work-dir', work, '--quality-dir', quality
+            ]))
+
+    first = call('bn_1', 'ood_none')
+    assert trained == ['bn_1/seed0', 'ood_none/seed0']
     # MosaicKD from 20 % of the budget on: behind at 20 % and 40 % and at
-    # the end, ahead at 60 % and 80 %.
-    assert base['mosaickd']['vs_kd'] == dict(
+    # the end, ahead at 60 % and 80 %; the ablation never behind.
+    row = first['ablations']['bn_1']
+    assert row['baseline']['mosaickd']['vs_kd'] == dict(
         at_or_above=2, evaluations=5, never_behind=False, largest_deficit=10.0)
-    ahead = list(zip(steps, [50.0, 60.0, 70.0, 80.0, 85.0]))
-    vs_kd = ablations._vs_kd([ahead], budgets['mosaickd'], base)
-    assert vs_kd['never_behind'] and vs_kd['evaluations'] == 5
-    row = dict(
-        change='x',
-        why='y',
-        seeds=[0],
-        baseline=base,
-        vs_kd=vs_kd,
-        last=85.0,
-        per_class=None,
-        minutes=1.0)
-    text = ablations._markdown(
-        dict(title='t', metric='accuracy', ablations=dict(ours=row)))
-    assert (
-        '| ours | x | 0 | 85.00 | 84.00 | 85.00 | +1.00 | +0.00 | '
-        '5 of 5, never behind | 2 of 5 (at most 10.00 behind) | 1.0 |') in text
+    assert row['vs_kd']['never_behind'] and row['vs_kd']['evaluations'] == 5
+    assert row['minutes'] == 1.0
+    # A second call trains nothing and still reports the earlier call's
+    # ablation, whose run has the signature it would give it.
+    second = call('bn_1')
+    assert trained == ['bn_1/seed0', 'ood_none/seed0']
+    assert list(second['ablations']) == ['bn_1', 'ood_none']
+    assert second['total_minutes'] == first['total_minutes']
+    with open(os.path.join(work, 'ablations.md')) as f:
+        text = f.read()
+    assert ('| 0 | 85.00 | 84.00 | 85.00 | +1.00 | +0.00 | '
+            '5 of 5, never behind | 2 of 5 (at most 10.00 behind) | 1.0 |'
+            ) in text

@@ -4,25 +4,30 @@
 - :mod:`.settings`: the quality benchmark's settings as data, the option
   templates that point their configs at data folders, and the checks of
   those folders;
-- :mod:`.runs`: a config with options, its length and budget, and a run
-  trained once, then reused or resumed, under a signature that refuses to
-  mix runs of other settings;
+- :mod:`.runs`: a config with options, its length and budget; a run
+  (:class:`Run`) trained once, then reused or resumed, under a signature
+  that refuses to mix runs of other settings; :func:`run_all`, which trains
+  a list of runs several at a time, and :func:`finished_runs`, which joins
+  finished runs of earlier calls;
 - :mod:`.scores`: per-class scores of a run's final checkpoint, the
   teacher's view of OOD and generated images, statistics over seeds;
-- :mod:`.report`: the quality report's Markdown, verdicts and figures;
+- :mod:`.report`: the quality report built from its runs, its Markdown,
+  verdicts and figures;
 - :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
   counts.
 """
 from .report import (NEVER_BEHIND_FROM, at_or_above_kd, copy_mosaic,
-                     coverage_markdown, machine, markdown_report,
-                     never_behind_from, per_class_markdown, plot_curves,
-                     reach_kd, reach_markdown, seed_rows, updates_to_reach_kd,
-                     verdicts)
-from .runs import (KEPT_TEACHERS, budget, check_signatures, finished,
-                   finished_under, keep_teacher, kept_teacher_folder,
-                   load_config_with_options, max_iters, read_run_record,
-                   read_seconds, record_signature, run_dir, signature,
-                   student_batch, train_or_reuse, use_kept_teacher)
+                     coverage_markdown, curves_of, machine, markdown_report,
+                     method_result, never_behind_from, per_class_markdown,
+                     plot_curves, quality_report, reach_kd, reach_markdown,
+                     seed_rows, updates_to_reach_kd, verdicts, wall_minutes,
+                     write_report, ylabel)
+from .runs import (KEPT_TEACHERS, Run, budget, check_signatures, finished,
+                   finished_runs, finished_under, keep_teacher,
+                   kept_teacher_folder, load_config_with_options, make_run,
+                   max_iters, read_run_record, read_seconds, record_signature,
+                   run_all, run_dir, seeds_in, signature, student_batch,
+                   train_or_reuse, use_kept_teacher)
 from .scores import (cache_result, cached_result, mean_of_tables,
                      mean_per_class_iou, mosaic_coverage, ood_coverage,
                      per_class_accuracy_of_run, per_class_iou_of_run, stats)
@@ -43,5 +48,8 @@ __all__ = [
     'reach_markdown', 'updates_to_reach_kd', 'coverage_markdown',
     'per_class_markdown', 'markdown_report', 'verdicts', 'seed_rows',
     'at_or_above_kd', 'NEVER_BEHIND_FROM', 'never_behind_from',
-    'KEPT_TEACHERS', 'keep_teacher', 'kept_teacher_folder', 'use_kept_teacher'
+    'KEPT_TEACHERS', 'keep_teacher', 'kept_teacher_folder',
+    'use_kept_teacher', 'Run', 'make_run', 'run_all', 'finished_runs',
+    'seeds_in', 'curves_of', 'method_result', 'quality_report',
+    'wall_minutes', 'write_report', 'ylabel'
 ]

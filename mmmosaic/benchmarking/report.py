@@ -1,15 +1,145 @@
-"""The quality benchmark's report: its Markdown table and verdicts, the
-curves' figure and the mosaic grids, from the report dict
-``benchmarks/quality.py`` writes as ``results.json``."""
+"""The quality benchmark's report: built from its runs
+(:func:`quality_report`, the dict ``benchmarks/quality.py`` writes as
+``results.json``), its Markdown table and verdicts, the curves' figure and
+the mosaic grids."""
 import glob
+import json
 import os
 import os.path as osp
 import platform
 import statistics
 import textwrap
+import time
+from typing import Optional, Sequence
 
-from mmmosaic.utils.runs import table
-from .settings import DATA_FREE, MARGIN_TARGET, NAMES
+from mmmosaic.errors import MosaicError
+from mmmosaic.utils.runs import say, table, train_seconds
+from .runs import Run, budget
+from .scores import (mean_of_tables, mosaic_coverage,
+                     per_class_accuracy_of_run, per_class_iou_of_run, stats)
+from .settings import ACCURACY, DATA_FREE, MARGIN_TARGET, NAMES, NO_GENERATOR
+
+
+def curves_of(runs: Sequence[Run], metric: str) -> list:
+    """The logged ``metric`` of each run; refuses a run without one."""
+    curves = [run.curve(metric) for run in runs]
+    for run, curve in zip(runs, curves):
+        if not curve:
+            raise MosaicError(f'no {metric} was logged in {run.run_dir}; see '
+                              'its console.log.')
+    return curves
+
+
+def method_result(runs: Sequence[Run], metric: str) -> dict:
+    """A method's entry of the report from its runs (one per seed, in
+    order): config, seeds, budget, last and best score (:func:`stats`),
+    curves, training clocks and minutes."""
+    curves = curves_of(runs, metric)
+    return dict(
+        config=runs[0].config,
+        seeds=[r.seed for r in runs],
+        budget=budget(runs[0].config, runs[0].options),
+        last=stats([c[-1][1] for c in curves]),
+        best=stats([max(v for _, v in c) for c in curves]),
+        curves=curves,
+        train_seconds=[train_seconds(r.run_dir) for r in runs],
+        minutes=sum(r.seconds() for r in runs) / 60)
+
+
+def quality_report(name: str, setting: dict, teacher: Run,
+                   runs: Sequence[Run], methods: Sequence[str], jobs: int,
+                   work_dir: str, coverage: Optional[dict]) -> dict:
+    """The quality report of setting ``name`` from its finished runs: the
+    teacher's and every method's (``methods``, in the report's order) with
+    their per-class scores, the generators' coverage and mosaic grids
+    (copied to ``work_dir``) and the time to reach KD; ``coverage`` is how
+    the teacher sees the OOD images. The caller adds ``total_minutes`` and
+    ``verdicts``."""
+    metric = setting.get('metric', ACCURACY)
+    # Per-class accuracy where the setting asks for it, else per-class IoU
+    # (none for a classification setting).
+    per_class_of_run = (
+        per_class_accuracy_of_run
+        if setting.get('per_class_accuracy') else per_class_iou_of_run)
+    report = dict(
+        setting=name,
+        title=setting['title'],
+        metric=metric,
+        seeds=sorted({r.seed for r in runs}),
+        jobs=jobs,
+        environment=machine(),
+        teacher=dict(
+            config=teacher.config,
+            checkpoint=osp.join(teacher.run_dir,
+                                f'iter_{teacher.max_iters}.pth'),
+            score=teacher.curve(metric)[-1][1],
+            per_class=per_class_of_run(
+                teacher.config,
+                teacher.options,
+                teacher.run_dir,
+                teacher.max_iters,
+                student=False),
+            minutes=teacher.seconds() / 60),
+        methods={},
+        mosaics={})
+    if coverage:
+        report['coverage'] = coverage
+    for method in methods:
+        mine = sorted((r for r in runs if r.name == method),
+                      key=lambda r: r.seed)
+        res = report['methods'][method] = method_result(mine, metric)
+        per_class = mean_of_tables([
+            per_class_of_run(r.config, r.options, r.run_dir, r.max_iters)
+            for r in mine
+        ])
+        if per_class:
+            res['per_class'] = per_class
+        if method in NO_GENERATOR:
+            continue
+        first = mine[0]
+        if coverage:
+            res['mosaic_coverage'] = mosaic_coverage(
+                first.config, first.options, first.run_dir, first.max_iters,
+                coverage['classes'])
+        grid = copy_mosaic(first.run_dir,
+                           osp.join(work_dir, f'mosaics_{method}.png'))
+        if grid:
+            report['mosaics'][method] = grid
+    report['updates_to_reach_kd'] = updates_to_reach_kd(report)
+    report['reach_kd'] = reach_kd(report)
+    return report
+
+
+def ylabel(metric: str) -> str:
+    """The curves' axis label of ``metric``."""
+    return 'val mIoU (%)' if metric == 'mIoU' else 'test accuracy (%)'
+
+
+def write_report(work_dir: str, stem: str, report: dict, markdown: str,
+                 tool: str, figures: Sequence[str] = ()) -> None:
+    """Write ``report`` as ``<stem>.json`` and its Markdown as
+    ``<stem>.md`` to ``work_dir``, print the Markdown and say what was
+    written (with the ``figures`` written beside)."""
+    with open(osp.join(work_dir, f'{stem}.json'), 'w') as f:
+        json.dump(report, f, indent=2)
+    with open(osp.join(work_dir, f'{stem}.md'), 'w') as f:
+        f.write(markdown)
+    print()
+    print(markdown)
+    say(tool, f'wrote {work_dir}/{stem}.json, {stem}.md' +
+        ''.join(f', {name}' for name in figures))
+
+
+def wall_minutes(start: float, trained: bool, previous: str) -> float:
+    """Minutes since ``start`` (``time.time()``); when nothing trained,
+    those of the report in ``previous`` if there is one (the call that
+    trained, the figure the budget is about)."""
+    if not trained and osp.isfile(previous):
+        with open(previous) as f:
+            minutes = json.load(f).get('total_minutes')
+        if minutes is not None:
+            return minutes
+    return (time.time() - start) / 60
 
 
 def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,

@@ -8,11 +8,18 @@ reuses a finished run, resumes an interrupted one and trains a missing one;
 holds a run made with other settings. :func:`load_config_with_options`,
 :func:`max_iters`, :func:`budget` and :func:`student_batch` read what a
 config with options will do.
+
+:class:`Run` is one training run of a benchmark and :func:`run_all` trains
+a list of them, several at a time, each reused if finished and resumed if
+interrupted; :func:`finished_runs` gathers the finished runs of earlier
+calls (same signature) for a report.
 """
+import concurrent.futures
 import glob
 import json
 import os
 import os.path as osp
+from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
@@ -205,6 +212,109 @@ def train_or_reuse(config: str, work_dir: str, options: Sequence[str],
         seconds_before=before)
     write_seconds(path, seconds)
     return seconds, True
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of a benchmark: ``name`` (the teacher, a method or
+    an ablation) of ``seed`` (None for the teacher), ``config`` (relative
+    to the repository) with ``options``, trained in ``run_dir`` for
+    ``max_iters`` iterations."""
+    name: str
+    seed: Optional[int]
+    config: str
+    options: Tuple[str, ...]
+    run_dir: str
+    max_iters: int
+
+    @property
+    def label(self) -> str:
+        """How the log names the run (``mosaickd/seed0``)."""
+        if self.seed is None:
+            return self.name
+        return f'{self.name}/seed{self.seed}'
+
+    def curve(self, metric: str) -> List[Tuple[int, float]]:
+        """(iteration, score) of every evaluation of ``metric``."""
+        return metric_history(self.run_dir, metric, all_runs=True)
+
+    def seconds(self) -> float:
+        """Its training seconds (:func:`read_seconds`)."""
+        return read_seconds(self.run_dir)
+
+
+def make_run(name: str, seed: Optional[int], config: str,
+             options: Sequence[str], run_dir: str) -> Run:
+    """A :class:`Run` whose length is its config's with ``options``."""
+    return Run(name, seed, config, tuple(options), run_dir,
+               max_iters(config, options))
+
+
+def run_all(runs: Sequence[Run],
+            metric: str,
+            tool: str,
+            jobs: int = 1,
+            threads: Optional[int] = None,
+            remedy: str = 'pass --fresh or another --work-dir') -> bool:
+    """Train every run of ``runs`` that is not finished, ``jobs`` at a
+    time, in the order given; finished runs are reused and interrupted
+    ones resumed (:func:`train_or_reuse`).
+
+    Every signature is checked before the first run starts
+    (:func:`check_signatures`, whose message gives ``remedy``). Each run
+    trains with ``threads`` OpenMP threads (default: the cores shared by
+    the jobs). After a run fails, queued runs do not start; running ones
+    finish (they keep their checkpoints either way).
+
+    Returns:
+        bool: Whether any run trained.
+    """
+    check_signatures([(r.run_dir, r.config, r.options) for r in runs],
+                     remedy)
+    threads = threads or max(1, (os.cpu_count() or 1) // max(1, jobs))
+    trained = False
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = [
+            pool.submit(train_or_reuse, r.config, r.run_dir, r.options,
+                        r.label, r.max_iters, threads, metric, tool)
+            for r in runs
+        ]
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                trained |= future.result()[1]
+            except BaseException:
+                for other in futures:
+                    other.cancel()
+                raise
+    return trained
+
+
+def seeds_in(folder: str) -> List[int]:
+    """The seeds of the ``seed<N>`` folders in ``folder``."""
+    if not osp.isdir(folder):
+        return []
+    return sorted(
+        int(entry[4:]) for entry in os.listdir(folder)
+        if entry.startswith('seed') and entry[4:].isdigit())
+
+
+def finished_runs(candidates: Iterable[Run], metric: str,
+                  tool: str) -> List[Run]:
+    """The runs of ``candidates`` whose folder holds a finished run with
+    their signature (e.g. runs of earlier calls that join a report); each
+    other one whose folder holds a run is named in the log, with why."""
+    found = []
+    for run in candidates:
+        ok, why = finished_under(run.run_dir, run.config, run.options,
+                                 run.max_iters, metric)
+        if ok:
+            say(tool, f'{run.label}: the finished run in {run.run_dir} joins '
+                'the report')
+            found.append(run)
+        elif osp.isdir(run.run_dir):
+            say(tool, f'{run.label}: not in the report ({why}): '
+                f'{run.run_dir}')
+    return found
 
 
 #: Teachers of the benchmark settings kept in the repository, one folder
