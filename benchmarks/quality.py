@@ -43,6 +43,25 @@ from mmmosaic.utils.runs import say  # noqa: E402
 TOOL = 'quality'
 
 
+#: MosaicKD must beat KD on OOD data by this many points, unless a setting
+#: says otherwise (``margin`` in :data:`TARGETS`).
+MARGIN_TARGET = 5.0
+#: The project's targets per setting, which the report's verdicts judge:
+#: ``margin`` (MosaicKD - KD on OOD data, points), ``dfad`` and ``dfq``
+#: (MosaicKD at or above that data-free method), ``headroom`` (KD on OOD
+#: data at most this share of the teacher, %), ``teacher_share`` (MosaicKD
+#: at least this share of the teacher, %).
+TARGETS = dict(
+    mnist_fashion=dict(teacher_share=90.0),
+    mnist_fashion_400=dict(teacher_share=90.0),
+    cifar10_animals_long=dict(margin=0.0),
+    cifar10_ships_long=dict(margin=0.0),
+    camvid=dict(margin=3.0, dfad=True),
+    camvid_long=dict(margin=3.0, dfad=True),
+    cifar10_photos=dict(headroom=85.0, dfq=True),
+    cifar10_digits=dict(headroom=85.0, dfq=True))
+
+
 def parse_args(argv=None):
     """The command line's arguments, with the setting's default methods
     where ``--methods`` is not given."""
@@ -228,7 +247,7 @@ def run(args):
                                   coverage() if ood_method else None)
     report['total_minutes'] = bench.wall_minutes(
         start, trained, osp.join(work_dir, 'results.json'))
-    report['verdicts'] = bench.verdicts(report, setting)
+    report['verdicts'] = verdicts(report, args.setting)
 
     bench.plot_curves(report, report['teacher']['score'], setting['title'],
                       bench.ylabel(metric), osp.join(work_dir, 'accuracy.png'))
@@ -236,6 +255,66 @@ def run(args):
                        bench.markdown_report(report), TOOL,
                        ['accuracy.png', *report['mosaics'].values()])
     return report
+
+
+def verdicts(report: dict, name: str) -> list:
+    """One sentence per target of setting ``name`` (:data:`TARGETS`) the
+    report meets or not, and per comparison it allows."""
+    targets = TARGETS.get(name, {})
+    teacher = report['teacher']['score']
+    methods = report['methods']
+    found = []
+    if 'mosaickd' in methods and 'kd_ood' in methods:
+        gap = methods['mosaickd']['last']['mean'] - methods['kd_ood']['last'][
+            'mean']
+        target = targets.get('margin', MARGIN_TARGET)
+        met = 'met' if gap >= target else 'NOT met'
+        found.append(
+            f'MosaicKD - KD on OOD data: {gap:+.2f} points (last, mean); '
+            f'target {target:+.0f}: {met}.')
+        reach = report.get('updates_to_reach_kd')
+        found.append(
+            'MosaicKD reaches KD on OOD data\'s final mean score after '
+            f'{reach} student updates.' if reach is not None else
+            'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
+            'mean score.')
+        kd, mk = methods['kd_ood'], methods['mosaickd']
+        vs = bench.at_or_above_kd(mk['curves'], mk['budget'],
+                                  kd['curves'], kd['budget'])
+        if vs['evaluations']:
+            found.append(
+                'MosaicKD\'s mean curve is at or above KD on OOD data\'s at '
+                f'{vs["at_or_above"]} of the {vs["evaluations"]} evaluations '
+                f'from {bench.never_behind_from()} of the budget on' +
+                (' (never behind).' if vs['never_behind'] else
+                 f' (at most {vs["largest_deficit"]:.2f} behind).'))
+    for free in bench.DATA_FREE:
+        if 'mosaickd' not in methods or free not in methods:
+            continue
+        gap = methods['mosaickd']['last']['mean'] - methods[free]['last'][
+            'mean']
+        target = (': target >= 0: ' + ('met' if gap >= 0 else 'NOT met')
+                  if targets.get(free) else '')
+        found.append(f'MosaicKD - {free.upper()}: {gap:+.2f} points '
+                     f'(last, mean){target}.')
+    headroom = targets.get('headroom')
+    if 'kd_ood' in methods and headroom:
+        share = 100 * methods['kd_ood']['last']['mean'] / teacher
+        met = 'met' if share <= headroom else 'NOT met'
+        found.append(
+            f'KD on OOD data ends at {share:.1f}% of the teacher; headroom '
+            f'target <= {headroom:.0f}% (room for MosaicKD to win): {met}.')
+    if 'kd_indomain' in methods:
+        share = 100 * methods['kd_indomain']['last']['mean'] / teacher
+        found.append(f'KD on the in-domain images (the upper bound) ends '
+                     f'at {share:.1f}% of the teacher.')
+    share_target = targets.get('teacher_share')
+    if 'mosaickd' in methods and share_target:
+        share = 100 * methods['mosaickd']['last']['mean'] / teacher
+        met = 'met' if share >= share_target else 'NOT met'
+        found.append(f'MosaicKD reaches {share:.1f}% of the teacher; '
+                     f'target {share_target:.0f}%: {met}.')
+    return found
 
 
 if __name__ == '__main__':

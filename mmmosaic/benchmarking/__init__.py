@@ -11,8 +11,8 @@
   finished runs of earlier calls;
 - :mod:`.scores`: per-class scores of a run's final checkpoint, the
   teacher's view of OOD and generated images, statistics over seeds;
-- :mod:`.report`: the quality report built from its runs, its Markdown,
-  verdicts and figures;
+- :mod:`.report`: the quality report built from its runs, its Markdown
+  and figures;
 - :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
   counts.
 """
@@ -20,7 +20,7 @@ from .report import (NEVER_BEHIND_FROM, at_or_above_kd, copy_mosaic,
                      coverage_markdown, curves_of, machine, markdown_report,
                      method_result, never_behind_from, per_class_markdown,
                      plot_curves, quality_report, reach_kd, reach_markdown,
-                     seed_rows, updates_to_reach_kd, verdicts, wall_minutes,
+                     seed_rows, updates_to_reach_kd, wall_minutes,
                      write_report, ylabel)
 from .runs import (KEPT_TEACHERS, Run, budget, check_signatures, finished,
                    finished_runs, finished_under, keep_teacher,
@@ -46,7 +46,7 @@ __all__ = [
     'mean_per_class_iou', 'mean_of_tables', 'stats', 'mosaic_coverage',
     'ood_coverage', 'plot_curves', 'copy_mosaic', 'machine', 'reach_kd',
     'reach_markdown', 'updates_to_reach_kd', 'coverage_markdown',
-    'per_class_markdown', 'markdown_report', 'verdicts', 'seed_rows',
+    'per_class_markdown', 'markdown_report', 'seed_rows',
     'at_or_above_kd', 'NEVER_BEHIND_FROM', 'never_behind_from',
     'KEPT_TEACHERS', 'keep_teacher', 'kept_teacher_folder',
     'use_kept_teacher', 'Run', 'make_run', 'run_all', 'finished_runs',

@@ -1,7 +1,7 @@
 """The quality benchmark's report: built from its runs
 (:func:`quality_report`, the dict ``benchmarks/quality.py`` writes as
-``results.json``), its Markdown table and verdicts, the curves' figure and
-the mosaic grids."""
+``results.json``), its Markdown table, the curves' figure and the mosaic
+grids."""
 import glob
 import json
 import os
@@ -17,7 +17,7 @@ from mmmosaic.utils.runs import say, table, train_seconds
 from .runs import Run, budget
 from .scores import (mean_of_tables, mosaic_coverage,
                      per_class_accuracy_of_run, per_class_iou_of_run, stats)
-from .settings import ACCURACY, DATA_FREE, MARGIN_TARGET, NAMES, NO_GENERATOR
+from .settings import ACCURACY, NAMES, NO_GENERATOR
 
 
 def curves_of(runs: Sequence[Run], metric: str) -> list:
@@ -54,7 +54,7 @@ def quality_report(name: str, setting: dict, teacher: Run,
     their per-class scores, the generators' coverage and mosaic grids
     (copied to ``work_dir``) and the time to reach KD; ``coverage`` is how
     the teacher sees the OOD images. The caller adds ``total_minutes`` and
-    ``verdicts``."""
+    ``verdicts`` (sentences on the project's targets)."""
     metric = setting.get('metric', ACCURACY)
     # Per-class accuracy where the setting asks for it, else per-class IoU
     # (none for a classification setting).
@@ -481,62 +481,3 @@ GRID_ROWS = (
     'each image, followed by the teacher\'s mask, in the row of the class '
     'it shows most relative to the other images; an empty row is a class '
     'no image shows more of than the others.')
-
-
-def verdicts(report: dict, setting: dict):
-    """One sentence per target of ``setting`` the report meets or not, and
-    per comparison it allows."""
-    teacher = report['teacher']['score']
-    methods = report['methods']
-    found = []
-    if 'mosaickd' in methods and 'kd_ood' in methods:
-        gap = methods['mosaickd']['last']['mean'] - methods['kd_ood']['last'][
-            'mean']
-        target = setting.get('margin_target', MARGIN_TARGET)
-        met = 'met' if gap >= target else 'NOT met'
-        found.append(
-            f'MosaicKD - KD on OOD data: {gap:+.2f} points (last, mean); '
-            f'target {target:+.0f}: {met}.')
-        reach = report.get('updates_to_reach_kd')
-        found.append(
-            'MosaicKD reaches KD on OOD data\'s final mean score after '
-            f'{reach} student updates.' if reach is not None else
-            'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
-            'mean score.')
-        kd, mk = methods['kd_ood'], methods['mosaickd']
-        vs = at_or_above_kd(mk['curves'], mk['budget'], kd['curves'],
-                            kd['budget'])
-        if vs['evaluations']:
-            found.append(
-                'MosaicKD\'s mean curve is at or above KD on OOD data\'s at '
-                f'{vs["at_or_above"]} of the {vs["evaluations"]} evaluations '
-                f'from {never_behind_from()} of the budget on' +
-                (' (never behind).' if vs['never_behind'] else
-                 f' (at most {vs["largest_deficit"]:.2f} behind).'))
-    for free in DATA_FREE:
-        if 'mosaickd' not in methods or free not in methods:
-            continue
-        gap = methods['mosaickd']['last']['mean'] - methods[free]['last'][
-            'mean']
-        target = (': target >= 0: ' + ('met' if gap >= 0 else 'NOT met')
-                  if setting.get(f'{free}_target') else '')
-        found.append(f'MosaicKD - {free.upper()}: {gap:+.2f} points '
-                     f'(last, mean){target}.')
-    headroom = setting.get('headroom_target')
-    if 'kd_ood' in methods and headroom:
-        share = 100 * methods['kd_ood']['last']['mean'] / teacher
-        met = 'met' if share <= headroom else 'NOT met'
-        found.append(
-            f'KD on OOD data ends at {share:.1f}% of the teacher; headroom '
-            f'target <= {headroom:.0f}% (room for MosaicKD to win): {met}.')
-    if 'kd_indomain' in methods:
-        share = 100 * methods['kd_indomain']['last']['mean'] / teacher
-        found.append(f'KD on the in-domain images (the upper bound) ends '
-                     f'at {share:.1f}% of the teacher.')
-    share_target = setting.get('teacher_share_target')
-    if 'mosaickd' in methods and share_target:
-        share = 100 * methods['mosaickd']['last']['mean'] / teacher
-        met = 'met' if share >= share_target else 'NOT met'
-        found.append(f'MosaicKD reaches {share:.1f}% of the teacher; '
-                     f'target {share_target:.0f}%: {met}.')
-    return found

@@ -14,10 +14,8 @@ plain values:
   first must hold, ``ood_files`` the files the second must hold;
 - ``shared``: ``{method: setting}`` for runs trained once in another
   setting's work dir (the same config, options and seed);
-- ``default_methods``, ``metric``, ``per_class_accuracy``,
-  ``coverage_images`` and the report's targets (``margin_target``,
-  ``headroom_target``, ``teacher_share_target``, ``dfad_target``,
-  ``dfq_target``).
+- ``default_methods``, ``metric``, ``per_class_accuracy`` and
+  ``coverage_images``.
 
 An entry may name another as ``based_on``: it holds that entry's keys,
 replaced by its own.
@@ -46,9 +44,6 @@ NAMES = dict(
     mosaickd='MosaicKD (OOD images)')
 #: The metric of a setting that names none.
 ACCURACY = 'accuracy/top1'
-#: MosaicKD must beat KD on OOD data by this many points, unless a setting
-#: says otherwise (``margin_target``).
-MARGIN_TARGET = 5.0
 #: What --data-root holds when a setting does not say.
 CIFAR_LAYOUT = ('a CIFAR-10 image folder with train/<class>/*.jpg and '
                 'test/<class>/*.jpg')
@@ -60,9 +55,7 @@ _CAMVID = dict(
     '({train,val,test}/NAME.png|jpg and {train,val,test}annot/NAME.png)',
     needs_ood_root=True,
     options='folders',
-    metric='mIoU',
-    margin_target=3.0,
-    dfad_target=True)
+    metric='mIoU')
 # The ten-class CIFAR-10 settings: a teacher of all ten classes (trained
 # once, in cifar10_photos) and OOD images from far domains, where plain KD
 # ends far below the teacher. DFAD, DFQ and KD on the in-domain images read
@@ -85,8 +78,7 @@ _TABLE = {
             dfq='configs/benchmarks/dfq_mnist.py',
             mosaickd='configs/benchmarks/mosaickd_mnist.py'),
         data=('data/mnist', 'data/fashion_mnist'),
-        options='none',
-        teacher_share_target=90.0),
+        options='none'),
     'fashion_mnist':
     dict(
         title='Fashion-MNIST teacher, MNIST images as OOD data; '
@@ -124,8 +116,7 @@ _TABLE = {
         needs_data_root=True,
         options='folders',
         # The same teacher config and seed as cifar10_animals: train once.
-        shared=dict(teacher='cifar10_animals'),
-        margin_target=0.0),
+        shared=dict(teacher='cifar10_animals')),
     'cifar10_ships_long':
     dict(
         title='CIFAR-10 animal teacher (6 classes), ship images only as OOD '
@@ -143,8 +134,7 @@ _TABLE = {
         shared=dict(
             teacher='cifar10_animals',
             dfad='cifar10_animals_long',
-            dfq='cifar10_animals_long'),
-        margin_target=0.0),
+            dfq='cifar10_animals_long')),
     'camvid':
     dict(
         _CAMVID,
@@ -169,8 +159,6 @@ _TABLE = {
         needs_ood_root=True,
         options='folders',
         default_methods=('kd_indomain', 'kd_ood', 'dfad', 'dfq', 'mosaickd'),
-        headroom_target=85.0,
-        dfq_target=True,
         per_class_accuracy=True),
     'cifar10_digits':
     dict(
