@@ -42,6 +42,7 @@ def main():
         # The checkpoint carries the teacher; nothing to load before.
         cfg.model.teacher_ckpt = None
         cfg.model.allow_random_teacher = True
+        leave_out_untrained_players(cfg, args.checkpoint)
     prepare_runtime(
         cfg,
         config_path=args.config,
@@ -60,6 +61,20 @@ def main():
     note(runner=runner)
     runner.test()
     finish_distributed()
+
+
+def leave_out_untrained_players(cfg, path: str) -> None:
+    """Leave out the generator or discriminator ``path`` holds no weights
+    of: the run was trained without it (e.g. with the OOD report's
+    ``dfq_ood`` keys, ``model.discriminator=None``), and the student, which
+    is what is evaluated, does not need it. The checkpoint is then checked
+    strictly against what is built."""
+    from mmmosaic.utils import load_checkpoint_safely, state_dict_of
+    keys = state_dict_of(load_checkpoint_safely(path), path)
+    for player in ('generator', 'discriminator'):
+        if cfg.model.get(player) and not any(
+                k.startswith(f'{player}.') for k in keys):
+            cfg.model[player] = None
 
 
 if __name__ == '__main__':
