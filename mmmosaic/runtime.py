@@ -31,9 +31,9 @@ from mmmosaic.utils import (check_checkpoint_file, check_state_dict_fits,
 
 __all__ = [
     'load_config', 'prepare_runtime', 'check_data_paths', 'check_class_counts',
-    'check_teacher_ckpt', 'check_checkpoint_fits', 'resume_hint',
-    'configure_distributed', 'is_game_config', 'check_own_runtime',
-    'task_classes'
+    'check_teacher_ckpt', 'build_model', 'check_checkpoint_fits',
+    'resume_hint', 'configure_distributed', 'is_game_config',
+    'check_own_runtime', 'task_classes'
 ]
 
 _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -81,6 +81,43 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
         from mmmosaic.models.algorithms.task_logits import check_task_mix
         check_task_mix(cfg.model.get('teacher'), cfg.model.get('student'))
     return cfg
+
+
+def build_model(cfg: Config,
+                checkpoint: Optional[str] = None,
+                device: Optional[str] = None):
+    """The model of ``cfg`` built as mmengine's Runner builds it, for the
+    tools that evaluate or analyse a model without a Runner.
+
+    As the Runner: in the config's ``default_scope`` (``mmmosaic`` if it
+    names none), and with the config's top-level ``data_preprocessor``
+    where ``model`` names none.
+
+    Args:
+        cfg (Config): A config loaded by :func:`load_config`.
+        checkpoint (str, optional): Weights of the whole model (a run's
+            checkpoint) to load strictly, weights-only. None: as built
+            (a distillation's teacher still loads ``model.teacher_ckpt``).
+        device (str, optional): Where to move the model; None leaves it on
+            the CPU.
+
+    Returns:
+        nn.Module: The model, in training mode as built.
+    """
+    from mmengine.registry import init_default_scope
+
+    import mmmosaic.datasets  # noqa: F401  (registers the datasets)
+    import mmmosaic.models  # noqa: F401
+    from mmmosaic.registry import MODELS
+    from mmmosaic.utils import load_model_weights
+    init_default_scope(cfg.get('default_scope') or 'mmmosaic')
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
+    if checkpoint is not None:
+        load_model_weights(model, checkpoint, 'run')
+    return model if device is None else model.to(device)
 
 
 def _describe(exc: BaseException) -> str:

@@ -56,13 +56,11 @@ def main():
     check_teacher_ckpt(cfg)
     # Before the teacher pass, so a bad --out costs nothing.
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    from mmengine.registry import init_default_scope
-
     from mmmosaic.analysis import select_high_entropy, teacher_entropies
-    from mmmosaic.registry import DATASETS, MODELS
-    init_default_scope(cfg.get('default_scope', 'mmmosaic'))
+    from mmmosaic.registry import DATASETS
+    from mmmosaic.runtime import build_model
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    model = MODELS.build(cfg.model)
+    model = build_model(cfg)
 
     def progress(done, total):
         print(f'\r[subset] teacher entropy {done}/{total}', end='', flush=True)

@@ -12,6 +12,7 @@ import os.path as osp
 import statistics
 from typing import Dict, Optional, Sequence
 
+from mmmosaic.runtime import build_model
 from mmmosaic.utils.runs import say
 from .runs import load_config_with_options, read_run_record
 
@@ -40,21 +41,6 @@ def _final_checkpoint(run_dir: str, iters: int):
     """The last checkpoint of a run and the cache signature it gives."""
     ckpt = osp.join(run_dir, f'iter_{iters}.pth')
     return ckpt, dict(checkpoint_mtime=osp.getmtime(ckpt))
-
-
-def _evaluated_model(cfg, ckpt: str, student: bool):
-    """The model of ``cfg`` with the weights of ``ckpt``: its student, or
-    with ``student=False`` the whole (supervised) model."""
-    from mmengine.registry import init_default_scope
-
-    import mmmosaic.datasets  # noqa: F401  (registers the datasets)
-    import mmmosaic.models  # noqa: F401
-    from mmmosaic.registry import MODELS
-    from mmmosaic.utils.checkpoint import load_model_weights
-    init_default_scope('mmmosaic')
-    model = MODELS.build(cfg.model)
-    load_model_weights(model, ckpt, 'run')
-    return model.student if student else model
 
 
 def per_class_accuracy_of_run(config: str,
@@ -94,7 +80,9 @@ def _measured(get_cfg, run_dir: str, iters: int, student: bool, tool: str,
     say(tool, f'measuring the per-class {what} of {run_dir}')
     torch.set_num_threads(os.cpu_count() or 1)
     cfg = get_cfg()
-    model = _evaluated_model(cfg, ckpt, student)
+    model = build_model(cfg, ckpt)
+    if student:
+        model = model.student
     dataloader = Runner.build_dataloader(cfg.val_dataloader)
     classes = dataloader.dataset.metainfo['classes']
     result = measure(model, dataloader, classes, cfg)
@@ -202,18 +190,12 @@ def mosaic_coverage(config: str,
     if cached is not None:
         return cached
     import torch
-    from mmengine.registry import init_default_scope
 
-    import mmmosaic.models  # noqa: F401
     from mmmosaic.analysis import synthetic_coverage
-    from mmmosaic.registry import MODELS
-    from mmmosaic.utils.checkpoint import load_model_weights
     say(tool, 'measuring the teacher\'s classes on the generator of '
         f'{run_dir}')
     cfg = load_config_with_options(config, options)
-    init_default_scope('mmmosaic')
-    model = MODELS.build(cfg.model)
-    load_model_weights(model, ckpt, 'MosaicKD')
+    model = build_model(cfg, ckpt)
     with torch.random.fork_rng():
         torch.manual_seed(0)
         coverage = synthetic_coverage(model, num_images=512)
@@ -244,17 +226,13 @@ def ood_coverage(config: str,
     if cached is not None:
         return cached
     import torch
-    from mmengine.registry import init_default_scope
 
-    import mmmosaic.datasets  # noqa: F401  (registers the datasets)
-    import mmmosaic.models  # noqa: F401
     from mmmosaic.analysis import RealViews, teacher_coverage
-    from mmmosaic.registry import DATASETS, MODELS
+    from mmmosaic.registry import DATASETS
     torch.set_num_threads(os.cpu_count() or 1)
     cfg = load_config_with_options(config, options)
-    init_default_scope('mmmosaic')
     say(tool, 'measuring the teacher\'s class coverage of the OOD images')
-    model = MODELS.build(cfg.model)
+    model = build_model(cfg)
     ood = DATASETS.build(cfg.train_dataloader.dataset)
     classes = DATASETS.build(cfg.val_dataloader.dataset).metainfo['classes']
     coverage = teacher_coverage(

@@ -486,15 +486,9 @@ def main(argv=None):
         args.out or osp.join('work_dirs', 'ood_report', name), '--out')
     note(work_dir=out)
 
-    from mmengine.registry import init_default_scope
-
-    from mmmosaic.registry import DATASETS, MODELS
-    init_default_scope(cfg.get('default_scope', 'mmmosaic'))
-    model_cfg = cfg.model.copy()
-    if cfg.get('data_preprocessor') is not None:
-        # As mmengine's Runner does for a model that names none.
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(model_cfg).to(device)
+    from mmmosaic.registry import DATASETS
+    from mmmosaic.runtime import build_model
+    model = build_model(cfg, device=device)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     positions = measures.spread_sample(len(dataset), args.max_images)
     views = measures.RealViews(dataset, positions)
