@@ -472,12 +472,15 @@ def prepare_runtime(cfg: Config,
     fit_loaders_to_gpu(cfg)
     check_data_paths(cfg, check_data)
     check_teacher_ckpt(cfg)
-    check_class_counts(cfg)
     if 'train_dataloader' in check_data:
-        # Image files present, model keys known: before the Runner's
-        # start-up listing, not after it.
+        # Image files present, model keys known, a local teacher checkpoint
+        # that fits the teacher: before the Runner's start-up listing, not
+        # after it. Before the class counts: a teacher config of another
+        # class count than its checkpoint is named as such, not as a
+        # dataset or student of the wrong count.
         from mmmosaic.early_checks import check_before_runner
         check_before_runner(cfg)
+    check_class_counts(cfg)
     # Multi-process launches on CPU: gloo, no set_device (mmengine's
     # init_dist assumes GPUs); with CUDA the Runner initialises as usual.
     init_distributed(cfg)

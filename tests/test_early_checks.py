@@ -57,7 +57,14 @@ def test_bad_input_stops_before_the_runner_listing(tmp_path, options, said):
     assert lines[0].startswith('error: ' + said.format(**fill)), lines[0]
 
 
-def test_a_teacher_checkpoint_of_another_class_count_stops_first(tmp_path):
+@pytest.mark.parametrize(
+    'options', [[], ['model.student.head.num_classes=100']],
+    ids=['as-configured', 'student-set-to-the-checkpoint'])
+def test_a_teacher_checkpoint_of_another_class_count_stops_first(
+        tmp_path, options):
+    # With the student set to the checkpoint's 100 classes, the teacher's
+    # config (10) is what is wrong: named as such, not as a student of the
+    # wrong count.
     import torch
     from mmengine.registry import init_default_scope
 
@@ -79,7 +86,7 @@ def test_a_teacher_checkpoint_of_another_class_count_stops_first(tmp_path):
         sys.executable, 'tools/train.py', RECIPE, '--work-dir',
         str(tmp_path / 'work'), '--cfg-options',
         f'train_dataloader.dataset.source.data_root={images}',
-        f'model.teacher_ckpt={tmp_path}/teacher.pth'
+        f'model.teacher_ckpt={tmp_path}/teacher.pth', *options
     ],
                           cwd=ROOT,
                           env=dict(os.environ, PYTHONWARNINGS='ignore'),
