@@ -514,8 +514,7 @@ def _figure(setting: dict, quality_dir: str, seeds, runs, teacher,
     bench.plot_curves(
         dict(methods=methods),
         teacher.curve(metric)[-1][1],
-        f'{setting["title"]}: ablations ({seeds})', bench.ylabel(metric),
-        path)
+        f'{setting["title"]}: ablations ({seeds})', bench.ylabel(metric), path)
 
 
 @cli.tool_main
@@ -620,8 +619,8 @@ def run(args):
         title=setting['title'],
         metric=metric,
         ablations=ablations,
-        total_minutes=bench.wall_minutes(
-            start, trained, osp.join(work_dir, 'ablations.json')))
+        total_minutes=bench.wall_minutes(start, trained,
+                                         osp.join(work_dir, 'ablations.json')))
     _figure(setting, quality_dir, args.seeds, runs, teacher, budgets, metric,
             osp.join(work_dir, 'curves.png'))
     bench.write_report(work_dir, 'ablations', report, markdown(report), TOOL,

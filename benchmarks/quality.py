@@ -42,7 +42,6 @@ from mmmosaic.utils.runs import say  # noqa: E402
 #: This script's log prefix, ``[quality] ...``.
 TOOL = 'quality'
 
-
 #: MosaicKD must beat KD on OOD data by this many points, unless a setting
 #: says otherwise (``margin`` in :data:`TARGETS`).
 MARGIN_TARGET = 5.0
@@ -178,9 +177,9 @@ def run(args):
         """The run of ``method`` and ``seed``."""
         return bench.make_run(
             method, seed, configs[method],
-            options(method) + [
-                f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'
-            ] + list(args.cfg_options),
+            options(method) +
+            [f'model.teacher_ckpt={teacher_ckpt}', f'randomness.seed={seed}'] +
+            list(args.cfg_options),
             bench.run_dir(work_dir, setting, method, seed))
 
     # Every student run of this call, longest first (MosaicKD, then DFAD,
@@ -233,13 +232,14 @@ def run(args):
     # report, so that a setting run a seed or a method at a time ends in
     # one table.
     taken = {(r.name, r.seed) for r in runs}
-    runs += bench.finished_runs((plan(m, s) for m in bench.METHODS
-                                 if m in configs for s in bench.seeds_in(
-                                     bench.run_dir(work_dir, setting, m))
-                                 if (m, s) not in taken), metric, TOOL)
+    runs += bench.finished_runs(
+        (plan(m, s) for m in bench.METHODS if m in configs
+         for s in bench.seeds_in(bench.run_dir(work_dir, setting, m))
+         if (m, s) not in taken), metric, TOOL)
     methods = list(args.methods) + [
-        m for m in bench.METHODS
-        if m not in args.methods and any(r.name == m for r in runs)
+        m
+        for m in bench.METHODS if m not in args.methods and any(r.name == m
+                                                                for r in runs)
     ]
 
     report = bench.quality_report(args.setting, setting, teacher, runs,
@@ -279,8 +279,8 @@ def verdicts(report: dict, name: str) -> list:
             'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
             'mean score.')
         kd, mk = methods['kd_ood'], methods['mosaickd']
-        vs = bench.at_or_above_kd(mk['curves'], mk['budget'],
-                                  kd['curves'], kd['budget'])
+        vs = bench.at_or_above_kd(mk['curves'], mk['budget'], kd['curves'],
+                                  kd['budget'])
         if vs['evaluations']:
             found.append(
                 'MosaicKD\'s mean curve is at or above KD on OOD data\'s at '

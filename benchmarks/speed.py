@@ -33,7 +33,6 @@ import copy
 import cProfile
 import ctypes
 import gc
-import inspect
 import io
 import json
 import os
@@ -43,10 +42,8 @@ import pstats
 import resource
 import statistics
 import sys
-import time
 import tracemalloc
 from collections import defaultdict
-from contextlib import ExitStack, contextmanager
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -57,7 +54,9 @@ from mmengine.runner import IterBasedTrainLoop, Runner  # noqa: E402
 from plain_loop import PlainMosaicKD, make_loader  # noqa: E402
 
 import mmmosaic.models.algorithms.mosaickd as mosaickd_module  # noqa: E402
+from mmmosaic import benchmarking as bench  # noqa: E402
 from mmmosaic import cli  # noqa: E402
+from mmmosaic.benchmarking import profile  # noqa: E402
 from mmmosaic.compat import run_train_iterations  # noqa: E402
 from mmmosaic.engine import ensure_guarantee_hooks  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
@@ -127,50 +126,6 @@ class PeakRSS:
         return False
 
 
-# ------------------------------------------------------------ timing
-def clock() -> float:
-    """``time.perf_counter()`` once the GPU (if one is in use) has finished
-    the work queued so far: CUDA kernels run asynchronously, so a timer
-    that does not wait stops before its work is done."""
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        torch.cuda.synchronize()
-    return time.perf_counter()
-
-
-class PhaseTimer:
-    """Wall time per named phase, from wrapped callables."""
-
-    def __init__(self):
-        self.total = defaultdict(float)
-        self.calls = defaultdict(int)
-
-    def wrap(self, name, fn):
-
-        def timed(*args, **kwargs):
-            start = clock()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.total[name] += clock() - start
-                self.calls[name] += 1
-
-        return timed
-
-    @contextmanager
-    def patched(self, obj, attr, name):
-        """Time ``obj.attr`` calls as ``name`` inside the block."""
-        had = attr in vars(obj)
-        original = getattr(obj, attr)
-        setattr(obj, attr, self.wrap(name, original))
-        try:
-            yield
-        finally:
-            if had:
-                setattr(obj, attr, original)
-            else:
-                delattr(obj, attr)
-
-
 @LOOPS.register_module(force=True)
 class SpeedBenchmarkLoop(IterBasedTrainLoop):
     """IterBasedTrainLoop whose ``run`` hands control to a benchmark.
@@ -211,39 +166,34 @@ class PlainSide:
     def iterate(self, n: int) -> float:
         data_time = 0.0
         for _ in range(n):
-            start = clock()
+            start = profile.clock()
             real, student = self.fetch()
-            data_time += clock() - start
+            data_time += profile.clock() - start
             self.game.run_iter(real, student)
         return data_time
 
 
 # ------------------------------------------------------------ set-up
-#: The benchmark settings: MosaicKD and KD on the OOD images, and the data
-#: folders each needs (the ``--*-root`` options; the demo's MNIST folders
-#: are under ``--data-dir``). Only the OOD source is read (no evaluation).
+#: The speed settings: the quality setting (:data:`bench.SETTINGS`) whose
+#: MosaicKD and KD on the OOD images are timed, and the option naming the
+#: folder of those images with the subfolder they are in (the demo's MNIST
+#: folders are under ``--data-dir``). Only the OOD source is read (no
+#: evaluation).
 SETTINGS = dict(
-    demo=dict(
-        configs=dict(
-            mosaickd='configs/demo/mosaickd_mnist_fashion.py',
-            kd_ood='configs/demo/kd_ood_mnist_fashion.py'),
-        source=('data_dir', 'fashion_mnist')),
-    cifar10_animals=dict(
-        configs=dict(
-            mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py',
-            kd_ood='configs/benchmarks/kd_ood_cifar10_animals.py'),
-        source=('cifar10_root', '')),
-    cifar10_photos=dict(
-        configs=dict(
-            mosaickd='configs/benchmarks/mosaickd_cifar10_photos.py',
-            kd_ood='configs/benchmarks/kd_ood_cifar10_photos.py'),
-        source=('photos_root', '')),
-    camvid=dict(
-        configs=dict(
-            mosaickd='configs/benchmarks/mosaickd_camvid.py',
-            kd_ood='configs/benchmarks/kd_ood_camvid.py'),
-        source=('photos_root', '')),
-)
+    demo=('mnist_fashion_400', 'data_dir', 'fashion_mnist'),
+    cifar10_animals=('cifar10_animals', 'cifar10_root', ''),
+    cifar10_photos=('cifar10_photos', 'photos_root', ''),
+    camvid=('camvid', 'photos_root', ''))
+#: The methods of a setting that are timed, in this order.
+TIMED = ('mosaickd', 'kd_ood')
+#: The phases of the plain game's iteration, named as MosaicKD's
+#: (:data:`mmmosaic.benchmarking.profile.PHASES`).
+PLAIN_PHASES = dict(
+    preprocess='split + preprocess',
+    synthesize='G(z) forward',
+    d_step='D step',
+    g_step='G step',
+    s_step='S steps')
 SOURCE_KEY = 'train_dataloader.dataset.source.data_root'
 
 
@@ -451,120 +401,14 @@ def build_plain(loop, cfg, seed):
     return PlainSide(game, loader)
 
 
-# ------------------------------------------------------------ breakdown
-def ours_phases(loop) -> list:
-    """(object, method, row) of the phases a Runner iteration is split
-    into: the model's steps and every hook's per-iteration calls."""
-    runner, model = loop.runner, loop.runner.model
-    phases = [
-        (model, 'train_step', 'train_step (total)'),
-        (model, 'split_batch', '  split + data_preprocessor'),
-        (model, 'synthesize', '  synthesize G(z) (all calls)'),
-        (model, 'discriminator_step', '  D step'),
-        (model, 'generator_step', '  G step'),
-        (model, 'student_step', '  S steps (k)'),
-        (model, '_update', '    of which _update (bwd+step+check)'),
-        (mosaickd_module, 'all_reduce', '    of which all_reduce'),
-        (model, '_check_nonfinite_streak', '  non-finite streak check'),
-    ]
-    for hook in runner.hooks:
-        for stage in ('before_train_iter', 'after_train_iter'):
-            phases.append((hook, stage, f'hook {type(hook).__name__}.{stage}'))
-    return phases
-
-
-def plain_phases(game) -> list:
-    """(object, method, row) of the phases of a plain-loop iteration."""
-    return [
-        (game, 'run_iter', 'run_iter (total)'),
-        (game, 'preprocess', '  preprocess (normalise)'),
-        (game, 'synthesize', '  synthesize G(z) (all calls)'),
-        (game, 'd_step', '  D step'),
-        (game, 'g_step', '  G step'),
-        (game, 's_step', '  S steps (k)'),
-    ]
-
-
-def _methods_of(obj) -> list:
-    """The functions of a module, or those ``obj``'s class defines."""
-    space = vars(obj) if inspect.ismodule(obj) else vars(type(obj))
-    return sorted(name for name, value in space.items()
-                  if inspect.isfunction(value) and not name.startswith('__'))
-
-
-def check_phases(phases) -> None:
-    """Refuse, before anything is timed, a phase whose method is missing
-    (renamed), naming the methods there are."""
-    for obj, attr, _ in phases:
-        if callable(getattr(obj, attr, None)):
-            continue
-        owner = obj.__name__ if inspect.ismodule(obj) else type(obj).__name__
-        raise MosaicError(
-            f'benchmarks/speed.py times {owner}.{attr}, which {owner} does '
-            f'not have (it has {", ".join(_methods_of(obj))}); update '
-            'the phases in benchmarks/speed.py to the new name.')
-
-
-def ours_breakdown(loop, n):
-    """Per-phase seconds per iteration of ``n`` Runner iterations."""
-    timer = PhaseTimer()
-    phases = ours_phases(loop)
-    with _patch_all(timer, phases):
-        start = clock()
-        data = loop.iterate(n)
-        wall = clock() - start
-    return _phase_rows(timer, n, wall, data, phases)
-
-
-def plain_breakdown(side, n):
-    timer = PhaseTimer()
-    phases = plain_phases(side.game)
-    with _patch_all(timer, phases):
-        start = clock()
-        data = side.iterate(n)
-        wall = clock() - start
-    return _phase_rows(timer, n, wall, data, phases)
-
-
-@contextmanager
-def _patch_all(timer, phases):
-    """Time every (obj, attr, name) of ``phases`` inside the block
-    (``check_phases`` has made sure that each method is there)."""
-    with ExitStack() as stack:
-        for obj, attr, name in phases:
-            stack.enter_context(timer.patched(obj, attr, name))
-        yield
-
-
-def _phase_rows(timer, n, wall, data, patches):
-    """Rows of seconds per iteration; indented phases are nested in the
-    unindented one above them, which alone count towards ``rest``."""
-    rows = [('iteration (wall)', wall / n),
-            ('data: next(dataloader)', data / n)]
-    accounted = data
-    for _, _, name in patches:
-        rows.append((name, timer.total[name] / n))
-        if not name.startswith(' '):
-            accounted += timer.total[name]
-    rows.append(
-        ('rest (loop, model.train(), unwrapped code)', (wall - accounted) / n))
-    # Hooks under 0.1 ms an iteration in one row, to keep the table short.
-    small = [r for r in rows if r[0].startswith('hook') and r[1] < 1e-4]
-    if small:
-        rows = [r for r in rows if r not in small]
-        rows.insert(-1, (f'hooks: {len(small)} other hook calls, each '
-                         '< 0.1 ms/iter', sum(r[1] for r in small)))
-    return [dict(phase=k, seconds=v) for k, v in rows]
-
-
 # ------------------------------------------------------------ micro
 def _best(fn, reps=15):
     """Minimum seconds of ``reps`` calls (the least load-disturbed)."""
     best = float('inf')
     for _ in range(reps):
-        start = clock()
+        start = profile.clock()
         fn()
-        best = min(best, clock() - start)
+        best = min(best, profile.clock() - start)
     return best
 
 
@@ -699,7 +543,8 @@ def make_driver(args, cfg, record):
     def driver(loop):
         torch.set_num_threads(args.threads)
         plain = build_plain(loop, cfg, args.seed)
-        check_phases(ours_phases(loop) + plain_phases(plain.game))
+        profile.check_phases(loop.runner.model)
+        profile.check_phases(plain.game, PLAIN_PHASES)
         ours_run = loop.iterate
         plain_run = plain.iterate
         sides = dict(ours=ours_run, plain=plain_run)
@@ -720,9 +565,9 @@ def make_driver(args, cfg, record):
             order_log.append(list(order))
             for name in order:
                 gc.collect()
-                start = clock()
+                start = profile.clock()
                 data = sides[name](args.iters)
-                elapsed = clock() - start
+                elapsed = profile.clock() - start
                 times[name].append(elapsed / args.iters)
                 data_times[name].append(data / args.iters)
             print(
@@ -745,7 +590,9 @@ def make_driver(args, cfg, record):
         micro = micro_benchmarks(loop, plain)
         k = args.profile_iters
         breakdown = dict(
-            ours=ours_breakdown(loop, k), plain=plain_breakdown(plain, k))
+            ours=profile.time_phases(loop.runner.model, loop.iterate, k),
+            plain=profile.time_phases(plain.game, plain.iterate, k,
+                                      PLAIN_PHASES))
         os.makedirs(args.out, exist_ok=True)
         top_ops = dict(
             ours=torch_profile(lambda: ours_run(k),
@@ -915,8 +762,8 @@ def group_members(args) -> list:
     """(group, [dict(label, path, options)]) of every group to time."""
     groups = []
     for name in args.setting:
-        setting = SETTINGS[name]
-        flag, sub = setting['source']
+        quality, flag, sub = SETTINGS[name]
+        configs = bench.SETTINGS[quality]['configs']
         root = getattr(args, flag)
         if not root:
             raise MosaicError(
@@ -925,15 +772,16 @@ def group_members(args) -> list:
         source = [f'{SOURCE_KEY}={osp.abspath(osp.join(root, sub))}']
         members = [
             dict(
-                label=method, path=osp.join(ROOT, path), options=list(source))
-            for method, path in setting['configs'].items()
+                label=method,
+                path=osp.join(ROOT, configs[method]),
+                options=list(source)) for method in TIMED
         ]
         for variant in args.variant:
             _, options = split_spec('@' + variant)
             members.append(
                 dict(
                     label='mosaickd@' + variant,
-                    path=osp.join(ROOT, setting['configs']['mosaickd']),
+                    path=osp.join(ROOT, configs['mosaickd']),
                     options=source + options))
         groups.append((name, members))
     if args.config:
@@ -1004,9 +852,9 @@ def time_group(args, group: str, members: list, loops: list) -> dict:
         order = range(n) if rep % 2 == 0 else reversed(range(n))
         for i in order:
             gc.collect()
-            start = clock()
+            start = profile.clock()
             loops[i].iterate(args.iters)
-            seconds = (clock() - start) / args.iters
+            seconds = (profile.clock() - start) / args.iters
             per_update[i].append(seconds / steps[i])
         print(
             f'  {group} repeat {rep + 1}/{args.repeats}: ' +
@@ -1042,12 +890,11 @@ def time_group(args, group: str, members: list, loops: list) -> dict:
         methods.append(row)
     counters = []
     for i, loop in enumerate(loops):
-        profile, counter = profile_member(args, loop)
-        methods[i].update(profile)
+        phases, counter = profile_member(args, loop)
+        methods[i].update(phases)
         counters.append(counter)
     # One floor rate for the group: the convolution with the most MACs
     # over all its configs, timed alone.
-    from mmmosaic.benchmarking.profile import reference_rate
     convs = defaultdict(int)
     for counter in counters:
         for key, value in counter.conv_macs.items():
@@ -1055,7 +902,7 @@ def time_group(args, group: str, members: list, loops: list) -> dict:
     dominant = max(convs.items(), key=lambda kv: kv[1])[0] if convs else None
     # On the device the players train on (a GPU too).
     device = next(loops[0].runner.model.parameters()).device
-    rate, layer = reference_rate(dominant, reps=20, device=str(device))
+    rate, layer = profile.reference_rate(dominant, reps=20, device=str(device))
     for m in methods:
         for row in m['phases']:
             row['floor_seconds'] = row['macs'] / rate
@@ -1071,44 +918,16 @@ def profile_member(args, loop):
     """Per-phase seconds of ``--profile-iters`` iterations, then the MACs
     of one more (counted separately: the hooks cost time); returns the
     rows and the MAC counter."""
-    from mmmosaic.benchmarking.profile import PhaseProfiler
-    model, k = loop.runner.model, args.profile_iters
-    with PhaseProfiler(model) as timer:
-        start = clock()
-        data = loop.iterate(k)
-        wall = clock() - start
-    with PhaseProfiler(model, count_macs=True) as counter:
+    model = loop.runner.model
+    profile.check_phases(model)
+    rows = profile.time_phases(model, loop.iterate, args.profile_iters)
+    with profile.PhaseProfiler(model, count_macs=True) as counter:
         loop.iterate(1)
     macs = {r['phase']: r for r in counter.rows(1)}
-    rows = [
-        dict(
-            phase='iteration (wall)',
-            depth=0,
-            calls=1,
-            seconds=wall / k,
-            macs=counter.total_macs()),
-        dict(
-            phase='data: next(dataloader), decoding',
-            depth=1,
-            calls=1,
-            seconds=data / k,
-            macs=0)
-    ]
-    accounted = data / k
-    for row in timer.rows(k):
+    for row in rows:
         counted = macs.get(row['phase'], {})
         row['macs'] = counted.get('fwd_macs', 0) + counted.get('bwd_macs', 0)
-        row['depth'] += 1
-        rows.append(row)
-        if row['depth'] == 1:
-            accounted += row['seconds']
-    rows.append(
-        dict(
-            phase='rest (loop, hooks, unwrapped code)',
-            depth=1,
-            calls=1,
-            seconds=wall / k - accounted,
-            macs=0))
+    rows[0]['macs'] = counter.total_macs()
     return dict(phases=rows), counter
 
 
@@ -1229,9 +1048,9 @@ def main():
     # cost is part of ours).
     runner = Runner.from_cfg(ensure_guarantee_hooks(cfg))
     cli.note(runner=runner)
-    start = clock()
+    start = profile.clock()
     runner.train()
-    record['benchmark_seconds'] = clock() - start
+    record['benchmark_seconds'] = profile.clock() - start
     record['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
     with open(osp.join(args.out, 'speed.json'), 'w') as f:
         json.dump(record, f, indent=2)

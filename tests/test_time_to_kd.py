@@ -222,6 +222,6 @@ def test_ablation_runner_trains_joins_and_counts_evaluations_above_kd(
     assert second['total_minutes'] == first['total_minutes']
     with open(os.path.join(work, 'ablations.md')) as f:
         text = f.read()
-    assert ('| 0 | 85.00 | 84.00 | 85.00 | +1.00 | +0.00 | '
-            '5 of 5, never behind | 2 of 5 (at most 10.00 behind) | 1.0 |'
-            ) in text
+    assert (
+        '| 0 | 85.00 | 84.00 | 85.00 | +1.00 | +0.00 | '
+        '5 of 5, never behind | 2 of 5 (at most 10.00 behind) | 1.0 |') in text

@@ -46,10 +46,9 @@ __all__ = [
     'mean_per_class_iou', 'mean_of_tables', 'stats', 'mosaic_coverage',
     'ood_coverage', 'plot_curves', 'copy_mosaic', 'machine', 'reach_kd',
     'reach_markdown', 'updates_to_reach_kd', 'coverage_markdown',
-    'per_class_markdown', 'markdown_report', 'seed_rows',
-    'at_or_above_kd', 'NEVER_BEHIND_FROM', 'never_behind_from',
-    'KEPT_TEACHERS', 'keep_teacher', 'kept_teacher_folder',
-    'use_kept_teacher', 'Run', 'make_run', 'run_all', 'finished_runs',
-    'seeds_in', 'curves_of', 'method_result', 'quality_report',
-    'wall_minutes', 'write_report', 'ylabel'
+    'per_class_markdown', 'markdown_report', 'seed_rows', 'at_or_above_kd',
+    'NEVER_BEHIND_FROM', 'never_behind_from', 'KEPT_TEACHERS', 'keep_teacher',
+    'kept_teacher_folder', 'use_kept_teacher', 'Run', 'make_run', 'run_all',
+    'finished_runs', 'seeds_in', 'curves_of', 'method_result',
+    'quality_report', 'wall_minutes', 'write_report', 'ylabel'
 ]

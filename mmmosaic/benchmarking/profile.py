@@ -33,18 +33,30 @@ counted in the phases that run the backward: the call of
 (so the backward of the first ``G(z)``, made before the D step, is counted
 in the G step, where it runs).
 
+:func:`time_phases` gives the seconds per iteration of each phase, of
+the data loading and of the rest, for any object whose phase methods are
+named (the plain-PyTorch game of ``benchmarks/speed.py --vs-plain`` too);
+:func:`check_phases` refuses, before anything is timed, an object that
+lacks one (a renamed method would otherwise drop out of the table).
+
 :func:`reference_rate` times a plain convolution of a given shape: the rate
 the machine achieves on the model's own dominant layer, against which each
 phase's MACs become a floor time.
 """
+import inspect
 import time
 from collections import OrderedDict, defaultdict
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 import torch
 import torch.nn as nn
 
-__all__ = ['PHASES', 'PhaseProfiler', 'layer_macs', 'reference_rate']
+from mmmosaic.errors import MosaicError
+
+__all__ = [
+    'PHASES', 'PhaseProfiler', 'check_phases', 'clock', 'layer_macs',
+    'reference_rate', 'time_phases'
+]
 
 #: The phase methods of MosaicKD and the name each is reported under.
 PHASES = OrderedDict([
@@ -99,8 +111,8 @@ class PhaseProfiler:
     """Time (and optionally count the MACs of) a MosaicKD's phases.
 
     Args:
-        model (MosaicKD): The model; its methods named in :data:`PHASES`
-            that it has are wrapped on the instance while the profiler is
+        model (MosaicKD): The model; its methods named in ``phases`` that
+            it has are wrapped on the instance while the profiler is
             entered.
         count_macs (bool): Also register forward hooks on the model's
             counted layers and attribute their MACs to phases. The hooks
@@ -109,6 +121,8 @@ class PhaseProfiler:
         synchronize (bool): Call ``torch.cuda.synchronize()`` at each phase
             boundary so GPU time lands in the phase that queued it. Defaults
             to whether CUDA is available.
+        phases (dict): ``{method name: phase name}``, in the order of the
+            rows; defaults to MosaicKD's, :data:`PHASES`.
 
     After (or during) a run, :meth:`rows` gives one row per phase path.
     """
@@ -116,8 +130,10 @@ class PhaseProfiler:
     def __init__(self,
                  model: nn.Module,
                  count_macs: bool = False,
-                 synchronize: Optional[bool] = None):
+                 synchronize: Optional[bool] = None,
+                 phases: Mapping[str, str] = PHASES):
         self.model = model
+        self.phases = phases
         self.count_macs = count_macs
         self.synchronize = (
             torch.cuda.is_available() if synchronize is None else synchronize)
@@ -133,7 +149,7 @@ class PhaseProfiler:
 
     # ------------------------------------------------------------ wrapping
     def __enter__(self):
-        for attr, name in PHASES.items():
+        for attr, name in self.phases.items():
             if callable(getattr(self.model, attr, None)):
                 self._wrap(attr, name)
         if self.count_macs:
@@ -251,8 +267,8 @@ class PhaseProfiler:
     def rows(self, iterations: int = 1) -> List[dict]:
         """One row per phase path, per iteration: ``phase`` (the path),
         ``depth``, ``calls``, ``seconds``, ``fwd_macs``, ``bwd_macs``;
-        children follow their parent, in the order of :data:`PHASES`."""
-        order = {name: i for i, name in enumerate(PHASES.values())}
+        children follow their parent, in the order of the phases."""
+        order = {name: i for i, name in enumerate(self.phases.values())}
 
         def key(path):
             return [order.get(part, len(order)) for part in path.split(' / ')]
@@ -269,6 +285,80 @@ class PhaseProfiler:
                     fwd_macs=stat.fwd_macs / iterations,
                     bwd_macs=stat.bwd_macs / iterations))
         return out
+
+
+def clock() -> float:
+    """``time.perf_counter()`` once the GPU (if one is in use) has finished
+    the work queued so far: CUDA kernels run asynchronously, so a timer
+    that does not wait stops before its work is done."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
+def check_phases(target, phases: Mapping[str, str] = PHASES) -> None:
+    """Refuse ``target`` if it lacks a method of ``phases`` (renamed),
+    naming the methods its class has.
+
+    Raises:
+        MosaicError: A phase method is missing, in one sentence.
+    """
+    missing = [
+        attr for attr in phases if not callable(getattr(target, attr, None))
+    ]
+    if missing:
+        owner = type(target).__name__
+        have = sorted(
+            name for name, value in vars(type(target)).items()
+            if inspect.isfunction(value) and not name.startswith('__'))
+        raise MosaicError(
+            f'the phase profiler times {owner}.{missing[0]}, which {owner} '
+            f'does not have (it has {", ".join(have)}); update the phases '
+            'to the new name.')
+
+
+def time_phases(target,
+                iterate: Callable[[int], float],
+                iterations: int,
+                phases: Mapping[str, str] = PHASES) -> List[dict]:
+    """Seconds per iteration of ``iterations`` iterations that
+    ``iterate(n)`` runs (returning the seconds it spent fetching batches),
+    phase by phase (:class:`PhaseProfiler` on ``target``).
+
+    Returns:
+        list[dict]: Rows as :meth:`PhaseProfiler.rows` gives them, one
+        level deeper, under the whole iteration (``depth`` 0): the data
+        loading first, the phases, and the rest (the loop, hooks and code
+        outside the phases).
+    """
+    with PhaseProfiler(target, phases=phases) as timer:
+        start = clock()
+        data = iterate(iterations)
+        wall = clock() - start
+    rows = [
+        dict(
+            phase='iteration (wall)',
+            depth=0,
+            calls=1,
+            seconds=wall / iterations),
+        dict(
+            phase='data: next(dataloader), decoding',
+            depth=1,
+            calls=1,
+            seconds=data / iterations)
+    ]
+    for row in timer.rows(iterations):
+        row['depth'] += 1
+        rows.append(row)
+    rest = wall / iterations - sum(r['seconds']
+                                   for r in rows[1:] if r['depth'] == 1)
+    rows.append(
+        dict(
+            phase='rest (loop, hooks, unwrapped code)',
+            depth=1,
+            calls=1,
+            seconds=rest))
+    return rows
 
 
 def reference_rate(signature: Optional[tuple] = None,

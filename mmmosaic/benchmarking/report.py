@@ -46,9 +46,9 @@ def method_result(runs: Sequence[Run], metric: str) -> dict:
         minutes=sum(r.seconds() for r in runs) / 60)
 
 
-def quality_report(name: str, setting: dict, teacher: Run,
-                   runs: Sequence[Run], methods: Sequence[str], jobs: int,
-                   work_dir: str, coverage: Optional[dict]) -> dict:
+def quality_report(name: str, setting: dict, teacher: Run, runs: Sequence[Run],
+                   methods: Sequence[str], jobs: int, work_dir: str,
+                   coverage: Optional[dict]) -> dict:
     """The quality report of setting ``name`` from its finished runs: the
     teacher's and every method's (``methods``, in the report's order) with
     their per-class scores, the generators' coverage and mosaic grids
@@ -65,7 +65,8 @@ def quality_report(name: str, setting: dict, teacher: Run,
         setting=name,
         title=setting['title'],
         metric=metric,
-        seeds=sorted({r.seed for r in runs}),
+        seeds=sorted({r.seed
+                      for r in runs}),
         jobs=jobs,
         environment=machine(),
         teacher=dict(
@@ -98,9 +99,11 @@ def quality_report(name: str, setting: dict, teacher: Run,
             continue
         first = mine[0]
         if coverage:
-            res['mosaic_coverage'] = mosaic_coverage(
-                first.config, first.options, first.run_dir, first.max_iters,
-                coverage['classes'])
+            res['mosaic_coverage'] = mosaic_coverage(first.config,
+                                                     first.options,
+                                                     first.run_dir,
+                                                     first.max_iters,
+                                                     coverage['classes'])
         grid = copy_mosaic(first.run_dir,
                            osp.join(work_dir, f'mosaics_{method}.png'))
         if grid:
@@ -115,8 +118,12 @@ def ylabel(metric: str) -> str:
     return 'val mIoU (%)' if metric == 'mIoU' else 'test accuracy (%)'
 
 
-def write_report(work_dir: str, stem: str, report: dict, markdown: str,
-                 tool: str, figures: Sequence[str] = ()) -> None:
+def write_report(work_dir: str,
+                 stem: str,
+                 report: dict,
+                 markdown: str,
+                 tool: str,
+                 figures: Sequence[str] = ()) -> None:
     """Write ``report`` as ``<stem>.json`` and its Markdown as
     ``<stem>.md`` to ``work_dir``, print the Markdown and say what was
     written (with the ``figures`` written beside)."""
@@ -126,7 +133,8 @@ def write_report(work_dir: str, stem: str, report: dict, markdown: str,
         f.write(markdown)
     print()
     print(markdown)
-    say(tool, f'wrote {work_dir}/{stem}.json, {stem}.md' +
+    say(
+        tool, f'wrote {work_dir}/{stem}.json, {stem}.md' +
         ''.join(f', {name}' for name in figures))
 
 

@@ -269,8 +269,7 @@ def run_all(runs: Sequence[Run],
     Returns:
         bool: Whether any run trained.
     """
-    check_signatures([(r.run_dir, r.config, r.options) for r in runs],
-                     remedy)
+    check_signatures([(r.run_dir, r.config, r.options) for r in runs], remedy)
     threads = threads or max(1, (os.cpu_count() or 1) // max(1, jobs))
     trained = False
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
@@ -308,7 +307,8 @@ def finished_runs(candidates: Iterable[Run], metric: str,
         ok, why = finished_under(run.run_dir, run.config, run.options,
                                  run.max_iters, metric)
         if ok:
-            say(tool, f'{run.label}: the finished run in {run.run_dir} joins '
+            say(
+                tool, f'{run.label}: the finished run in {run.run_dir} joins '
                 'the report')
             found.append(run)
         elif osp.isdir(run.run_dir):
