@@ -445,6 +445,8 @@ def prepare_runtime(cfg: Config,
         # or checked now, not at the first training step.
         from mmmosaic.models import batch_rule
         batch_rule(cfg)
+    if 'train_dataloader' in check_data:
+        drop_schedulers_after_the_end(cfg)
     if resume == 'auto':
         # The newest intact checkpoint, not blindly the one last_checkpoint
         # names: a run killed while writing must still resume.
@@ -484,6 +486,36 @@ def prepare_runtime(cfg: Config,
     # Multi-process launches on CPU: gloo, no set_device (mmengine's
     # init_dist assumes GPUs); with CUDA the Runner initialises as usual.
     init_distributed(cfg)
+    return cfg
+
+
+def drop_schedulers_after_the_end(cfg: Config) -> Config:
+    """Leave out the iteration schedulers that would begin at or after the
+    run's last iteration (e.g. the cosine after a 500-iteration warm-up in
+    a run shortened to 100 iterations with ``train_cfg.max_iters``): they
+    never act in it, and mmengine refuses one whose ``end`` it derives from
+    ``max_iters`` ("end should be larger than begin")."""
+    max_iters = (cfg.get('train_cfg') or {}).get('max_iters')
+    if not isinstance(max_iters, int):
+        return cfg
+
+    def acts(step) -> bool:
+        if not isinstance(step, dict) or step.get('by_epoch') is not False:
+            return True
+        begin = step.get('begin') or 0
+        return step.get('end') is not None or begin < max_iters
+
+    def kept(steps):
+        if isinstance(steps, (list, tuple)):
+            return [s for s in steps if acts(s)]
+        return steps if acts(steps) else []
+
+    schedulers = cfg.get('param_scheduler')
+    if isinstance(schedulers, dict) and 'type' not in schedulers:
+        # One entry per player (PlayerOptimWrapperConstructor).
+        cfg.param_scheduler = {k: kept(v) for k, v in schedulers.items()}
+    elif schedulers is not None:
+        cfg.param_scheduler = kept(schedulers)
     return cfg
 
 
