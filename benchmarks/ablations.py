@@ -15,7 +15,6 @@ Writes ``ablations.json`` and ``ablations.md`` to the work dir (default
 """
 import os
 import os.path as osp
-import statistics
 import sys
 import time
 
@@ -395,40 +394,6 @@ def parse_args(argv=None):
     return args
 
 
-def baseline(quality_dir: str, setting: dict, seeds, budgets: dict,
-             metric: str) -> dict:
-    """KD-on-OOD and MosaicKD of the setting's quality runs, same seeds:
-    their mean ``last`` score, ``curves``, ``budget`` and ``per_class``
-    scores, and MosaicKD's ``vs_kd`` (:func:`bench.at_or_above_kd`)."""
-    out = {}
-    for method in ('kd_ood', 'mosaickd'):
-        dirs = [bench.run_dir(quality_dir, setting, method, s) for s in seeds]
-        for run_dir in dirs:
-            iters = budgets[method]['outer_iterations']
-            if not bench.finished(run_dir, iters, metric):
-                raise MosaicError(
-                    f'{run_dir} holds no finished run; run benchmarks/'
-                    f'quality.py with --methods kd_ood mosaickd --seeds '
-                    f'{" ".join(map(str, seeds))} first (the ablations '
-                    'compare with it).')
-        curves = [metric_history(d, metric, all_runs=True) for d in dirs]
-        out[method] = dict(
-            last=statistics.fmean(c[-1][1] for c in curves),
-            curves=curves,
-            budget=budgets[method],
-            per_class=bench.mean_per_class_iou(dirs, TOOL))
-    out['mosaickd']['vs_kd'] = vs_kd(out['mosaickd']['curves'],
-                                     budgets['mosaickd'], out)
-    return out
-
-
-def vs_kd(curves: list, budget: dict, baseline: dict) -> dict:
-    """How often a mean curve is at or above KD on OOD images' (same
-    seeds) from :data:`bench.NEVER_BEHIND_FROM` of its budget on."""
-    kd = baseline['kd_ood']
-    return bench.at_or_above_kd(curves, budget, kd['curves'], kd['budget'])
-
-
 def markdown(report: dict) -> str:
     """The table of every finished ablation, each against MosaicKD as
     configured and KD on OOD images with the same seeds."""
@@ -550,7 +515,7 @@ def run(args):
         for m in ('kd_ood', 'mosaickd')
     }
     # Fail before training if the runs to compare with are missing.
-    baseline(quality_dir, setting, args.seeds, budgets, metric)
+    bench.quality_baseline(quality_dir, setting, args.seeds, budgets, TOOL)
     bench.check_prepared_data(setting)
 
     teacher = bench.make_run('teacher', None, configs['teacher'],
@@ -596,24 +561,13 @@ def run(args):
             TOOL)
         if not done:
             continue
-        seeds = [r.seed for r in done]
-        own = bench.budget(done[0].config, done[0].options)
-        curves = bench.curves_of(done, metric)
-        compare = baseline(quality_dir, setting, seeds, budgets, metric)
+        compare = bench.quality_baseline(quality_dir, setting,
+                                         [r.seed for r in done], budgets, TOOL)
         ablations[name] = dict(
             change=spec['change'],
             why=spec['why'],
             options=change(name),
-            seeds=seeds,
-            baseline=compare,
-            budget=own,
-            vs_kd=vs_kd(curves, own, compare),
-            last=statistics.fmean(c[-1][1] for c in curves),
-            best=statistics.fmean(max(v for _, v in c) for c in curves),
-            curves=curves,
-            per_class=bench.mean_per_class_iou([r.run_dir for r in done],
-                                               TOOL),
-            minutes=sum(r.seconds() for r in done) / 60)
+            **bench.ablation_result(done, metric, compare, TOOL))
     report = dict(
         setting=args.setting,
         title=setting['title'],

@@ -12,16 +12,18 @@
 - :mod:`.scores`: per-class scores of a run's final checkpoint, the
   teacher's view of OOD and generated images, statistics over seeds;
 - :mod:`.report`: the quality report built from its runs, its Markdown
-  and figures;
+  and figures, and an ablation's entry beside the quality runs it is
+  compared with;
 - :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
   counts.
 """
-from .report import (NEVER_BEHIND_FROM, at_or_above_kd, copy_mosaic,
-                     coverage_markdown, curves_of, machine, markdown_report,
-                     method_result, never_behind_from, per_class_markdown,
-                     plot_curves, quality_report, reach_kd, reach_markdown,
-                     seed_rows, updates_to_reach_kd, wall_minutes,
-                     write_report, ylabel)
+from .report import (NEVER_BEHIND_FROM, ablation_result, at_or_above_kd,
+                     copy_mosaic, coverage_markdown, curves_of, machine,
+                     markdown_report, method_result, never_behind_from,
+                     per_class_markdown, plot_curves, quality_baseline,
+                     quality_report, reach_kd, reach_markdown, seed_rows,
+                     updates_to_reach_kd, vs_kd, wall_minutes, write_report,
+                     ylabel)
 from .runs import (KEPT_TEACHERS, Run, budget, check_signatures, finished,
                    finished_runs, finished_under, keep_teacher,
                    kept_teacher_folder, load_config_with_options, make_run,
@@ -50,5 +52,6 @@ __all__ = [
     'NEVER_BEHIND_FROM', 'never_behind_from', 'KEPT_TEACHERS', 'keep_teacher',
     'kept_teacher_folder', 'use_kept_teacher', 'Run', 'make_run', 'run_all',
     'finished_runs', 'seeds_in', 'curves_of', 'method_result',
-    'quality_report', 'wall_minutes', 'write_report', 'ylabel'
+    'quality_report', 'wall_minutes', 'write_report', 'ylabel',
+    'quality_baseline', 'vs_kd', 'ablation_result'
 ]

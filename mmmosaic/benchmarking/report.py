@@ -1,7 +1,9 @@
 """The quality benchmark's report: built from its runs
 (:func:`quality_report`, the dict ``benchmarks/quality.py`` writes as
 ``results.json``), its Markdown table, the curves' figure and the mosaic
-grids."""
+grids; an ablation's entry of ``benchmarks/ablations.py``'s report
+(:func:`ablation_result`) beside the quality runs it is compared with
+(:func:`quality_baseline`)."""
 import glob
 import json
 import os
@@ -13,9 +15,9 @@ import time
 from typing import Optional, Sequence
 
 from mmmosaic.errors import MosaicError
-from mmmosaic.utils.runs import say, table, train_seconds
-from .runs import Run, budget
-from .scores import (mean_of_tables, mosaic_coverage,
+from mmmosaic.utils.runs import metric_history, say, table, train_seconds
+from .runs import Run, budget, finished, run_dir
+from .scores import (mean_of_tables, mean_per_class_iou, mosaic_coverage,
                      per_class_accuracy_of_run, per_class_iou_of_run, stats)
 from .settings import ACCURACY, NAMES, NO_GENERATOR
 
@@ -111,6 +113,69 @@ def quality_report(name: str, setting: dict, teacher: Run, runs: Sequence[Run],
     report['updates_to_reach_kd'] = updates_to_reach_kd(report)
     report['reach_kd'] = reach_kd(report)
     return report
+
+
+def quality_baseline(quality_dir: str, setting: dict, seeds: Sequence[int],
+                     budgets: dict, tool: str) -> dict:
+    """KD-on-OOD and MosaicKD of a setting's quality runs of ``seeds``
+    (``quality_dir``; ``budgets`` of both as :func:`budget` gives them):
+    their mean ``last`` score, ``curves``, ``budget`` and ``per_class``
+    scores, and MosaicKD's ``vs_kd`` (:func:`vs_kd`), which ablations are
+    compared with.
+
+    Raises:
+        MosaicError: One of these runs is missing or not finished.
+    """
+    metric = setting.get('metric', ACCURACY)
+    out = {}
+    for method in ('kd_ood', 'mosaickd'):
+        dirs = [run_dir(quality_dir, setting, method, s) for s in seeds]
+        for folder in dirs:
+            if not finished(folder, budgets[method]['outer_iterations'],
+                            metric):
+                raise MosaicError(
+                    f'{folder} holds no finished run; run benchmarks/'
+                    f'quality.py with --methods kd_ood mosaickd --seeds '
+                    f'{" ".join(map(str, seeds))} first (the ablations '
+                    'compare with it).')
+        curves = [metric_history(d, metric, all_runs=True) for d in dirs]
+        out[method] = dict(
+            last=statistics.fmean(c[-1][1] for c in curves),
+            curves=curves,
+            budget=budgets[method],
+            per_class=mean_per_class_iou(dirs, tool))
+    out['mosaickd']['vs_kd'] = vs_kd(out['mosaickd']['curves'],
+                                     budgets['mosaickd'], out)
+    return out
+
+
+def vs_kd(curves: list, budget: dict, baseline: dict) -> dict:
+    """How often a mean curve is at or above KD on OOD images' of a
+    :func:`quality_baseline` (same seeds) from :data:`NEVER_BEHIND_FROM`
+    of its budget on (:func:`at_or_above_kd`)."""
+    kd = baseline['kd_ood']
+    return at_or_above_kd(curves, budget, kd['curves'], kd['budget'])
+
+
+def ablation_result(runs: Sequence[Run], metric: str, baseline: dict,
+                    tool: str) -> dict:
+    """An ablation's entry of the ablation report from its finished runs
+    (one per seed) and the :func:`quality_baseline` of the same seeds:
+    ``seeds``, ``baseline``, ``budget``, ``vs_kd``, the mean ``last`` and
+    ``best`` score, ``curves``, ``per_class`` IoU (None for classification)
+    and training ``minutes``."""
+    curves = curves_of(runs, metric)
+    own = budget(runs[0].config, runs[0].options)
+    return dict(
+        seeds=[r.seed for r in runs],
+        baseline=baseline,
+        budget=own,
+        vs_kd=vs_kd(curves, own, baseline),
+        last=statistics.fmean(c[-1][1] for c in curves),
+        best=statistics.fmean(max(v for _, v in c) for c in curves),
+        curves=curves,
+        per_class=mean_per_class_iou([r.run_dir for r in runs], tool),
+        minutes=sum(r.seconds() for r in runs) / 60)
 
 
 def ylabel(metric: str) -> str:
