@@ -375,9 +375,48 @@ def user_error_message(exc: BaseException) -> Optional[str]:
             if missing:
                 return (f'{cls} needs {missing.group(1).strip()}; add it to '
                         f'its entry in the config')
+    download = _download_message(exc)
+    if download:
+        return download
     if isinstance(exc, OSError) and exc.filename:
         return _path_message(exc)
     return None
+
+
+def _download_message(exc: BaseException) -> Optional[str]:
+    """One sentence for a failed download of weights (a player's
+    ``pretrained`` checkpoint, a ``teacher_ckpt`` URL), naming what was
+    fetched: the checkpoint name mmengine was given and the URL."""
+    import urllib.error
+    if not isinstance(exc, urllib.error.URLError):
+        return None
+    name = url = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        where = frame.f_locals
+        if (name is None and frame.f_code.co_name == 'load_checkpoint'
+                and isinstance(where.get('filename'), str)):
+            name = where['filename']
+        if url is None and isinstance(where.get('url'), str):
+            url = where['url']
+        tb = tb.tb_next
+    if name is None and url is None:
+        return None
+    what = repr(name or url)
+    if name and url and name != url:
+        what += f' ({url})'
+    reason = getattr(exc, 'reason', None) or exc
+    try:
+        import torch
+        cache = osp.join(torch.hub.get_dir(), 'checkpoints')
+    except Exception:  # only for the hint
+        cache = "torch hub's cache"
+    return (f'downloading {what} failed ({_one_line(reason)}); connect this '
+            f'machine to the network, put the file in {cache}, or do '
+            'without it: a player\'s pretrained weights by setting its '
+            'pretrained to None (e.g. model.student.pretrained=None), a '
+            'teacher by a local model.teacher_ckpt')
 
 
 #: Packages whose registries a missing type is looked for in.
