@@ -15,7 +15,7 @@
   and figures, and an ablation's entry beside the quality runs it is
   compared with;
 - :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
-  counts.
+  counts, and the train loop it times a Runner's iterations with.
 """
 from .report import (NEVER_BEHIND_FROM, ablation_result, at_or_above_kd,
                      copy_mosaic, coverage_markdown, curves_of, machine,

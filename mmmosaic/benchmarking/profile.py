@@ -42,20 +42,33 @@ lacks one (a renamed method would otherwise drop out of the table).
 :func:`reference_rate` times a plain convolution of a given shape: the rate
 the machine achieves on the model's own dominant layer, against which each
 phase's MACs become a floor time.
+
+What ``benchmarks/speed.py`` times iterations with: a config set up for
+timing (:func:`benchmark_cfg`) whose train loop
+(:class:`SpeedBenchmarkLoop`) hands control to a benchmark after the
+Runner's whole set-up, and advances training a given number of iterations
+at a time.
 """
 import inspect
+import os.path as osp
+import statistics
 import time
 from collections import OrderedDict, defaultdict
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.runner import IterBasedTrainLoop
 
+from mmmosaic.compat import run_train_iterations
 from mmmosaic.errors import MosaicError
+from mmmosaic.registry import LOOPS
+from mmmosaic.runtime import prepare_runtime
 
 __all__ = [
     'PHASES', 'PhaseProfiler', 'check_phases', 'clock', 'layer_macs',
-    'reference_rate', 'time_phases'
+    'reference_rate', 'time_phases', 'SpeedBenchmarkLoop', 'benchmark_cfg',
+    'check_file', 'spread'
 ]
 
 #: The phase methods of MosaicKD and the name each is reported under.
@@ -406,3 +419,117 @@ def reference_rate(signature: Optional[tuple] = None,
     what = (f'{kind} {cin}->{cout} k{"x".join(map(str, kernel))} '
             f's{"x".join(map(str, stride))} on {list(shape)}')
     return macs / best, what
+
+
+#: An interval no benchmark reaches.
+NEVER = 10**9
+
+
+@LOOPS.register_module(force=True)
+class SpeedBenchmarkLoop(IterBasedTrainLoop):
+    """IterBasedTrainLoop whose ``run`` hands control to a benchmark.
+
+    ``runner.train()`` does all its usual set-up (optimisers, schedulers,
+    ``before_run`` hooks, weight init, teacher load) and then calls
+    :meth:`run`, which calls the ``before_train*`` hooks and
+    ``SpeedBenchmarkLoop.driver(self)``. The driver advances training with
+    :meth:`iterate`: the iterations of ``IterBasedTrainLoop.run``
+    (:func:`mmmosaic.compat.run_train_iterations`).
+    """
+    driver = None
+
+    def run(self):
+        self.runner.call_hook('before_train')
+        self.runner.call_hook('before_train_epoch')
+        type(self).result = type(self).driver(self)
+        self.runner.call_hook('after_train_epoch')
+        self.runner.call_hook('after_train')
+        return self.runner.model
+
+    def iterate(self, n: int) -> float:
+        """Run ``n`` iterations; return seconds spent fetching batches."""
+        return run_train_iterations(self, n)
+
+
+def check_file(path: str, flag: str) -> None:
+    """Refuse a config path (given as ``flag``) that is no file."""
+    if not osp.isfile(path):
+        raise MosaicError(f'{flag} {path!r} does not exist; give a config '
+                          'file.')
+
+
+def schedules(cfg) -> dict:
+    """``cfg.param_scheduler`` as scheduler lists: by player, or under None
+    the one list every player shares."""
+    by_player = cfg.param_scheduler
+    if isinstance(by_player, dict) and 'type' not in by_player:
+        return dict(by_player)
+    return {None: by_player if isinstance(by_player, list) else [by_player]}
+
+
+def keep_schedule_lengths(cfg) -> None:
+    """Give each cosine of ``cfg`` the ``T_max`` mmengine derives for the
+    config's own run (``end - begin``, ``end`` defaulting to
+    ``train_cfg.max_iters``), so that replacing the training loop leaves
+    the schedules as they were."""
+    max_iters = int(cfg.train_cfg.max_iters)
+    for schedule in schedules(cfg).values():
+        for step in schedule:
+            if step['type'].startswith('CosineAnnealing'):
+                step.setdefault(
+                    'T_max',
+                    step.get('end', max_iters) - step.get('begin', 0))
+
+
+def benchmark_cfg(cfg,
+                  config_path: str,
+                  work_dir: str,
+                  teacher_ckpt: Optional[str] = None,
+                  seed: int = 0,
+                  name: Optional[str] = None) -> str:
+    """``cfg`` set up for timing: a random teacher unless ``teacher_ckpt``
+    is a file, the benchmark loop, no evaluation, and logging, checkpoints
+    and hooks at intervals never reached; ``name`` names its Runner (each
+    Runner of a process its own message hub). Returns the teacher it
+    uses, in words."""
+    if teacher_ckpt and osp.isfile(teacher_ckpt):
+        cfg.model.teacher_ckpt = teacher_ckpt
+        teacher = teacher_ckpt
+    else:
+        cfg.model.teacher_ckpt = None
+        cfg.model.allow_random_teacher = True
+        teacher = 'random (no checkpoint)'
+    cfg.randomness = dict(seed=seed)
+    cfg.log_level = 'WARNING'
+    if name is not None:
+        # Runners of one group live together: each its own message hub.
+        cfg.experiment_name = name
+    # The schedules keep the config's own length, which mmengine would
+    # otherwise take from the benchmark loop's max_iters.
+    keep_schedule_lengths(cfg)
+    # Never reached, so no "last iteration" checkpoint / mosaic / val.
+    cfg.train_cfg = dict(
+        type='SpeedBenchmarkLoop', max_iters=NEVER, val_interval=NEVER)
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    # Steady-state cost: logging, checkpoints and mosaics at intervals the
+    # benchmark never reaches (their per-iteration checks still run).
+    cfg.default_hooks.logger.interval = NEVER
+    cfg.default_hooks.checkpoint.interval = NEVER
+    cfg.default_hooks.checkpoint.save_last = False
+    for hook in cfg.get('custom_hooks') or []:
+        if 'interval' in hook:
+            hook['interval'] = NEVER
+    prepare_runtime(
+        cfg,
+        config_path=config_path,
+        work_dir=work_dir,
+        check_data=('train_dataloader', ))
+    return teacher
+
+
+def spread(values) -> dict:
+    """Min, median and max of ``values``."""
+    return dict(
+        min=min(values), median=statistics.median(values), max=max(values))
