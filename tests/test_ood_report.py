@@ -101,6 +101,10 @@ def test_a_teacher_confident_on_no_image_gets_a_hint():
     hint = verdict(cov, NAMES)['sentences'][1]
     assert '(about a uniform guess: an untrained checkpoint or another ' \
         'normalisation is likely)' in hint
+    # Segmentation: images whose pixel-averaged top probability is low.
+    dense = dict(cov, dense=True)
+    assert ('(top probability >= 0.9, pixel-averaged) on none of these '
+            'images' in verdict(dense, NAMES)['sentences'][1])
     # One confident image: no hint.
     logits[0, 0] = 10.0
     said = verdict(_stats_of(logits).coverage(), NAMES)

@@ -300,7 +300,7 @@ def _unsure_teacher(coverage: dict) -> str:
     check: the verdict above it then rests on weak preferences."""
     c = coverage['num_classes']
     mean = coverage['mean_confidence']
-    where = ' (pixel-averaged)' if coverage.get('dense') else ''
+    where = ', pixel-averaged' if coverage.get('dense') else ''
     likely = (' (about a uniform guess: an untrained checkpoint or another '
               'normalisation is likely)' if mean < 1.5 / c else '')
     return (f'The teacher is confident (top probability >= {CONFIDENT_PROB}'
