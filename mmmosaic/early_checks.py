@@ -41,7 +41,7 @@ def check_teacher_given(cfg) -> None:
     """Stop if a distillation names no teacher checkpoint (and does not
     allow a random teacher), with where one comes from when the config's
     ``data_preparation.teacher_ckpt`` says."""
-    from mmmosaic.runtime import is_game_config
+    from mmmosaic.models import is_game_config
     model = cfg.get('model')
     if (not isinstance(model, dict) or not is_game_config(model)
             or model.get('teacher_ckpt') is not None
@@ -110,8 +110,8 @@ def check_model_keys(cfg) -> None:
     cost nothing but some backbones cannot be built there); anything else
     that fails is left to the real build, which reports it.
     """
+    from mmmosaic.models import is_game_config
     from mmmosaic.registry import MODELS
-    from mmmosaic.runtime import is_game_config
     model = cfg.get('model')
     if not isinstance(model, dict) or not is_game_config(model):
         return

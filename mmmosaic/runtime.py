@@ -24,6 +24,7 @@ from mmengine.config import Config, ConfigDict
 
 from mmmosaic.dist import LAUNCHERS, check_gpus_usable, init_distributed
 from mmmosaic.errors import MosaicError
+from mmmosaic.models import is_game_config
 from mmmosaic.models.zoo import is_model_ref, resolve_players
 from mmmosaic.utils import (check_checkpoint_file, check_state_dict_fits,
                             is_url, load_checkpoint_safely, state_dict_of,
@@ -396,7 +397,7 @@ def check_checkpoint_fits(model,
 
 def resume_hint(work_dir: str) -> Optional[str]:
     """After a failed run: the checkpoint ``--resume`` would continue from."""
-    from mmmosaic.engine import find_resumable_checkpoint
+    from mmmosaic.engine.atomic_backend import find_resumable_checkpoint
     ckpt = find_resumable_checkpoint(work_dir)
     if ckpt is None:
         return None
@@ -450,7 +451,7 @@ def prepare_runtime(cfg: Config,
     if resume == 'auto':
         # The newest intact checkpoint, not blindly the one last_checkpoint
         # names: a run killed while writing must still resume.
-        from mmmosaic.engine import find_resumable_checkpoint
+        from mmmosaic.engine.atomic_backend import find_resumable_checkpoint
         cfg.resume = True
         cfg.load_from = find_resumable_checkpoint(cfg.work_dir)
         leftovers = _checkpoint_files(cfg.work_dir)
@@ -532,25 +533,6 @@ def fit_loaders_to_gpu(cfg: Config) -> Config:
 
 
 # ------------------------------------------------ multi-process launches
-def is_game_config(model_cfg) -> bool:
-    """Whether ``model_cfg`` builds a :class:`MosaicKD` (or a subclass)."""
-    from mmmosaic.models import MosaicKD
-    from mmmosaic.registry import MODELS
-    model_type = model_cfg.get('type') if isinstance(model_cfg, dict) else None
-    if isinstance(model_type, type):
-        return issubclass(model_type, MosaicKD)
-    if not isinstance(model_type, str):
-        return False
-    scope = model_cfg.get('_scope_')
-    key = model_type if '.' in model_type or not scope else (
-        f'{scope}.{model_type}')
-    try:
-        cls = MODELS.get(key)
-    except KeyError:
-        cls = None
-    return isinstance(cls, type) and issubclass(cls, MosaicKD)
-
-
 def configure_distributed(cfg: Config, launcher: str) -> Config:
     """Adapt ``cfg`` to a multi-process launch (a no-op for ``none``)."""
     if launcher not in LAUNCHERS:

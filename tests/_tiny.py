@@ -62,6 +62,8 @@ def mosaickd(**overrides):
             type='PatchDiscriminator', in_channels=1, base_channels=8),
         student_steps=2,
         synthetic_batch_size=4,
+        # N = B, the paper's half and half.
+        ood_batch_size=4,
         allow_random_teacher=True)
     cfg.update(overrides)
     return copy.deepcopy(cfg)
@@ -171,8 +173,10 @@ def write_runner_config(path,
         work_dir=str(work_dir),
         randomness=dict(seed=0),
         model=dict(
-            mosaickd(student_steps=k, synthetic_batch_size=b),
-            **(model_overrides or {})),
+            mosaickd(
+                student_steps=k,
+                synthetic_batch_size=b,
+                ood_batch_size=student_images), **(model_overrides or {})),
         train_dataloader=dict(
             batch_size=b + k * student_images,
             num_workers=0,

@@ -193,14 +193,17 @@ def write_config(path,
 B, K, N = 4, 2, 4  # per rank: synthetic batch, student steps, OOD per step
 
 
-def _build(batch_size):
+def _build(batch_size, ood_batch_size=N):
     from _tiny import mosaickd
     from torch.nn.modules.batchnorm import _BatchNorm
 
     from mmmosaic.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(
-        mosaickd(synthetic_batch_size=batch_size, student_steps=K))
+        mosaickd(
+            synthetic_batch_size=batch_size,
+            ood_batch_size=ood_batch_size,
+            student_steps=K))
     model.train()
     # Batch statistics of B images per rank cannot equal those of the
     # concatenated batch (that is what SyncBN is for, GPU only): compare
@@ -280,7 +283,7 @@ def equivalence_worker(rank, world, port, out_dir):
         _optim(wrapped))
 
     # -- one process, the concatenated batch (world * B, world * N)
-    ref = _build(world * B)
+    ref = _build(world * B, world * N)
     _feed_noise(ref, noise)
     ref_logs = ref.train_step(
         _data(

@@ -1,12 +1,14 @@
 """The batch rule (B + k x N images an iteration): the helper's numbers,
 ``model.ood_batch_size`` deriving the loader's batch, and a wrong batch
 refused before the Runner is built."""
+import glob
 import os.path as osp
 import sys
 
 import pytest
 import torch
 from _tiny import ROOT, build_game, load_script, ood_dataset
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from mmmosaic.errors import MosaicError
@@ -45,8 +47,8 @@ def test_numbers_of_the_demo_and_its_baselines():
 
 def test_numbers_under_a_synthetic_warmup():
     """Under the warm-up a student step's chunk is its whole batch,
-    M = B + N: derived from model.ood_batch_size or inferred from the
-    loader's batch, the numbers agree."""
+    M = B + N: a loader batch derived from model.ood_batch_size or given
+    and checked, the numbers agree."""
     derived = load_config(
         DEMO,
         dict(
@@ -57,9 +59,9 @@ def test_numbers_under_a_synthetic_warmup():
     expected = BatchRule(64, 64, 5, 64, 128, 64 + 5 * 128, True)
     assert batch_rule(derived) == expected
     assert derived.train_dataloader.batch_size == 704
-    inferred = load_config(
-        DEMO, dict(WARMUP, **{'train_dataloader.batch_size': 704}))
-    assert batch_rule(inferred) == expected
+    given = load_config(DEMO,
+                        dict(WARMUP, **{'train_dataloader.batch_size': 704}))
+    assert batch_rule(given) == expected
 
 
 def test_ood_batch_size_derives_the_loader_batch():
@@ -80,29 +82,64 @@ def test_ood_batch_size_derives_the_loader_batch():
 
 
 def test_configs_giving_ood_batch_size_keep_their_batch():
-    for path, size in (('configs/demo/seg_mosaickd_mnist_canvas.py',
-                        192), ('configs/demo/seg_kd_ood_mnist_canvas.py', 320),
-                       ('configs/zoo/resnet18_mobilenetv2_own_images.py',
-                        768), ('configs/mosaickd/deeplabv3_nyu.py', 384)):
+    for path, size in (
+        ('configs/demo/mosaickd_mnist_fashion.py', 64 + 5 * 64),
+        ('configs/demo/kd_ood_mnist_fashion.py', 5 * 128),
+        ('configs/mosaickd/wrn40_2_wrn16_1_cifar100.py', 256 + 5 * 256),
+        ('configs/baselines/kd_ood_wrn40_2_wrn16_1_cifar100.py', 5 * 512),
+        ('configs/demo/seg_mosaickd_mnist_canvas.py', 192),
+        ('configs/demo/seg_kd_ood_mnist_canvas.py', 320),
+        ('configs/zoo/resnet18_mobilenetv2_own_images.py', 768),
+        ('configs/mosaickd/deeplabv3_nyu.py', 384),
+    ):
         cfg = load_config(osp.join(ROOT, path))
         assert cfg.model.ood_batch_size
         assert cfg.train_dataloader.get('batch_size') is None, path
         assert batch_rule(cfg).batch_size == size, path
 
 
+def test_every_config_with_ood_images_gives_ood_batch_size():
+    """N is stated where the images per student update are chosen, and
+    the loader's batch follows from it: no config writes B + k x N by
+    hand."""
+    from mmmosaic.models import is_game_config
+    checked = 0
+    for path in sorted(
+            glob.glob(osp.join(ROOT, 'configs/**/*.py'), recursive=True)):
+        if '_base_' in path:
+            continue
+        cfg = Config.fromfile(path)
+        if not is_game_config(cfg.get('model') or {}):
+            continue
+        written = cfg.train_dataloader.get('batch_size')
+        rule = batch_rule(cfg, fill=False)
+        if rule.real or rule.chunk:  # the loader gives OOD images
+            assert cfg.model.get('ood_batch_size') is not None, path
+            assert written is None, path
+            checked += 1
+    assert checked > 50
+
+
 @pytest.mark.parametrize('options,keys', [
     ({
         'train_dataloader.batch_size': 383
-    }, ('train_dataloader.batch_size=379', 'model.synthetic_batch_size',
-        'model.student_steps', 'model.ood_batch_size=63')),
+    }, ('train_dataloader.batch_size=384', 'model.synthetic_batch_size 64',
+        'model.student_steps 5', 'model.ood_batch_size 64')),
     ({
-        'model.ood_batch_size': 32
+        'model.ood_batch_size': None,
+        'train_dataloader.batch_size': 383
+    }, ('model.ood_batch_size=63', 'model.synthetic_batch_size 64',
+        'model.student_steps 5', 'train_dataloader.batch_size')),
+    ({
+        'model.ood_batch_size': 32,
+        'train_dataloader.batch_size': 384
     }, ('train_dataloader.batch_size=224', 'model.ood_batch_size 32',
         'model.synthetic_batch_size 64', 'model.student_steps 5')),
-    (dict(WARMUP),
-     ('x M', 'model.synthetic_warmup', 'train_dataloader.batch_size=704')),
+    (dict(WARMUP, **{'train_dataloader.batch_size': 384}),
+     ('5 x (64 + 64)', 'model.synthetic_warmup',
+      'train_dataloader.batch_size=704')),
     ({
-        'train_dataloader.batch_size': None
+        'model.ood_batch_size': None
     }, ('train_dataloader.batch_size', 'model.ood_batch_size=N')),
     ({
         'model.ood_batch_size': -1
@@ -141,7 +178,7 @@ def test_train_py_refuses_a_wrong_batch_before_the_runner(
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message.startswith('error: train_dataloader.batch_size is 383')
     assert 'model.synthetic_batch_size 64, model.student_steps 5' in message
-    assert 'set train_dataloader.batch_size=379' in message
+    assert 'set train_dataloader.batch_size=384' in message
 
 
 def test_prepare_runtime_derives_the_batch_before_reading_data(
@@ -170,34 +207,32 @@ def _loader_batch(num, seed=0):
     return pseudo_collate([dataset[i] for i in idx])
 
 
-def test_model_argument_splits_as_the_inferred_rule_and_trains_alike():
-    """Giving model.ood_batch_size changes nothing about training: the same
-    split and, from the same seed, the same weights after an update."""
-    inferred, optim_a = build_game()
-    explicit, optim_b = build_game(dict(ood_batch_size=4))
-    b, k = inferred.synthetic_batch_size, inferred.student_steps
-    data = _loader_batch(b + k * 4)
-    real_a, chunks_a = inferred.split_batch(data)
-    real_b, chunks_b = explicit.split_batch(data)
-    assert torch.equal(real_a, real_b) and len(real_a) == b
-    assert [len(c) for c in chunks_a] == [len(c) for c in chunks_b] == [4] * k
-    torch.manual_seed(1)
-    inferred.train_step(data, optim_a)
-    torch.manual_seed(1)
-    explicit.train_step(data, optim_b)
-    for (name, p), q in zip(inferred.state_dict().items(),
-                            explicit.state_dict().values()):
-        assert torch.equal(p, q), name
+def test_model_splits_by_its_ood_batch_size():
+    """D's B real images first, then k chunks of N."""
+    game, _ = build_game(dict(ood_batch_size=3))
+    b, k = game.synthetic_batch_size, game.student_steps
+    real, chunks = game.split_batch(_loader_batch(b + k * 3))
+    assert len(real) == b and [len(c) for c in chunks] == [3] * k
+
+
+def test_model_refuses_ood_images_without_ood_batch_size():
+    """OOD images without model.ood_batch_size: one sentence with the N the
+    batch would give each student update."""
+    game, optim = build_game(dict(ood_batch_size=None))
+    b, k = game.synthetic_batch_size, game.student_steps
+    with pytest.raises(MosaicError) as info:
+        game.train_step(_loader_batch(b + k * 6), optim)
+    _one_sentence(
+        str(info.value), 'model.ood_batch_size=6',
+        f'gives {b + k * 6} OOD images')
 
 
 def test_model_argument_refuses_another_batch():
-    """Without the argument a loader batch of B + k x 6 is simply N = 6;
-    with ood_batch_size=4 the model names the size the rule needs."""
-    inferred, _ = build_game()
-    b, k = inferred.synthetic_batch_size, inferred.student_steps
-    data = _loader_batch(b + k * 6)
-    assert {len(c) for c in inferred.split_batch(data)[1]} == {6}
+    """With ood_batch_size=4 a loader batch of B + k x 6 is refused, naming
+    the size the rule needs."""
     explicit, optim = build_game(dict(ood_batch_size=4))
+    b, k = explicit.synthetic_batch_size, explicit.student_steps
+    data = _loader_batch(b + k * 6)
     with pytest.raises(MosaicError) as info:
         explicit.train_step(data, optim)
     _one_sentence(

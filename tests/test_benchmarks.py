@@ -440,15 +440,15 @@ def test_student_batch_ablations_keep_mosaickds_images_per_update():
                 options + spec['options'](mosaickd))
             warmup = 'synthetic_warmup' in model_keys
             per_step = b + n if warmup else n
-            assert cfg.train_dataloader.batch_size == b + k * per_step, (
-                name, ablation)
+            size = batch_rule(cfg).batch_size
+            assert size == b + k * per_step, (name, ablation)
             assert cfg.model == dict(mosaickd.model,
                                      **model_keys), (name, ablation)
             if name != 'mnist_fashion':
                 continue
             model = MODELS.build(dict(cfg.model, allow_random_teacher=True))
             image = torch.zeros(1, 28, 28, dtype=torch.uint8)
-            view = dict(inputs=[image] * cfg.train_dataloader.batch_size)
+            view = dict(inputs=[image] * size)
             real, chunks = model.split_batch(dict(real=view, student=view))
             assert len(real) == b and len(chunks) == k, ablation
             assert {len(c) for c in chunks} == {per_step}, ablation

@@ -83,8 +83,9 @@ def test_bn_weight_needs_a_teacher_with_batchnorm(monkeypatch):
 def _model(**weights):
     return build_game(
         dict(
-            discriminator=None, loss_weights=dict(align=0, local=0,
-                                                  **weights)))
+            discriminator=None,
+            ood_batch_size=None,
+            loss_weights=dict(align=0, local=0, **weights)))
 
 
 def test_generator_bn_term_is_the_loss_on_the_teacher():

@@ -49,6 +49,7 @@ def _game(batch: int, steps: int, loss_weights=None):
         teacher_ckpt=None,
         allow_random_teacher=True,
         synthetic_batch_size=batch,
+        ood_batch_size=batch,
         student_steps=steps)
     if loss_weights:
         model_cfg['loss_weights'] = dict(

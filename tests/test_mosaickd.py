@@ -110,7 +110,8 @@ def test_generator_output_is_in_the_preprocessor_space():
 
 
 def test_kd_on_ood_baseline_trains_only_the_student():
-    model, optim = build_game(dict(generator=None, discriminator=None))
+    model, optim = build_game(
+        dict(generator=None, discriminator=None, ood_batch_size=8))
     before = state_of(model.student)
     logs = model.train_step(fake_batch(model), optim)
     assert set(logs) == {'loss_student'}
@@ -121,7 +122,10 @@ def test_kd_on_ood_baseline_trains_only_the_student():
 
 def test_data_free_baseline_runs_without_images():
     model, optim = build_game(
-        dict(discriminator=None, loss_weights=dict(align=0, balance=0)))
+        dict(
+            discriminator=None,
+            ood_batch_size=None,
+            loss_weights=dict(align=0, balance=0)))
     logs = model.train_step({}, optim)
     assert 'loss_local' not in logs and 'loss_adv' in logs
 

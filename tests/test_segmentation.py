@@ -255,6 +255,7 @@ def build_game(generator=True,
                steps=2,
                **model_args):
     init_default_scope('mmmosaic')
+    model_args.setdefault('ood_batch_size', batch)
     # ConfigDict, as from a config file: mmseg reads test_cfg.mode.
     cfg = dict(
         type='MosaicKD',

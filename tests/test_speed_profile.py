@@ -211,7 +211,7 @@ def test_teacher_targets_in_inference_mode_are_bit_identical(monkeypatch):
     reference = _losses_and_weights(*build_game())
     _assert_identical(reference, fast)
     # KD on OOD images (no generator) too.
-    kd = dict(generator=None, discriminator=None)
+    kd = dict(generator=None, discriminator=None, ood_batch_size=8)
     reference = _losses_and_weights(*build_game(kd))
     monkeypatch.setattr(mosaickd_module, '_teacher_mode', torch.inference_mode)
     _assert_identical(reference, _losses_and_weights(*build_game(kd)))

@@ -300,11 +300,14 @@ def test_schedules_by_iteration_need_the_loops_iteration(overrides):
 
 
 def test_warmup_needs_the_student_batch_in_every_chunk():
+    """Under the warm-up a chunk is a student update's whole batch,
+    M = B + N, so the paper's chunks of N are refused, naming M."""
     model, optim = _linear_game()
     _progress(0, max_iters=8)
     with pytest.raises(
             MosaicError,
-            match=r'4 \+ 2 x M OOD images .*, M > 4 being') as info:
+            match=r'model.synthetic_warmup\) needs 4 \+ 2 x \(4 \+ 4\) = 20'
+    ) as info:
         model.train_step(_batch(model, per_step=B), optim)  # paper's N = B
     assert '\n' not in str(info.value)
     assert 'train_dataloader.batch_size is 12' in str(info.value)

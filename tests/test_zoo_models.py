@@ -187,7 +187,8 @@ def test_mmseg_zoo_players_train_and_export(tmp_path):
             num_upsamples=3),
         discriminator=dict(type='PatchDiscriminator', base_channels=4),
         student_steps=1,
-        synthetic_batch_size=2)
+        synthetic_batch_size=2,
+        ood_batch_size=2)
     torch.manual_seed(0)
     # As mmengine's Runner does on one process (the zoo configs use SyncBN).
     model = revert_sync_batchnorm(MODELS.build(model_cfg))

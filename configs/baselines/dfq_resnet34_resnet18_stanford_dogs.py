@@ -9,6 +9,7 @@ _base_ = ['../mosaickd/resnet34_resnet18_stanford_dogs.py']
 
 model = dict(
     discriminator=None,
+    ood_batch_size=None,
     loss_weights=dict(adv=1, align=0, local=0, balance=6.02, bn=1.0))
 
 # The training loop needs a dataloader; this one yields empty batches.

@@ -5,18 +5,13 @@
 # student optimiser as in MosaicKD.
 _base_ = ['../mosaickd/resnet34_resnet18_imagenet32.py']
 
-# Each student step sees 512 OOD images, as many as MosaicKD's 256 synthetic
-# plus 256 OOD ones.
-ood_images_per_student_step = 512
-
 model = dict(
     generator=None,
     discriminator=None,
-    student_loss=dict(type='KLDivergenceLoss', temperature=5))
-
-# Without a discriminator the whole batch feeds the k student steps.
-train_dataloader = dict(batch_size=ood_images_per_student_step *
-                        _base_.student_steps)
+    student_loss=dict(type='KLDivergenceLoss', temperature=5),
+    # Each student step sees 512 OOD images, as many as MosaicKD's 256
+    # synthetic plus 256 OOD ones.
+    ood_batch_size=512)
 
 optim_wrapper = dict(
     _delete_=True,

@@ -6,6 +6,7 @@ _base_ = ['./mosaickd_camvid.py']
 
 model = dict(
     discriminator=None,
+    ood_batch_size=None,
     synthetic_batch_size=32,
     loss_weights=dict(adv=1.0, align=0.0, local=0.0, balance=0.0))
 # The training loop needs a dataloader; this one yields empty batches.

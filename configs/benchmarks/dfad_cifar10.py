@@ -7,6 +7,7 @@ _base_ = ['./mosaickd_cifar10_photos.py']
 
 model = dict(
     discriminator=None,
+    ood_batch_size=None,
     synthetic_batch_size=128,
     loss_weights=dict(adv=1.0, align=0.0, local=0.0, balance=0.0))
 # The training loop needs a dataloader; this one yields empty batches.

@@ -6,10 +6,9 @@ _base_ = ['./mosaickd_camvid.py']
 model = dict(
     generator=None,
     discriminator=None,
-    student_loss=dict(type='KLDivergenceLoss', temperature=5.0))
-# 2 x 16 OOD images per student step (MosaicKD: 16 synthetic + 16 OOD),
-# 5 student steps an iteration.
-train_dataloader = dict(batch_size=2 * 16 * 5)
+    student_loss=dict(type='KLDivergenceLoss', temperature=5.0),
+    # 2 x 16 OOD images per student step (MosaicKD: 16 synthetic + 16 OOD).
+    ood_batch_size=2 * 16)
 optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',

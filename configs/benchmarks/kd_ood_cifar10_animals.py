@@ -6,10 +6,9 @@ _base_ = ['./mosaickd_cifar10_animals.py']
 model = dict(
     generator=None,
     discriminator=None,
-    student_loss=dict(type='KLDivergenceLoss', temperature=5.0))
-# 2 x 64 OOD images per student step (MosaicKD: 64 synthetic + 64 OOD),
-# 5 student steps an iteration.
-train_dataloader = dict(batch_size=2 * 64 * 5)
+    student_loss=dict(type='KLDivergenceLoss', temperature=5.0),
+    # 2 x 64 OOD images per student step (MosaicKD: 64 synthetic + 64 OOD).
+    ood_batch_size=2 * 64)
 optim_wrapper = dict(
     _delete_=True,
     constructor='PlayerOptimWrapperConstructor',

@@ -33,11 +33,12 @@ model = dict(
     # patches: like the official 10-pixel patches, a part of an object.
     discriminator=dict(in_channels=3, base_channels=32, num_downsamples=3),
     student_steps=student_steps,
-    synthetic_batch_size=synthetic_batch_size)
+    synthetic_batch_size=synthetic_batch_size,
+    # N = B OOD images beside G's B in each student update; the loader's
+    # batch follows: D's B real images, then k chunks of N.
+    ood_batch_size=synthetic_batch_size)
 
 train_dataloader = dict(
-    # D's real batch, then one OOD chunk per student step.
-    batch_size=synthetic_batch_size * (student_steps + 1),
     dataset=dict(
         type='OODDataset',
         source=_base_.ood_source,

@@ -14,7 +14,10 @@ model = dict(
         img_size=32, out_channels=3, base_channels=32, num_upsamples=2),
     discriminator=dict(in_channels=3, base_channels=32, num_downsamples=2),
     student_steps=student_steps,
-    synthetic_batch_size=synthetic_batch_size)
+    synthetic_batch_size=synthetic_batch_size,
+    # N = B OOD images beside G's B in each student update; the loader's
+    # batch follows: D's B real images, then k chunks of N.
+    ood_batch_size=synthetic_batch_size)
 
 ood_source = dict(
     type='ClassFolderSubset',
@@ -23,8 +26,6 @@ ood_source = dict(
     classes=_base_.vehicles,
     pipeline=[dict(type='mmpretrain.LoadImageFromFile')])
 train_dataloader = dict(
-    # D's real batch, then one OOD chunk per student step.
-    batch_size=synthetic_batch_size * (student_steps + 1),
     dataset=dict(
         type='OODDataset',
         source=ood_source,

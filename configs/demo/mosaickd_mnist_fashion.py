@@ -13,7 +13,10 @@ model = dict(
         img_size=28, out_channels=1, base_channels=16, num_upsamples=2),
     discriminator=dict(in_channels=1, base_channels=32, num_downsamples=2),
     student_steps=student_steps,
-    synthetic_batch_size=synthetic_batch_size)
+    synthetic_batch_size=synthetic_batch_size,
+    # N = B OOD images beside G's B in each student update; the loader's
+    # batch follows: D's B real images, then k chunks of N.
+    ood_batch_size=synthetic_batch_size)
 
 ood_source = dict(
     _scope_='mmpretrain',
@@ -22,8 +25,6 @@ ood_source = dict(
     split='train',
     pipeline=[])
 train_dataloader = dict(
-    # D's real batch, then one OOD chunk per student step.
-    batch_size=synthetic_batch_size * (student_steps + 1),
     dataset=dict(
         type='OODDataset',
         source=ood_source,

@@ -14,8 +14,6 @@ student_steps = 5
 
 train_dataloader = dict(
     _delete_=True,
-    # B real images for the D step, then k chunks of B for the S steps.
-    batch_size=synthetic_batch_size * (student_steps + 1),
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

@@ -6,7 +6,9 @@
 _base_ = ['../../mosaickd/_base_/mosaickd_cifar100.py']
 
 model = dict(
-    discriminator=None, loss_weights=dict(adv=1, align=0, local=0, balance=0))
+    discriminator=None,
+    ood_batch_size=None,
+    loss_weights=dict(adv=1, align=0, local=0, balance=0))
 
 # The training loop needs a dataloader; this one yields empty batches.
 train_dataloader = dict(

@@ -26,9 +26,11 @@ model = dict(
     discriminator=dict(
         type='PatchDiscriminator', base_channels=128, num_downsamples=2),
     loss_weights=dict(adv=1, align=1, local=1, balance=10),
-    # Changing either also needs train_dataloader.batch_size = B * (k + 1).
     student_steps=_base_.student_steps,
     synthetic_batch_size=_base_.synthetic_batch_size,
+    # N = B OOD images beside G's B in each student update; the loader's
+    # batch follows: D's B real images, then k chunks of N.
+    ood_batch_size=_base_.synthetic_batch_size,
     student_loss=dict(type='KLDivergenceLoss', temperature=1))
 
 optim_wrapper = dict(

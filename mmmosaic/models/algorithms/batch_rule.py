@@ -15,10 +15,9 @@ which trains on them and on ``B`` images G makes for it.
   it uses as many as G's images leave room for, so the loader gives
   ``B + k x (B + N)``.
 
-Where ``model.ood_batch_size`` is not given (every config written before
-it existed), ``N`` is what ``train_dataloader.batch_size`` leaves after
-``B``, divided by ``k``. Without OOD data (``NoImagesDataset``, the
-data-free baselines) the student sees G's images only.
+Every config with OOD data gives ``model.ood_batch_size``; without OOD
+data (``NoImagesDataset``, the data-free baselines) it is None and the
+student sees G's images only.
 
 :func:`batch_rule` reads these numbers from a config and derives
 ``train_dataloader.batch_size`` from them or checks it; tools/train.py
@@ -26,15 +25,19 @@ calls it before the Runner is built (:func:`mmmosaic.runtime.
 prepare_runtime`), and :class:`MosaicKD` applies the same rule
 (:func:`split_loader_batch`) to every batch it trains on.
 """
-import inspect
 from typing import NamedTuple, Optional, Tuple
 
 from mmmosaic.errors import MosaicError
 
 __all__ = [
     'BatchRule', 'batch_rule', 'split_loader_batch', 'check_count',
-    'check_ood_batch_size'
+    'check_ood_batch_size', 'SYNTHETIC_BATCH_SIZE', 'STUDENT_STEPS'
 ]
+
+#: ``B`` and ``k`` where a config leaves them out: :class:`MosaicKD`'s
+#: defaults, the paper's CIFAR-100 recipe.
+SYNTHETIC_BATCH_SIZE = 256
+STUDENT_STEPS = 5
 
 
 class BatchRule(NamedTuple):
@@ -81,9 +84,9 @@ def check_count(key: str,
 
 
 def check_ood_batch_size(value, discriminator: bool) -> Optional[int]:
-    """``model.ood_batch_size`` checked: an integer >= 1, None (inferred),
-    or 0 with a discriminator, whose real images are then the only OOD
-    images the game reads (the student trains on G's images alone)."""
+    """``model.ood_batch_size`` checked: an integer >= 1, None (no OOD
+    data), or 0 with a discriminator, whose real images are then the only
+    OOD images the game reads (the student trains on G's images alone)."""
     value = check_count('ood_batch_size', value, optional=True, minimum=0)
     if value == 0 and not discriminator:
         raise MosaicError(
@@ -95,7 +98,8 @@ def check_ood_batch_size(value, discriminator: bool) -> Optional[int]:
 
 
 def _suggestion(rest: int, synthetic: int, steps: int, warmup: bool) -> int:
-    """An ``N`` close to what a wrong batch size gave each student step."""
+    """An ``N`` close to what a loader batch with ``rest`` images after D's
+    gives each student update."""
     chunk = rest // steps
     if warmup:
         return chunk - synthetic if chunk > synthetic else synthetic
@@ -117,7 +121,8 @@ def split_loader_batch(
         student_steps (int): ``k``.
         discriminator (bool): Whether the game has a discriminator.
         warmup (bool): Whether a ``synthetic_warmup`` is set.
-        ood_batch_size (int, optional): ``N``; None infers it from ``num``.
+        ood_batch_size (int, optional): ``N``; None only without OOD
+            images.
 
     Returns:
         tuple[int, int]: D's real images and the images of each of the
@@ -148,46 +153,26 @@ def split_loader_batch(
     real = synthetic if discriminator else 0
     keys = (f'model.synthetic_batch_size {synthetic}, model.student_steps '
             f'{steps}')
-    if ood_batch_size is not None:
-        chunk = ood_batch_size + (synthetic if warmup else 0)
-        need = real + steps * chunk
-        if num != need:
-            formula = (f'{real} + ' if real else '') + f'{steps} x ' + (
-                f'({synthetic} + {ood_batch_size})'
-                if warmup else f'{ood_batch_size}')
-            raise MosaicError(
-                f'train_dataloader.batch_size is {num} but '
-                f'model.ood_batch_size {ood_batch_size} ({keys}'
-                f'{", model.synthetic_warmup" if warmup else ""}) needs '
-                f'{formula} = {need} OOD images an iteration; set '
-                f'train_dataloader.batch_size={need}, or None to derive it.')
-        return real, chunk
-    rest = num - real
-    if rest > 0 and not rest % steps and (not warmup
-                                          or rest > synthetic * steps):
-        return real, rest // steps
-    need = (f'{real} + '
-            if real else '') + f'{steps} x ' + ('M' if warmup else 'N')
-    note = ''
-    if warmup:
-        # The chunk of a student step is its whole batch: at the start of
-        # the warm-up it holds no synthetic image.
-        note = (f', M > {synthetic} being a student update\'s whole batch '
-                f'under model.synthetic_warmup (M = {2 * synthetic} for the '
-                'paper\'s half synthetic)')
-    ood = _suggestion(rest, synthetic, steps, warmup)
-    chunk = ood + (synthetic if warmup else 0)
-    raise MosaicError(
-        f'train_dataloader.batch_size is {num} but MosaicKD needs {need} OOD '
-        f'images an iteration ({keys}){note}; set train_dataloader.batch_size'
-        f'={real + steps * chunk} ({"M" if warmup else "N"} = {chunk}), or '
-        f'model.ood_batch_size={ood} and train_dataloader.batch_size=None to '
-        'derive it.')
-
-
-def _model_default(name: str):
-    from .mosaickd import MosaicKD
-    return inspect.signature(MosaicKD).parameters[name].default
+    if ood_batch_size is None:
+        ood = _suggestion(num - real, synthetic, steps, warmup)
+        raise MosaicError(
+            f'The train_dataloader gives {num} OOD images an iteration but '
+            'model.ood_batch_size, the OOD images of each student update '
+            f'({keys}), is not set; set model.ood_batch_size={ood} and leave '
+            'train_dataloader.batch_size out to derive it.')
+    chunk = ood_batch_size + (synthetic if warmup else 0)
+    need = real + steps * chunk
+    if num != need:
+        formula = (f'{real} + ' if real else
+                   '') + f'{steps} x ' + (f'({synthetic} + {ood_batch_size})'
+                                          if warmup else f'{ood_batch_size}')
+        raise MosaicError(
+            f'train_dataloader.batch_size is {num} but '
+            f'model.ood_batch_size {ood_batch_size} ({keys}'
+            f'{", model.synthetic_warmup" if warmup else ""}) needs '
+            f'{formula} = {need} OOD images an iteration; set '
+            f'train_dataloader.batch_size={need}, or None to derive it.')
+    return real, chunk
 
 
 def _gives_images(dataset) -> bool:
@@ -210,8 +195,8 @@ def batch_rule(cfg, fill: bool = True) -> BatchRule:
     whether its dataset gives images) without building anything. Where
     ``model.ood_batch_size`` is given and ``train_dataloader.batch_size``
     is not (absent or None), the batch size is derived and, with ``fill``,
-    written into ``cfg``; where both are given they must agree; where only
-    the batch size is, ``N`` is inferred from it.
+    written into ``cfg``; where both are given they must agree. A config
+    with OOD data must give ``model.ood_batch_size``.
 
     Args:
         cfg (Config | dict): A config whose ``model`` builds a
@@ -233,12 +218,11 @@ def batch_rule(cfg, fill: bool = True) -> BatchRule:
             'The config sets no train_dataloader; add one with an '
             'OODDataset (configs/demo/ has complete examples).')
 
-    def arg(name):
-        return model[name] if name in model else _model_default(name)
-
-    synthetic = check_count('synthetic_batch_size',
-                            arg('synthetic_batch_size'))
-    steps = check_count('student_steps', arg('student_steps'))
+    synthetic = check_count(
+        'synthetic_batch_size',
+        model.get('synthetic_batch_size', SYNTHETIC_BATCH_SIZE))
+    steps = check_count('student_steps',
+                        model.get('student_steps', STUDENT_STEPS))
     discriminator = bool(model.get('discriminator'))
     ood_batch_size = check_ood_batch_size(
         model.get('ood_batch_size'), discriminator)

@@ -35,7 +35,8 @@ from mmmosaic.registry import MODELS
 from mmmosaic.utils import (is_url, load_model_weights, local_checkpoint,
                             task_meta, unwrap_model)
 from ..zoo import resolve_players
-from .batch_rule import check_count, check_ood_batch_size, split_loader_batch
+from .batch_rule import (STUDENT_STEPS, SYNTHETIC_BATCH_SIZE, check_count,
+                         check_ood_batch_size, split_loader_batch)
 from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
                               training_progress)
 from .task_logits import (check_task_mix, logits_of, match_student_to_teacher,
@@ -212,8 +213,8 @@ class MosaicKD(BaseModel):
             images only. tools/train.py derives
             ``train_dataloader.batch_size`` from it when the config leaves
             the batch size out (or None), and stops before training if the
-            two disagree. None: ``N`` is inferred from the loader's batch,
-            which must then follow the rule.
+            two disagree. Required with OOD data; None (the default) only
+            for the data-free baselines, whose loader gives no image.
         teacher_bf16 (bool): Opt-in, off by default: run every forward pass
             of the teacher (:meth:`teacher_logits`) under bfloat16 autocast
             on its device (CPU or GPU) and return float32 logits. Faster on
@@ -240,8 +241,8 @@ class MosaicKD(BaseModel):
                  generator: Optional[dict] = None,
                  discriminator: Optional[dict] = None,
                  teacher_ckpt: Optional[str] = None,
-                 student_steps: int = 5,
-                 synthetic_batch_size: int = 256,
+                 student_steps: int = STUDENT_STEPS,
+                 synthetic_batch_size: int = SYNTHETIC_BATCH_SIZE,
                  loss_weights: Optional[dict] = None,
                  student_loss: dict = dict(
                      type='KLDivergenceLoss', temperature=1.0),
@@ -914,3 +915,20 @@ class MosaicKD(BaseModel):
         :meth:`train_step` returns.
         """
         return self.student(inputs, data_samples, mode=mode)
+
+
+def is_game_config(model_cfg) -> bool:
+    """Whether ``model_cfg`` builds a :class:`MosaicKD` (or a subclass)."""
+    model_type = model_cfg.get('type') if isinstance(model_cfg, dict) else None
+    if isinstance(model_type, type):
+        return issubclass(model_type, MosaicKD)
+    if not isinstance(model_type, str):
+        return False
+    scope = model_cfg.get('_scope_')
+    key = model_type if '.' in model_type or not scope else (
+        f'{scope}.{model_type}')
+    try:
+        cls = MODELS.get(key)
+    except KeyError:
+        cls = None
+    return isinstance(cls, type) and issubclass(cls, MosaicKD)
