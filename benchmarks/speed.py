@@ -33,7 +33,6 @@ import gc
 import json
 import os
 import os.path as osp
-import platform
 import sys
 from collections import defaultdict
 
@@ -415,16 +414,7 @@ def main_methods(args):
         print()
         print(text, flush=True)
         report.append((result, text))
-    record = dict(
-        iters=args.iters,
-        repeats=args.repeats,
-        threads=args.threads,
-        warmup=args.warmup,
-        profile_iters=args.profile_iters,
-        torch=torch.__version__,
-        python=platform.python_version(),
-        cpu_count=os.cpu_count(),
-        groups=[r for r, _ in report])
+    record = profile.run_record(args, groups=[r for r, _ in report])
     with open(osp.join(args.out, 'methods.json'), 'w') as f:
         json.dump(record, f, indent=2)
     with open(osp.join(args.out, 'methods.md'), 'w') as f:

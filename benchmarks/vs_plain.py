@@ -13,7 +13,6 @@ import io
 import json
 import os
 import os.path as osp
-import platform
 import pstats
 import resource
 import statistics
@@ -515,18 +514,12 @@ def main(args) -> None:
     record = dict(
         config=osp.relpath(args.config, ROOT),
         teacher=teacher,
-        iters=args.iters,
-        repeats=args.repeats,
-        threads=args.threads,
-        warmup=args.warmup,
-        profile_iters=args.profile_iters,
-        batch_size=rule.batch_size,
-        B=rule.synthetic,
-        k=rule.steps,
-        torch=torch.__version__,
-        python=platform.python_version(),
-        cpu_count=os.cpu_count(),
-        loadavg_start=[round(x, 2) for x in os.getloadavg()])
+        **profile.run_record(
+            args,
+            batch_size=rule.batch_size,
+            B=rule.synthetic,
+            k=rule.steps,
+            loadavg_start=[round(x, 2) for x in os.getloadavg()]))
     SpeedBenchmarkLoop.driver = make_driver(args, cfg, record)
     # The hooks tools/train.py gives every training run (their per-iteration
     # cost is part of ours).

@@ -50,7 +50,9 @@ Runner's whole set-up, and advances training a given number of iterations
 at a time.
 """
 import inspect
+import os
 import os.path as osp
+import platform
 import statistics
 import time
 from collections import OrderedDict, defaultdict
@@ -68,7 +70,7 @@ from mmmosaic.runtime import prepare_runtime
 __all__ = [
     'PHASES', 'PhaseProfiler', 'check_phases', 'clock', 'layer_macs',
     'reference_rate', 'time_phases', 'SpeedBenchmarkLoop', 'benchmark_cfg',
-    'check_file', 'spread'
+    'check_file', 'spread', 'run_record'
 ]
 
 #: The phase methods of MosaicKD and the name each is reported under.
@@ -533,3 +535,18 @@ def spread(values) -> dict:
     """Min, median and max of ``values``."""
     return dict(
         min=min(values), median=statistics.median(values), max=max(values))
+
+
+def run_record(args, **fields) -> dict:
+    """What a speed record was measured with: ``args``' iterations,
+    repeats, threads, warm-up and profiled iterations, the torch and Python
+    versions and the core count, then ``fields``."""
+    record = {
+        key: getattr(args, key)
+        for key in ('iters', 'repeats', 'threads', 'warmup', 'profile_iters')
+    }
+    record.update(
+        torch=torch.__version__,
+        python=platform.python_version(),
+        cpu_count=os.cpu_count())
+    return dict(record, **fields)
