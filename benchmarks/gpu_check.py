@@ -72,7 +72,8 @@ def build_game(device: str, amp: bool, batch: int = None, steps: int = None):
     model_cfg = cfg.model
     model_cfg.allow_random_teacher = True
     if batch is not None:
-        model_cfg.synthetic_batch_size = batch
+        # The paper's game: as many OOD images a student step as synthetic.
+        model_cfg.synthetic_batch_size = model_cfg.ood_batch_size = batch
     if steps is not None:
         model_cfg.student_steps = steps
     if amp:
