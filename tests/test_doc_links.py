@@ -109,18 +109,20 @@ def unmapped_modules():
     for line in text[start:end if end != -1 else None].splitlines():
         cells = line.split(' | ')
         if line.startswith('| `') and len(cells) >= 2:
-            paths = [q for p in re.findall(r'`([^`]+)`', cells[0])
-                     for q in _expand(p)]
+            paths = [
+                q for p in re.findall(r'`([^`]+)`', cells[0])
+                for q in _expand(p)
+            ]
             rows.append((paths, ' | '.join(cells[1:])))
     missing = []
-    for path in sorted(glob(osp.join(ROOT, 'mmmosaic', '**', '*.py'),
-                            recursive=True)):
+    for path in sorted(
+            glob(osp.join(ROOT, 'mmmosaic', '**', '*.py'), recursive=True)):
         module = osp.relpath(path, ROOT).replace(osp.sep, '/')
         if module.endswith('/__init__.py'):
             continue
         named = any(
-            module == p or (module.startswith(p.rstrip('/') + '/') and
-                            f'`{module[len(p.rstrip("/")) + 1:]}`' in what)
+            module == p or (module.startswith(p.rstrip('/') + '/')
+                            and f'`{module[len(p.rstrip("/")) + 1:]}`' in what)
             for paths, what in rows for p in paths)
         if not named:
             missing.append(module)
@@ -129,8 +131,8 @@ def unmapped_modules():
 
 def test_readme_map_names_every_module():
     missing = unmapped_modules()
-    assert not missing, ('README.md, "Where things are", names no row for: '
-                         + ', '.join(missing))
+    assert not missing, ('README.md, "Where things are", names no row for: ' +
+                         ', '.join(missing))
 
 
 def test_results_page_reads_in_five_minutes():
