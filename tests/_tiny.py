@@ -166,6 +166,11 @@ def write_runner_config(path,
     """
     from mmengine.config import Config
     k, b = 2, 4
+    # student_images is N, or under a synthetic warm-up a student step's
+    # whole batch, B + N.
+    ood = student_images
+    if (model_overrides or {}).get('synthetic_warmup') is not None:
+        ood = student_images - b
     cosine = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)]
     cfg = dict(
         custom_imports=dict(imports=['_tiny'], allow_failed_imports=False),
@@ -174,9 +179,8 @@ def write_runner_config(path,
         randomness=dict(seed=0),
         model=dict(
             mosaickd(
-                student_steps=k,
-                synthetic_batch_size=b,
-                ood_batch_size=student_images), **(model_overrides or {})),
+                student_steps=k, synthetic_batch_size=b, ood_batch_size=ood),
+            **(model_overrides or {})),
         train_dataloader=dict(
             batch_size=b + k * student_images,
             num_workers=0,
