@@ -155,7 +155,7 @@ def test_teacher_bf16_is_off_by_default_and_runs():
 
 
 def test_teacher_bf16_warns_once_on_a_cpu_without_native_bf16(monkeypatch):
-    from mmmosaic.models.algorithms import mosaickd as module
+    from mmmosaic.models.algorithms import players as module
     assert isinstance(module.cpu_has_native_bf16(), bool)
     said = []
     monkeypatch.setattr(module, 'print_log', lambda msg, **kw: said.append(

@@ -274,8 +274,9 @@ def test_maturity_state_is_in_the_checkpointed_state_dict():
 
 def test_defaults_are_the_papers_and_need_no_loop_state():
     model, optim = build_game()
-    assert model.synthetic_warmup is None and model.ood_student_loss is None
-    assert model.generator_warm_start == 0
+    departures = model.student_batch
+    assert departures.warmup is None and model.synthetic_warmup is None
+    assert departures.ood_loss is None and departures.warm_start == 0
     assert not any(
         k.startswith('synthetic_warmup') for k in model.state_dict())
     _progress()  # nothing recorded: the paper's game does not ask
@@ -319,14 +320,15 @@ def test_temperature_on_the_whole_batch_is_student_loss():
     torch.manual_seed(0)
     s, t = torch.randn(8, 10), torch.randn(8, 10)
     assert torch.equal(
-        model.distillation_loss(s, t, num_synthetic=4),
+        model.student_batch.loss(s, t, num_synthetic=4),
         kl_divergence(s, t, temperature=5.0))
 
 
 def test_ood_temperature_applies_to_the_ood_images_only():
     model, _ = build_game(dict(ood_student_loss=dict(temperature=5.0)))
-    assert type(model.ood_student_loss).__name__ == 'KLDivergenceLoss'
-    assert model.ood_student_loss.temperature == 5.0
+    ood_loss = model.student_batch.ood_loss
+    assert type(ood_loss).__name__ == 'KLDivergenceLoss'
+    assert ood_loss.temperature == 5.0
     assert model.student_loss.temperature == 1.0
     torch.manual_seed(0)
     s, t = torch.randn(8, 10), torch.randn(8, 10)
@@ -335,11 +337,11 @@ def test_ood_temperature_applies_to_the_ood_images_only():
             (8 - n) *
             kl_divergence(s[n:], t[n:], temperature=5.0) if n < 8 else 0)
         torch.testing.assert_close(
-            model.distillation_loss(s, t, num_synthetic=n), expected / 8)
+            model.student_batch.loss(s, t, num_synthetic=n), expected / 8)
     # The same loss on both parts is the paper's loss on the whole batch.
     same, _ = build_game(dict(ood_student_loss=dict()))
     torch.testing.assert_close(
-        same.distillation_loss(s, t, num_synthetic=3), kl_divergence(s, t))
+        same.student_batch.loss(s, t, num_synthetic=3), kl_divergence(s, t))
 
 
 def test_ood_temperature_in_a_train_step():

@@ -12,10 +12,8 @@ images); ``discriminator=None`` and no OOD data is data-free adversarial KD
 DFAD, with the class balance, gives the DFQ baseline.
 """
 import copy
-import inspect
 import logging
-import os.path as osp
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -32,15 +30,16 @@ from mmmosaic.models.losses import (AdversarialDisagreementLoss,
                                     BNStatisticsLoss, EntropyLoss,
                                     PatchAdversarialLoss, batchnorm_layers)
 from mmmosaic.registry import MODELS
-from mmmosaic.utils import (is_url, load_model_weights, local_checkpoint,
-                            task_meta, unwrap_model)
+from mmmosaic.utils import unwrap_model
 from ..zoo import resolve_players
 from .batch_rule import (STUDENT_STEPS, SYNTHETIC_BATCH_SIZE, check_count,
                          check_ood_batch_size, split_loader_batch)
-from .synthetic_share import (SyntheticWarmup, check_fraction, iterations_of,
-                              training_progress)
+from .players import (check_normalisation, load_frozen_teacher, no_param_grads,
+                      strip_wrapper_prefixes, warn_if_bf16_is_emulated,
+                      with_scope)
+from .synthetic_share import StudentBatch
 from .task_logits import (check_task_mix, logits_of, match_student_to_teacher,
-                          num_classes_of, stack_for_preprocessor)
+                          stack_for_preprocessor)
 
 #: The players the game trains (the teacher is frozen), in the order of an
 #: iteration's updates; also the keys of their optimiser wrappers.
@@ -52,86 +51,8 @@ GENERATOR_LOSSES = ('adv', 'align', 'local', 'balance', 'bn')
 #: the DFQ baseline only.
 PAPER_LOSS_WEIGHTS = dict(adv=1.0, align=1.0, local=1.0, balance=10.0, bn=0.0)
 
-
-def _strip_wrappers(module: nn.Module, state_dict: dict, prefix: str,
-                    local_metadata) -> None:
-    """State-dict hook: ``student.module.x`` -> ``student.x`` for players
-    wrapped by DDP, so checkpoints load wrapped or bare alike (mmengine's
-    loader unwraps; ``Runner.save_checkpoint`` does not)."""
-    wrapped = [
-        f'{prefix}{name}.' for name, child in module._modules.items()
-        if is_model_wrapper(child)
-    ]
-    if not wrapped:
-        return
-    for table in (state_dict, getattr(state_dict, '_metadata', {})):
-        items = list(table.items())
-        table.clear()
-        for key, value in items:
-            for head in wrapped:
-                inner = head + 'module'
-                if key == inner:
-                    key = head[:-1]
-                    break
-                if key.startswith(inner + '.'):
-                    key = head + key[len(inner) + 1:]
-                    break
-            table[key] = value
-
-
-def _with_scope(cfg: dict, key: str) -> dict:
-    """Give ``type='mmseg.EncoderDecoder'`` style configs their ``_scope_``.
-
-    Nested builds inside an mmseg / mmpretrain model use the default scope
-    unless ``_scope_`` is set, so a scope prefix in ``type`` alone fails.
-    """
-    if not isinstance(cfg, dict):
-        raise MosaicError(
-            f'model.{key} must be a config dict of an mmpretrain/mmseg model, '
-            f'got {type(cfg).__name__}.')
-    cfg = copy.deepcopy(cfg)
-    model_type = cfg.get('type')
-    if '_scope_' not in cfg and isinstance(model_type,
-                                           str) and '.' in model_type:
-        cfg['_scope_'], cfg['type'] = model_type.split('.', 1)
-    return cfg
-
-
 #: How the student steps run the teacher: its targets need no autograd.
 _teacher_mode = torch.inference_mode
-
-
-@contextmanager
-def _no_param_grads(*modules: Optional[nn.Module]):
-    """Keep parameters out of autograd while gradients still flow through.
-
-    Used for D and S during the G step: G needs gradients through them, but
-    their own weights must not collect any (no leak into their updates, and
-    no wasted weight-gradient computation).
-    """
-    params = [p for m in modules if m is not None for p in m.parameters()]
-    saved = [p.requires_grad for p in params]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(params, saved):
-            p.requires_grad_(flag)
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX);
-    without either, torch emulates it and bfloat16 autocast on the CPU is
-    slower than float32. True when torch cannot tell."""
-    probes = [
-        getattr(torch.cpu, name, None)
-        for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
-    ]
-    probes = [probe for probe in probes if probe is not None]
-    if not probes:
-        return True
-    return any(probe() for probe in probes)
 
 
 @MODELS.register_module()
@@ -181,58 +102,34 @@ class MosaicKD(BaseModel):
             ``torch.nn.SyncBatchNorm``, so that in multi-GPU training their
             batch statistics cover the global batch. GPU only (torch has no
             CPU SyncBN); single-process runs revert them to BatchNorm.
-        ood_student_loss (dict, optional): The student's loss on the OOD
-            images of its batch when it should differ from ``student_loss``,
-            which then applies to the synthetic images only; its keys
-            override ``student_loss``'s, so
-            ``model.ood_student_loss.temperature=5.0`` distils the OOD images
-            at temperature 5 and the mosaics at ``student_loss``'s. The
-            batch's loss is the mean over its images of either loss. None
-            (the paper): ``student_loss`` on the whole batch.
-        synthetic_warmup (dict, optional): Our deviation from the paper:
-            arguments of :class:`SyntheticWarmup`, a schedule by which the
-            student's batch starts with OOD images only and takes in up to
-            ``B`` mosaics as the generator matures, at a constant size.
-            The train dataloader must then give ``M = B + N`` OOD images per
-            student step (the whole batch; ``M = 2B`` for the paper's half)
-            instead of ``N``. None (the paper): ``B`` mosaics in every
-            student update.
-        generator_warm_start (float): Our deviation from the paper: the
-            fraction of ``max_iters`` (counted in it) during which G and D
-            train alone on the OOD images, G only fooling D
-            (:meth:`generator_warm_start_step`), with no teacher or
-            student term and no student update. Needs a discriminator.
-            0 (the paper): the whole game from the first iteration.
+        ood_student_loss (dict, optional): Our departure: a loss of its
+            own for the OOD images of the student's batch
+            (:class:`StudentBatch`). None (the paper).
+        synthetic_warmup (dict, optional): Our departure: the mosaics join
+            the student's batch as G matures (:class:`SyntheticWarmup`).
+            None (the paper).
+        generator_warm_start (float): Our departure: the fraction of
+            ``max_iters`` during which G and D play alone
+            (:meth:`generator_warm_start_step`). 0 (the paper).
         ood_batch_size (int, optional): ``N``, the OOD images of each
-            student update beside the ``B`` images G makes for it (the batch
-            rule, :mod:`~mmmosaic.models.algorithms.batch_rule`): the train
-            dataloader gives ``B + k x N`` images an iteration (``k x N``
-            without a discriminator), and under a ``synthetic_warmup``
-            ``B + k x (B + N)``. 0 (with a discriminator): the student
-            trains on G's images alone and the loader gives D's ``B`` real
-            images only. tools/train.py derives
-            ``train_dataloader.batch_size`` from it when the config leaves
-            the batch size out (or None), and stops before training if the
-            two disagree. Required with OOD data; None (the default) only
-            for the data-free baselines, whose loader gives no image.
-        teacher_bf16 (bool): Opt-in, off by default: run every forward pass
-            of the teacher (:meth:`teacher_logits`) under bfloat16 autocast
-            on its device (CPU or GPU) and return float32 logits. Faster on
-            CPUs with native bfloat16 (AVX512-BF16, AMX) and on GPUs, much
-            slower on other CPUs, which emulate it (a warning says so), and
-            the logits are rounded to bfloat16's 8-bit mantissa, so results
-            differ from the float32 game: measure a setting's quality with
-            it before relying on it.
+            student update beside the ``B`` images G makes for it; the
+            train dataloader gives ``B + k x N`` (the batch rule,
+            :mod:`~mmmosaic.models.algorithms.batch_rule`, which
+            tools/train.py applies before training). 0 (with a
+            discriminator): the student trains on G's images alone.
+            Required with OOD data; None only for the data-free baselines.
+        teacher_bf16 (bool): Our departure, off by default: every teacher
+            forward (:meth:`teacher_logits`) under bfloat16 autocast, with
+            float32 logits. Faster on GPUs and CPUs with native bfloat16,
+            much slower on CPUs that emulate it (a warning says so); the
+            logits are rounded, so measure a setting's quality with it.
 
     Training data: each sample of the train dataloader is a dict with a
     ``real`` view (D's real images, not augmented) and a ``student`` view
     (augmented), see :class:`mmmosaic.datasets.OODDataset`. A batch holds
     ``B`` samples whose ``real`` views D sees (when there is a
-    discriminator), followed by ``k`` chunks of ``N`` (``ood_batch_size``)
-    whose ``student`` views join the synthetic images of the k student
-    steps. Under a ``synthetic_warmup`` each chunk is a student update's
-    whole batch of ``M = B + N`` images, of which it uses as many as G's
-    images leave room for.
+    discriminator), followed by ``k`` chunks of ``N`` whose ``student``
+    views join the synthetic images of the k student steps.
     """
 
     def __init__(self,
@@ -261,8 +158,8 @@ class MosaicKD(BaseModel):
             dict(teacher=teacher, student=student, teacher_ckpt=teacher_ckpt))
         # First: with players of two tasks every other check misleads.
         check_task_mix(players['teacher'], players['student'])
-        teacher = _with_scope(players['teacher'], 'teacher')
-        student = _with_scope(players['student'], 'student')
+        teacher = with_scope(players['teacher'], 'teacher')
+        student = with_scope(players['student'], 'student')
         teacher_ckpt = players['teacher_ckpt']
         if isinstance(data_preprocessor,
                       dict) and not data_preprocessor.get('type'):
@@ -313,32 +210,14 @@ class MosaicKD(BaseModel):
             setattr(
                 self, name,
                 nn.SyncBatchNorm.convert_sync_batchnorm(getattr(self, name)))
-        self._check_normalisation()
-        self.register_state_dict_post_hook(_strip_wrappers)
+        check_normalisation(
+            self.data_preprocessor, teacher=self.teacher, student=self.student)
+        self.register_state_dict_post_hook(strip_wrapper_prefixes)
 
         #: Class names (and palette) of the teacher's task, from its
         #: checkpoint; tools/train.py adds the in-domain dataset's if none.
-        self.dataset_meta = None
-        if teacher_ckpt is not None:
-            if not is_url(teacher_ckpt) and not osp.isfile(teacher_ckpt):
-                raise MosaicError(
-                    f'Teacher checkpoint {teacher_ckpt!r} (model.teacher_ckpt)'
-                    ' does not exist; train a teacher with configs/teachers/ '
-                    'or pass --cfg-options model.teacher_ckpt=PATH.')
-            meta = load_model_weights(self.teacher,
-                                      local_checkpoint(teacher_ckpt),
-                                      'teacher')
-            self.dataset_meta = task_meta(
-                meta.get('dataset_meta'), num_classes_of(self.teacher))
-        elif not allow_random_teacher:
-            raise MosaicError(
-                'model.teacher_ckpt is not set; pass --cfg-options '
-                'model.teacher_ckpt=PATH with the trained teacher.')
-        # The teacher's weights are final: mmengine's init_weights must not
-        # re-initialise them, and nothing may ever train them.
-        self.teacher._is_init = True
-        self.teacher.requires_grad_(False)
-        self.teacher.eval()
+        self.dataset_meta = load_frozen_teacher(self.teacher, teacher_ckpt,
+                                                allow_random_teacher)
         if self.loss_weights['bn'] and not batchnorm_layers(self.teacher):
             raise MosaicError(
                 f'model.loss_weights.bn is {self.loss_weights["bn"]} but the '
@@ -353,8 +232,18 @@ class MosaicKD(BaseModel):
             dict(dict(type='ClassBalanceLoss'), **balance_loss))
         self.patch_loss = PatchAdversarialLoss()
         self.bn_loss = BNStatisticsLoss()
-        self._build_student_batch(student_loss, ood_student_loss,
-                                  synthetic_warmup, generator_warm_start)
+        # Our departures from the paper's student batch (all off unless
+        # configured): the game asks this object at each step.
+        self.student_batch = StudentBatch(
+            self.student_loss,
+            student_loss,
+            ood_student_loss,
+            synthetic_warmup,
+            generator_warm_start,
+            generator=self.generator is not None,
+            discriminator=self.discriminator is not None)
+        # Registered here, so that checkpoints keep the warm-up's state.
+        self.synthetic_warmup = self.student_batch.warmup
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -372,83 +261,6 @@ class MosaicKD(BaseModel):
                     f' got {value!r}.')
             weights[name] = float(value)
         return weights
-
-    def _build_student_batch(self, student_loss: dict,
-                             ood_student_loss: Optional[dict],
-                             synthetic_warmup: Optional[dict],
-                             generator_warm_start: float) -> None:
-        """The options of the student's batch that depart from the paper
-        (see the class arguments); all off by default."""
-        self.ood_student_loss = None if ood_student_loss is None else (
-            MODELS.build(dict(student_loss, **ood_student_loss)))
-        self.synthetic_warmup = None
-        if synthetic_warmup is not None:
-            if self.generator is None:
-                raise MosaicError(
-                    'model.synthetic_warmup schedules the generator\'s images'
-                    ' in the student\'s batch but there is no '
-                    'model.generator; drop model.synthetic_warmup.')
-            unknown = sorted(
-                set(synthetic_warmup) -
-                set(inspect.signature(SyntheticWarmup).parameters))
-            if unknown:
-                raise MosaicError(
-                    f'model.synthetic_warmup has an unknown key {unknown[0]!r}'
-                    '; its keys are schedule, ramp (linear), signal, '
-                    'threshold and momentum (maturity).')
-            self.synthetic_warmup = SyntheticWarmup(**synthetic_warmup)
-        self.generator_warm_start = check_fraction(
-            'generator_warm_start', generator_warm_start, open_high=True)
-        if self.generator_warm_start and self.discriminator is None:
-            raise MosaicError(
-                'model.generator_warm_start trains the generator against the '
-                'discriminator alone but there is no model.discriminator; '
-                'set model.generator_warm_start=0.')
-
-    def _check_normalisation(self):
-        """Teacher and student must see images normalised the same way.
-
-        Where a preprocessor normalises (has ``mean`` and ``std``) and the
-        distillation's does too, they must agree. Where only one of them
-        normalises, e.g. a teacher config that leaves its
-        ``data_preprocessor`` out, agreement cannot be checked: a warning
-        says so.
-        """
-
-        def stats(preprocessor):
-            mean = getattr(preprocessor, 'mean', None)
-            std = getattr(preprocessor, 'std', None)
-            if mean is None or std is None:
-                return None
-            return [mean.flatten().tolist(), std.flatten().tolist()]
-
-        mine = stats(self.data_preprocessor)
-        for name in ('teacher', 'student'):
-            theirs = stats(getattr(self, name).data_preprocessor)
-            if mine is None and theirs is None:
-                continue
-            if mine is None or theirs is None:
-                said = (f'normalises with mean {theirs[0]}, std {theirs[1]} '
-                        'but the distillation\'s data_preprocessor does not '
-                        'normalise' if mine is None else
-                        'names no normalisation (no data_preprocessor with '
-                        'mean and std) but the distillation uses mean '
-                        f'{mine[0]}, std {mine[1]}')
-                print_log(
-                    f'model.{name} {said}, so whether they agree cannot be '
-                    f'checked; give model.{name} the data_preprocessor it '
-                    'was trained with.',
-                    logger='current',
-                    level=logging.WARNING)
-                continue
-            for k, stat in enumerate(('mean', 'std')):
-                a, b = torch.tensor(mine[k]), torch.tensor(theirs[k])
-                if a.shape != b.shape or not torch.allclose(a, b):
-                    raise MosaicError(
-                        f'model.{name} normalises images with {stat} '
-                        f'{theirs[k]} but the distillation uses {mine[k]}; '
-                        'give teacher and student the same '
-                        'data_preprocessor.')
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -499,15 +311,7 @@ class MosaicKD(BaseModel):
             return logits_of(self.teacher, inputs)
         if inputs.device.type == 'cpu' and not self._bf16_cpu_checked:
             self._bf16_cpu_checked = True
-            if not cpu_has_native_bf16():
-                print_log(
-                    'model.teacher_bf16=True but this CPU has neither '
-                    'AVX512-BF16 nor AMX, so bfloat16 is emulated and the '
-                    'teacher\'s forwards run several times slower than in '
-                    'float32 (7x measured on an AVX2-only CPU); set '
-                    'model.teacher_bf16=False here.',
-                    logger='current',
-                    level=logging.WARNING)
+            warn_if_bf16_is_emulated()
         with torch.autocast(
                 device_type=inputs.device.type, dtype=torch.bfloat16):
             logits = logits_of(self.teacher, inputs)
@@ -533,7 +337,7 @@ class MosaicKD(BaseModel):
         num = len(data['real']['inputs']) if data and 'real' in data else 0
         num_real, _ = split_loader_batch(num, self.synthetic_batch_size,
                                          self.student_steps, self.discriminator
-                                         is not None, self.synthetic_warmup
+                                         is not None, self.student_batch.warmup
                                          is not None, self.ood_batch_size)
         real = None
         if num_real:
@@ -605,13 +409,7 @@ class MosaicKD(BaseModel):
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         real, ood_chunks = self.split_batch(data)
         self._skipped_this_iter = False
-        # Iterations of the generator warm start; the student's first
-        # iteration is the one after them.
-        warm_start, in_warm_start = 0, False
-        if self.generator_warm_start:
-            iteration, max_iters = training_progress('generator_warm_start')
-            warm_start = iterations_of(self.generator_warm_start, max_iters)
-            in_warm_start = iteration < warm_start
+        start, in_warm_start = self.student_batch.warm_start_progress()
         log_vars = {}
         if self.generator is not None:
             with optim_wrapper['generator'].optim_context(self.generator):
@@ -627,7 +425,7 @@ class MosaicKD(BaseModel):
         if not in_warm_start:
             log_vars.update(
                 self._train_student(ood_chunks, optim_wrapper['student'],
-                                    warm_start))
+                                    start))
         self._check_nonfinite_streak()
         if self.skipped_updates:
             log_vars['skipped_updates'] = torch.tensor(
@@ -639,17 +437,10 @@ class MosaicKD(BaseModel):
         """The k student updates of an iteration, each on ``n`` of G's
         images and OOD images: ``n = B`` and the whole chunk in the paper;
         under a synthetic warm-up ``n`` is the schedule's and the chunk's
-        first ``M - n`` images keep the batch at ``M``."""
-        log_vars = {}
-        num_synthetic = self.synthetic_batch_size
-        if self.synthetic_warmup is not None:
-            num_synthetic = self.synthetic_warmup.num_synthetic(
-                self.synthetic_batch_size, start)
-            size = len(ood_chunks[0])
-            ood_chunks = [chunk[:size - num_synthetic] for chunk in ood_chunks]
-            log_vars['synthetic_share'] = torch.tensor(num_synthetic / size)
-            if self.synthetic_warmup.schedule == 'maturity':
-                log_vars['maturity'] = self.synthetic_warmup.maturity.clone()
+        first ``M - n`` images keep the batch at ``M``
+        (:meth:`StudentBatch.split`)."""
+        num_synthetic, ood_chunks, log_vars = self.student_batch.split(
+            ood_chunks, self.synthetic_batch_size, start)
         losses = [
             self.student_step(chunk, optim_wrapper, num_synthetic)
             for chunk in ood_chunks
@@ -751,13 +542,12 @@ class MosaicKD(BaseModel):
         recorder = (
             self.bn_loss.record(self.teacher) if w['bn'] else nullcontext())
         with optim_wrapper.optim_context(self.generator), \
-                _no_param_grads(student, discriminator):
+                no_param_grads(student, discriminator):
             with recorder as bn_stats:
                 t_logits = self.teacher_logits(fake)
             s_logits = match_student_to_teacher(
                 logits_of(student, fake), t_logits)
-            if self.synthetic_warmup is not None:
-                self.synthetic_warmup.observe(t_logits, s_logits)
+            self.student_batch.observe(t_logits, s_logits)
             # The balance term is not a mean over samples: under DDP it
             # must see the global batch (with gradients to each rank's own
             # samples) to equal the single-process term on the whole batch.
@@ -806,7 +596,7 @@ class MosaicKD(BaseModel):
         """
         discriminator = unwrap_model(self.discriminator)
         with optim_wrapper.optim_context(self.generator), \
-                _no_param_grads(discriminator):
+                no_param_grads(discriminator):
             loss = self.patch_loss(discriminator(fake), True)
         self._update(optim_wrapper, loss)
         return dict(loss_g=loss.detach(), loss_local=loss.detach())
@@ -827,9 +617,8 @@ class MosaicKD(BaseModel):
 
         where KD is ``student_loss`` (by default the KL divergence of the
         predictions at temperature 1, :class:`KLDivergenceLoss`; per pixel for
-        segmentation, after resizing S's logits to T's). With an
-        ``ood_student_loss``, KD is ``student_loss`` on the mosaics and
-        ``ood_student_loss`` on the OOD images, averaged over all images.
+        segmentation, after resizing S's logits to T's), or with an
+        ``ood_student_loss`` another on the OOD images (:class:`StudentBatch`).
 
         Args:
             ood (Tensor, optional): This step's chunk of the OOD ``student``
@@ -876,28 +665,9 @@ class MosaicKD(BaseModel):
         with optim_wrapper.optim_context(self.student):
             s_logits = match_student_to_teacher(
                 logits_of(self.student, inputs), t_logits)
-            loss = self.distillation_loss(s_logits, t_logits, num_synthetic)
+            loss = self.student_batch.loss(s_logits, t_logits, num_synthetic)
         self._update(optim_wrapper, loss)
         return loss.detach()
-
-    def distillation_loss(self, student_logits: torch.Tensor,
-                          teacher_logits: torch.Tensor,
-                          num_synthetic: int) -> torch.Tensor:
-        """``student_loss`` on the whole batch, or, with an
-        ``ood_student_loss``, the image-weighted mean of ``student_loss`` on
-        the first ``num_synthetic`` images (the mosaics) and
-        ``ood_student_loss`` on the rest."""
-        if self.ood_student_loss is None:
-            return self.student_loss(student_logits, teacher_logits)
-        total = 0
-        for loss_fn, part in ((self.student_loss, slice(0, num_synthetic)),
-                              (self.ood_student_loss,
-                               slice(num_synthetic, None))):
-            count = len(student_logits[part])
-            if count:
-                total = total + count * loss_fn(student_logits[part],
-                                                teacher_logits[part])
-        return total / len(student_logits)
 
     # ------------------------------------------------------ val / test
     def forward(self,
@@ -920,15 +690,11 @@ class MosaicKD(BaseModel):
 def is_game_config(model_cfg) -> bool:
     """Whether ``model_cfg`` builds a :class:`MosaicKD` (or a subclass)."""
     model_type = model_cfg.get('type') if isinstance(model_cfg, dict) else None
-    if isinstance(model_type, type):
-        return issubclass(model_type, MosaicKD)
-    if not isinstance(model_type, str):
-        return False
-    scope = model_cfg.get('_scope_')
-    key = model_type if '.' in model_type or not scope else (
-        f'{scope}.{model_type}')
-    try:
-        cls = MODELS.get(key)
-    except KeyError:
-        cls = None
-    return isinstance(cls, type) and issubclass(cls, MosaicKD)
+    if isinstance(model_type, str):
+        scope = model_cfg.get('_scope_')
+        try:
+            model_type = MODELS.get(model_type if '.' in model_type
+                                    or not scope else f'{scope}.{model_type}')
+        except KeyError:
+            return False
+    return isinstance(model_type, type) and issubclass(model_type, MosaicKD)

@@ -1,14 +1,22 @@
-"""How many synthetic images a student update takes.
+"""Our departures from the paper's student batch, all off by default.
 
 The paper gives every student update ``B`` fresh mosaics from the first
-iteration on, beside ``N`` OOD images. Early in training those mosaics
-teach little, and they take half of each update away from the OOD images.
-:class:`SyntheticWarmup` (our deviation, off unless configured) keeps the
-student's batch at its size but lets the mosaics in as the generator
-matures.
+iteration on, beside ``N`` OOD images, distilled with one loss, and starts
+the whole game at once. Early in training those mosaics teach little, and
+they take half of each update away from the OOD images. What the game
+does instead, where a config asks, lives here, in one object the game
+calls (:class:`StudentBatch`):
+
+- :class:`SyntheticWarmup` keeps the student's batch at its size but lets
+  the mosaics in as the generator matures (``model.synthetic_warmup``);
+- a generator warm start lets G and D play alone before the teacher and
+  the student join (``model.generator_warm_start``);
+- the OOD images of the batch may have a loss of their own
+  (``model.ood_student_loss``).
 """
+import inspect
 import math
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -16,6 +24,7 @@ from mmengine.dist import all_reduce
 from mmengine.logging import MessageHub
 
 from mmmosaic.errors import MosaicError
+from mmmosaic.registry import MODELS
 
 SCHEDULES = ('linear', 'maturity')
 SIGNALS = ('classes', 'agreement')
@@ -221,3 +230,130 @@ def check_fraction(key: str,
         raise MosaicError(f'model.{key} must be a number in {left}{low:g}, '
                           f'{high:g}{right}, got {value!r}.')
     return float(value)
+
+
+class StudentBatch:
+    """What the student's batch does where it departs from the paper.
+
+    The game (:class:`~mmmosaic.models.algorithms.MosaicKD`) asks it, every
+    iteration, whether the generator is still in its warm start, how many
+    of G's images each student update takes and which loss distils the
+    batch; with every option off it answers as the paper does.
+
+    Args:
+        student_loss (nn.Module): The game's ``student_loss``, built.
+        student_loss_cfg (dict): Its config, which ``ood_student_loss``
+            overrides.
+        ood_student_loss (dict, optional): The student's loss on the OOD
+            images of its batch, its keys overriding ``student_loss``'s
+            (``model.ood_student_loss.temperature=5.0`` distils the OOD
+            images at temperature 5 and the mosaics at ``student_loss``'s);
+            the batch's loss is then the mean over its images of either
+            loss. None (the paper): ``student_loss`` on the whole batch.
+        synthetic_warmup (dict, optional): Arguments of
+            :class:`SyntheticWarmup`: the student's batch starts with OOD
+            images only and takes in up to ``B`` mosaics as the generator
+            matures, at a constant size. The train dataloader must then
+            give ``M = B + N`` OOD images per student step (the whole
+            batch; ``M = 2B`` for the paper's half) instead of ``N``. None
+            (the paper): ``B`` mosaics in every student update.
+        generator_warm_start (float): The fraction of ``max_iters``
+            (counted in it) during which G and D train alone on the OOD
+            images, G only fooling D, with no teacher or student term and
+            no student update. Needs a discriminator. 0 (the paper): the
+            whole game from the first iteration.
+        generator (bool): Whether the game has a generator.
+        discriminator (bool): Whether it has a discriminator.
+    """
+
+    def __init__(self,
+                 student_loss: nn.Module,
+                 student_loss_cfg: dict,
+                 ood_student_loss: Optional[dict] = None,
+                 synthetic_warmup: Optional[dict] = None,
+                 generator_warm_start: float = 0.0,
+                 generator: bool = True,
+                 discriminator: bool = True):
+        self.student_loss = student_loss
+        self.ood_loss = None if ood_student_loss is None else (MODELS.build(
+            dict(student_loss_cfg, **ood_student_loss)))
+        self.warmup = None
+        if synthetic_warmup is not None:
+            if not generator:
+                raise MosaicError(
+                    'model.synthetic_warmup schedules the generator\'s images'
+                    ' in the student\'s batch but there is no '
+                    'model.generator; drop model.synthetic_warmup.')
+            unknown = sorted(
+                set(synthetic_warmup) -
+                set(inspect.signature(SyntheticWarmup).parameters))
+            if unknown:
+                raise MosaicError(
+                    f'model.synthetic_warmup has an unknown key {unknown[0]!r}'
+                    '; its keys are schedule, ramp (linear), signal, '
+                    'threshold and momentum (maturity).')
+            self.warmup = SyntheticWarmup(**synthetic_warmup)
+        self.warm_start = check_fraction(
+            'generator_warm_start', generator_warm_start, open_high=True)
+        if self.warm_start and not discriminator:
+            raise MosaicError(
+                'model.generator_warm_start trains the generator against the '
+                'discriminator alone but there is no model.discriminator; '
+                'set model.generator_warm_start=0.')
+
+    def warm_start_progress(self) -> Tuple[int, bool]:
+        """The first iteration with student updates (the one after the
+        generator warm start; 0 without) and whether this iteration is
+        still in the warm start."""
+        if not self.warm_start:
+            return 0, False
+        iteration, max_iters = training_progress('generator_warm_start')
+        start = iterations_of(self.warm_start, max_iters)
+        return start, iteration < start
+
+    def observe(self, teacher_logits: torch.Tensor,
+                student_logits: torch.Tensor) -> None:
+        """A G step's logits on G's images, for a warm-up that follows the
+        generator's maturity."""
+        if self.warmup is not None:
+            self.warmup.observe(teacher_logits, student_logits)
+
+    def split(self, ood_chunks: List[Optional[torch.Tensor]],
+              synthetic_batch_size: int, start: int):
+        """How many of G's ``B`` images each student update of this
+        iteration takes, ``n``, and its OOD images: ``n = B`` and the whole
+        chunk in the paper; under a synthetic warm-up ``n`` is the
+        schedule's and the chunk's first ``M - n`` images keep the batch at
+        ``M``.
+
+        Returns:
+            tuple: ``n``, the chunks to train on and the values to log
+            (``synthetic_share``, and ``maturity`` under that schedule).
+        """
+        if self.warmup is None:
+            return synthetic_batch_size, ood_chunks, {}
+        num_synthetic = self.warmup.num_synthetic(synthetic_batch_size, start)
+        size = len(ood_chunks[0])
+        chunks = [chunk[:size - num_synthetic] for chunk in ood_chunks]
+        log_vars: Dict[str, torch.Tensor] = dict(
+            synthetic_share=torch.tensor(num_synthetic / size))
+        if self.warmup.schedule == 'maturity':
+            log_vars['maturity'] = self.warmup.maturity.clone()
+        return num_synthetic, chunks, log_vars
+
+    def loss(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+             num_synthetic: int) -> torch.Tensor:
+        """``student_loss`` on the whole batch, or, with an
+        ``ood_student_loss``, the image-weighted mean of ``student_loss`` on
+        the first ``num_synthetic`` images (the mosaics) and
+        ``ood_student_loss`` on the rest."""
+        if self.ood_loss is None:
+            return self.student_loss(student_logits, teacher_logits)
+        total = 0
+        for loss_fn, part in ((self.student_loss, slice(0, num_synthetic)),
+                              (self.ood_loss, slice(num_synthetic, None))):
+            count = len(student_logits[part])
+            if count:
+                total = total + count * loss_fn(student_logits[part],
+                                                teacher_logits[part])
+        return total / len(student_logits)
