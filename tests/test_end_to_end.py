@@ -124,7 +124,8 @@ def runner_config(work_dir, ood_root, teacher_ckpt, max_iters=300, b=32, k=2):
                     type='PatchDiscriminator', in_channels=1,
                     base_channels=16),
                 student_steps=k,
-                synthetic_batch_size=b),
+                synthetic_batch_size=b,
+                ood_batch_size=b),
             train_dataloader=dict(
                 batch_size=b * (k + 1),
                 num_workers=0,
