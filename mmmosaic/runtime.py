@@ -22,6 +22,7 @@ from typing import Iterator, Optional, Tuple
 import torch
 from mmengine.config import Config, ConfigDict
 
+from mmmosaic.cli import check_config_file
 from mmmosaic.dist import LAUNCHERS, check_gpus_usable, init_distributed
 from mmmosaic.errors import MosaicError
 from mmmosaic.models import is_game_config
@@ -48,14 +49,7 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
     the config has a number or a flag, a value where it has a section) is
     refused here, naming the key, instead of deep inside mmengine.
     """
-    if osp.isdir(path):
-        raise MosaicError(
-            f'Config {path!r} is a folder; give a config file such as '
-            'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
-    if not osp.isfile(path):
-        raise MosaicError(
-            f'Config file {path!r} does not exist; give a path such as '
-            'configs/mosaickd/wrn40_2_wrn16_1_cifar100.py.')
+    check_config_file(path)
     try:
         cfg = Config.fromfile(path)
     except Exception as exc:  # the file's own code can raise anything
