@@ -137,7 +137,7 @@ class _AfterMmcvImport:
         if fullname != 'mmcv' or self._finding:
             return None
         self._finding = True
-        try:  # the spec the other finders give
+        try:  # the module spec the other import finders give
             spec = importlib.util.find_spec('mmcv')
         finally:
             self._finding = False

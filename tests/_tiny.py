@@ -277,3 +277,18 @@ def write_idx(path, array) -> None:
         int(d).to_bytes(4, 'big') for d in array.shape)
     with open(path, 'wb') as f:
         f.write(header + array.tobytes())
+
+
+def write_test_config(path, base='./tiny.py'):
+    """Write a config at ``path`` that inherits ``base`` (a runner config
+    of :func:`write_runner_config` beside it) and adds a test loop on 8
+    random gray images; returns ``path``."""
+    path.write_text(
+        f"_base_ = ['{base}']\n"
+        'test_dataloader = dict(batch_size=8, num_workers=0, '
+        "sampler=dict(type='DefaultSampler', shuffle=False), "
+        "dataset=dict(type='RandomGrayImages', num=8, "
+        "pipeline=[dict(type='mmpretrain.PackInputs')]))\n"
+        "test_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))\n"
+        "test_cfg = dict(type='TestLoop')\n")
+    return path

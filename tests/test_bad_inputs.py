@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from _tiny import classifier, load_script, mosaickd, write_runner_config
+from _tiny import (classifier, load_script, mosaickd, write_runner_config,
+                   write_test_config)
 from mmengine.registry import init_default_scope
 
 from mmmosaic import cli
@@ -42,14 +43,7 @@ def f(tmp_path_factory):
     """Bad (and a few good) inputs, written once for the module."""
     d = tmp_path_factory.mktemp('bad_inputs')
     tiny = write_runner_config(d / 'tiny.py', d / 'work', max_iters=4)
-    (d / 'tinytest.py').write_text(
-        "_base_ = ['./tiny.py']\n"
-        'test_dataloader = dict(batch_size=8, num_workers=0, '
-        "sampler=dict(type='DefaultSampler', shuffle=False), "
-        "dataset=dict(type='RandomGrayImages', num=8, "
-        "pipeline=[dict(type='mmpretrain.PackInputs')]))\n"
-        "test_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))\n"
-        "test_cfg = dict(type='TestLoop')\n")
+    write_test_config(d / 'tinytest.py')
     load = ("[dict(type='mmpretrain.LoadImageFromFile', "
             "color_type='grayscale')]")
     view = ("[dict(type='mmpretrain.Resize', scale=(16, 16)), "

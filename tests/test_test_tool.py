@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from _tiny import classifier, mosaickd, write_runner_config
+from _tiny import classifier, mosaickd, write_runner_config, write_test_config
 from mmengine.registry import init_default_scope
 
 from mmmosaic.registry import MODELS
@@ -35,15 +35,7 @@ def _test(config, checkpoint, work_dir):
 @pytest.mark.slow
 def test_a_run_without_discriminator_is_tested_from_the_recipe(tmp_path):
     write_runner_config(tmp_path / 'tiny.py', tmp_path / 'work')
-    config = tmp_path / 'tinytest.py'
-    config.write_text(
-        "_base_ = ['./tiny.py']\n"
-        'test_dataloader = dict(batch_size=8, num_workers=0, '
-        "sampler=dict(type='DefaultSampler', shuffle=False), "
-        "dataset=dict(type='RandomGrayImages', num=8, "
-        "pipeline=[dict(type='mmpretrain.PackInputs')]))\n"
-        "test_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))\n"
-        "test_cfg = dict(type='TestLoop')\n")
+    config = write_test_config(tmp_path / 'tinytest.py')
     init_default_scope('mmmosaic')
     # What a run with model.discriminator=None saves: no discriminator.
     game = MODELS.build(mosaickd(discriminator=None))
