@@ -209,9 +209,25 @@ def _tool():
     return load_script('tools/analysis/ood_report.py', 'ood_report_tool')
 
 
-def _teacher_ckpt(model_cfg, path):
+def _teacher_ckpt(model_cfg, path, calibrate=None):
+    """A random teacher's checkpoint; with ``calibrate`` (an OOD dataset
+    config), its BatchNorm layers' running statistics are those of the
+    dataset's real views, all in one batch (as if trained on them)."""
     torch.manual_seed(0)
     model = MODELS.build(dict(model_cfg, allow_random_teacher=True))
+    if calibrate is not None:
+        from mmengine.dataset import pseudo_collate
+        ood = DATASETS.build(calibrate)
+        views = RealViews(ood, range(len(ood)))
+        batch = pseudo_collate([views[j] for j in range(len(views))])
+        inputs = model.data_preprocessor(batch['real'], False)['inputs']
+        for layer in model.teacher.modules():
+            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
+                layer.reset_running_stats()
+                layer.momentum = None
+        model.teacher.train()
+        with torch.no_grad():
+            model.teacher(inputs, mode='tensor')
     torch.save({'state_dict': model.teacher.state_dict()}, str(path))
     return str(path)
 
@@ -229,7 +245,9 @@ def test_samples_one_image_from_each_stretch():
 
 def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     config = write_runner_config(tmp_path / 'tiny.py', tmp_path / 'work')
-    ckpt = _teacher_ckpt(mosaickd(), tmp_path / 'teacher.pth')
+    # The teacher's BatchNorm statistics are these images': not far.
+    ckpt = _teacher_ckpt(
+        mosaickd(), tmp_path / 'teacher.pth', calibrate=ood_dataset())
     out = tmp_path / 'report'
     status = _tool().main([
         config, '--cfg-options', f'model.teacher_ckpt={ckpt}', '--out',
@@ -280,6 +298,9 @@ def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     ]
     assert '## Recommended recipe' in text and ' '.join(rec['options']) in text
     assert '[ood_report] recommended recipe: dfq_ood' in printed
+    shift = report['bn_shift']
+    assert len(shift['per_layer']) == 2 and shift['value'] < 0.01
+    assert 'BatchNorm layers by' in printed and 'not far' in printed
     # The randomly initialised teacher is sure of no image: said, with
     # what to check.
     assert cov['confident_share'] == 0
@@ -287,6 +308,29 @@ def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     assert hint.startswith('The teacher is confident (top probability >= '
                            '0.9) on none of these images')
     assert f'[ood_report] {hint}' in printed and f'- {hint}' in text
+
+
+def test_tool_recommends_dfq_where_the_images_are_far(tmp_path, capsys):
+    """The random teacher's running statistics (mean 0, variance 1) are far
+    from these images' features: DFQ, with the form to write for it."""
+    config = write_runner_config(tmp_path / 'tiny.py', tmp_path / 'work')
+    ckpt = _teacher_ckpt(mosaickd(), tmp_path / 'teacher.pth')
+    out = tmp_path / 'report'
+    status = _tool().main([
+        config, '--cfg-options', f'model.teacher_ckpt={ckpt}', '--out',
+        str(out), '--max-images', '16', '--examples', '1'
+    ])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    report = json.loads((out / 'report.json').read_text())
+    from mmmosaic.analysis.recipes import FAR_BN_SHIFT, FORMS
+    assert report['bn_shift']['value'] >= FAR_BN_SHIFT
+    rec = report['recommendation']
+    assert rec['name'] == 'dfq' and rec['options'] is None
+    assert FORMS['dfq']['example'] in rec['keys_text']
+    assert '[ood_report] recommended recipe: dfq (' in printed
+    assert ' far from the teacher' in printed
+    assert 'far from' in (out / 'report.md').read_text()
 
 
 def _seg_config(tmp_path):
@@ -418,13 +462,57 @@ def test_config_without_ood_images_is_one_sentence(capsys):
 # ------------------------------------------------- the recommended recipe
 @pytest.mark.parametrize('kind', ['narrow', 'partial', 'broad'])
 @pytest.mark.parametrize('has_bn', [True, False])
-def test_recommendation_follows_the_teacher_and_the_coverage(kind, has_bn):
-    from mmmosaic.analysis.recipes import RECIPES, recommend
-    rec = recommend(kind, has_bn)
-    assert rec['name'] == ('dfq_ood' if has_bn else 'mosaickd')
+@pytest.mark.parametrize('shift', [None, 0.05, 0.3])
+def test_recommendation_follows_the_teacher_and_the_coverage(
+        kind, has_bn, shift):
+    from mmmosaic.analysis.recipes import FAR_BN_SHIFT, RECIPES, recommend
+    rec = recommend(kind, has_bn, shift if has_bn else None)
+    far = has_bn and shift is not None and shift >= FAR_BN_SHIFT
+    assert rec['name'] == (('dfq' if far else 'dfq_ood')
+                           if has_bn else 'mosaickd')
     assert RECIPES[rec['name']]['needs_bn'] <= has_bn
     assert rec['also'] == ('kd_ood' if kind == 'broad' else None)
     assert '\n' not in rec['why']
+    if shift is not None and has_bn:
+        assert f'{shift:.2f}' in rec['why']
+
+
+def test_batchnorm_shift_is_the_gaussian_divergence_per_channel():
+    """0 for inputs with the running statistics; for inputs of mean m and
+    standard deviation s against running (0, 1), the per-channel KL
+    0.5 (s^2 + m^2 - 1 - ln s^2), averaged over channels and layers."""
+    from mmmosaic.analysis import BatchNormShift
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.BatchNorm2d(3), torch.nn.Identity(),
+        torch.nn.BatchNorm2d(3)).eval()
+    x = torch.randn(4000, 3, 2, 2)
+    mean, std = torch.tensor([0., 1., -2.]), torch.tensor([1., 2., .5])
+    for layer in (net[0], net[2]):
+        layer.running_mean.copy_(x.mean((0, 2, 3)))
+        layer.running_var.copy_(x.var((0, 2, 3), unbiased=False))
+    with BatchNormShift(net) as shift:
+        for chunk in x.split(300):  # uneven batches merge exactly
+            net[0](chunk)
+    assert shift.per_layer()[0] == pytest.approx(0, abs=1e-6)
+    assert len(shift.per_layer()) == 1  # the second layer never ran
+    # Around 1000 (the first layer's running mean): a large mean does not
+    # cancel the variance.
+    for layer, centre in ((net[0], 1e3), (net[2], 0)):
+        layer.running_mean.fill_(centre)
+        layer.running_var.fill_(1 - layer.eps)
+    y = (x - x.mean((0, 2, 3), keepdim=True)) / x.std(
+        (0, 2, 3), unbiased=False, keepdim=True)
+    y = y * std[:, None, None] + mean[:, None, None] + 1e3
+    with BatchNormShift(net) as shift:
+        for chunk in y.split(700):
+            net(chunk)
+    var = std**2
+    expected = float((0.5 * (var + mean**2 - 1 - var.log())).mean())
+    assert shift.per_layer()[0] == pytest.approx(expected, rel=1e-4)
+    # The second layer sees the first's output (normalised by 0, 1): the same.
+    assert shift.value() == pytest.approx(expected, rel=1e-4)
+    assert BatchNormShift(torch.nn.Linear(2, 2)).value() is None
 
 
 def test_recipe_options_keep_the_images_of_a_student_update():

@@ -1,5 +1,5 @@
-"""The KD-on-OOD form of the own-images recipe trains, and the OOD report
-points to it when it recommends KD."""
+"""The KD-on-OOD and DFQ forms of the own-images recipe train, and the OOD
+report points to them when it recommends them."""
 import os
 import os.path as osp
 import subprocess
@@ -18,6 +18,7 @@ from mmmosaic.runtime import load_config
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RECIPE = 'configs/zoo/resnet18_mobilenetv2_own_images.py'
 KD = 'configs/zoo/resnet18_mobilenetv2_own_images_kd_ood.py'
+DFQ = 'configs/zoo/resnet18_mobilenetv2_own_images_dfq.py'
 
 
 def _images_and_teacher(tmp_path):
@@ -91,6 +92,44 @@ def test_the_kd_form_is_named_for_the_report(monkeypatch):
     # A copy of the recipe elsewhere: the form to write, with the example.
     said = kd_ood_text('/elsewhere/my_recipe.py')
     assert KD_OOD_EXAMPLE == KD and KD in said and '_base_' in said
+
+
+@pytest.mark.slow
+def test_dfq_form_of_the_recipe_trains_two_iterations(tmp_path):
+    """Data-free: no discriminator, no image read, DFQ's generator terms,
+    as many generated images a student update as the recipe's B + N."""
+    _images_and_teacher(tmp_path)
+    cfg = load_config(osp.join(ROOT, DFQ))
+    recipe = load_config(osp.join(ROOT, RECIPE))
+    assert cfg.model.discriminator is None and cfg.model.ood_batch_size is None
+    assert cfg.train_dataloader.dataset.type == 'NoImagesDataset'
+    assert cfg.model.synthetic_batch_size == (
+        recipe.model.synthetic_batch_size + recipe.model.ood_batch_size)
+    from mmmosaic.analysis.recipes import DFQ_TERMS
+    assert {k: cfg.model.loss_weights[k] for k in DFQ_TERMS} == DFQ_TERMS
+    work = tmp_path / 'work'
+    proc = _train(DFQ, work, [
+        f'model.teacher_ckpt={tmp_path}/teacher.pth', 'model.student_steps=1',
+        'model.synthetic_batch_size=2', 'train_cfg.max_iters=2',
+        'default_hooks.checkpoint.interval=2'
+    ])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'loss_bn' in proc.stdout and 'loss_local' not in proc.stdout
+    ckpt = torch.load(work / 'iter_2.pth', weights_only=True)
+    assert not any(k.startswith('discriminator.') for k in ckpt['state_dict'])
+    assert any(k.startswith('generator.') for k in ckpt['state_dict'])
+
+
+def test_the_dfq_form_is_named_for_the_report(monkeypatch):
+    from mmmosaic.analysis.recipes import FORMS, form_text
+    monkeypatch.chdir(ROOT)
+    said = form_text(load_config(osp.join(ROOT, RECIPE)).filename, 'dfq')
+    assert said.startswith('DFQ (data-free') and f' is {DFQ}, ' in said
+    said = form_text('/elsewhere/my_recipe.py', 'dfq')
+    assert FORMS['dfq']['example'] == DFQ and DFQ in said
+    assert 'NoImagesDataset' in said
+    # A form is not given a form of its own.
+    assert 'shows the form' in form_text(osp.join(ROOT, KD), 'dfq')
 
 
 @pytest.mark.slow

@@ -11,7 +11,9 @@ its OOD images (``train_dataloader.dataset``, an ``OODDataset``). DIR
 
 * ``report.md`` / ``report.json``: the verdict, the class coverage (share
   of images, or pixels, per top class; effective numbers of classes), the
-  confidence, the paper's high-entropy subset and how it changes coverage;
+  confidence, the paper's high-entropy subset and how it changes coverage,
+  how far the images shift the statistics of the teacher's BatchNorm
+  layers, and the recommended recipe with its config keys;
 * ``coverage.png``: the share of each class, all images and the subset;
 * ``entropy.png``: the histogram of the teacher's per-image entropy;
 * ``examples_NN.png``: for each class, the images the teacher is surest
@@ -114,31 +116,41 @@ def _class_metainfo(cfg, model, num_classes: int):
 # ------------------------------------------------------------ the pass
 def _teacher_pass(model, views, stats_of, batch_size: int):
     """Run the teacher over ``views`` (one pass), feeding the statistics
-    made by ``stats_of(num_classes)``; returns them."""
-    from mmmosaic.analysis import teacher_logit_batches
+    made by ``stats_of(num_classes)``; returns them and the
+    :class:`~mmmosaic.analysis.BatchNormShift` of the pass."""
+    from mmmosaic.analysis import BatchNormShift, teacher_logit_batches
     total = len(views)
     start = last = time.time()
     stats, done = None, 0
     print(f'[ood_report] teacher pass over {total} images', flush=True)
-    for logits in teacher_logit_batches(model, views, batch_size):
-        if stats is None:
-            stats = stats_of(logits.shape[1])
-        items = range(done, done + len(logits))
-        good = [i for i, j in enumerate(items) if j not in views.bad]
-        if good:
-            stats.update(logits[good], [items[i] for i in good])
-        done += len(logits)
-        now = time.time()
-        if now - last >= 10 or done == total:
-            last = now
-            left = (total - done) * (now - start) / done
-            print(
-                f'[ood_report] {done}/{total} images, {now - start:.0f} s' +
-                (f', about {left:.0f} s left' if done < total else ''),
-                flush=True)
+    with BatchNormShift(model.teacher) as shift:
+        for logits in teacher_logit_batches(model, views, batch_size):
+            stats = _add(stats, stats_of, logits, done, views)
+            done += len(logits)
+            now = time.time()
+            if now - last >= 10 or done == total:
+                last = now
+                left = (total - done) * (now - start) / done
+                print(
+                    f'[ood_report] {done}/{total} images, '
+                    f'{now - start:.0f} s' +
+                    (f', about {left:.0f} s left' if done < total else ''),
+                    flush=True)
     if stats is None or stats.num_images == 0:
         raise MosaicError('None of the OOD images could be read; check '
                           'train_dataloader.dataset.')
+    return stats, shift
+
+
+def _add(stats, stats_of, logits, done: int, views):
+    """Feed one batch of logits (items ``done`` on) to ``stats``, made on
+    the first batch; returns it."""
+    if stats is None:
+        stats = stats_of(logits.shape[1])
+    items = range(done, done + len(logits))
+    good = [i for i, j in enumerate(items) if j not in views.bad]
+    if good:
+        stats.update(logits[good], [items[i] for i in good])
     return stats
 
 
@@ -377,15 +389,27 @@ def _markdown(report) -> str:
         f'{report["seconds"]:.0f} s', '', '## Verdict', ''
     ]
     lines += [f'- {s}' for s in report['verdict']['sentences']]
+    lines.append(f'- {_shift_sentence(report["bn_shift"])}')
     lines += [
         '', 'Coverage = effective number of top classes / classes = '
         f'{cov["effective_top_classes"]:.2f} / {c} = '
         f'{report["verdict"]["ratio"]:.2f}: narrow below '
         f'{measures.NARROW_COVERAGE}, broad from {measures.BROAD_COVERAGE}; '
         f'a class is rare under {rare} of the {units}. (Bounds set on four '
-        'benchmark settings, see mmmosaic/analysis/ood_report.py.)', '',
-        '## Recommended recipe', ''
+        'benchmark settings, see mmmosaic/analysis/ood_report.py.)', ''
     ]
+    if report['bn_shift']['value'] is not None:
+        lines += [
+            'BatchNorm shift = the mean, over the teacher\'s BatchNorm layers '
+            'and their channels, of the KL divergence from the Gaussian of '
+            'the running statistics to that of these images\' features: '
+            'about 0 on images like the teacher\'s training images, far '
+            f'from {report["bn_shift"]["far"]:g} (set on four benchmark '
+            'settings, see mmmosaic/analysis/recipes.py). Per layer: ' +
+            ', '.join(f'{v:.3f}'
+                      for v in report['bn_shift']['per_layer']) + '.', ''
+        ]
+    lines += ['## Recommended recipe', '']
     rec = report['recommendation']
     lines += [
         f'**{rec["name"]}**: {rec["summary"]}; {rec["why"]}.', '',
@@ -506,8 +530,11 @@ def main(argv=None):
             subset_size=subset_used if measure_subset else None)
 
     start = time.time()
-    stats = _teacher_pass(model, views, stats_of, args.batch_size)
+    stats, shift = _teacher_pass(model, views, stats_of, args.batch_size)
     seconds = time.time() - start
+    from mmmosaic.analysis.recipes import FAR_BN_SHIFT
+    bn_shift = dict(
+        value=shift.value(), per_layer=shift.per_layer(), far=FAR_BN_SHIFT)
     measure_subset = measure_subset and subset_used < stats.num_images
 
     coverage = stats.coverage()
@@ -515,7 +542,8 @@ def main(argv=None):
     classes, palette = _class_metainfo(cfg, model, c)
     subset = stats.subset(subset_used) if measure_subset else None
     said = measures.verdict(coverage, classes, subset)
-    recommendation = _recommendation(cfg, model, said['kind'], args.config)
+    recommendation = _recommendation(cfg, said['kind'], bn_shift['value'],
+                                     args.config)
     seldom = measures.rare_classes(coverage, classes)
     units = 'pixels' if coverage['dense'] else 'images'
 
@@ -563,6 +591,7 @@ def main(argv=None):
                 ]) for k, per in enumerate(examples)
         ],
         verdict=said,
+        bn_shift=bn_shift,
         recommendation=recommendation,
         files=dict(
             report='report.md',
@@ -583,6 +612,7 @@ def main(argv=None):
               f'{subset["coverage"]["effective_top_classes"]:.2f}')
     for sentence in said['sentences']:
         print(f'[ood_report] {sentence}')
+    print(f'[ood_report] {_shift_sentence(bn_shift)}')
     print(f'[ood_report] recommended recipe: {recommendation["name"]} '
           f'({recommendation["summary"]}): {recommendation["why"]}.')
     print(f'[ood_report] {recommendation["keys_text"]}')
@@ -593,18 +623,33 @@ def main(argv=None):
           f'{2 + len(figures)} figures')
 
 
-def _recommendation(cfg, model, kind: str, path: str) -> dict:
-    """The recipe :func:`recipes.recommend` picks for this teacher and
-    coverage verdict, with the config keys that give it to ``cfg``."""
+def _shift_sentence(bn_shift: dict) -> str:
+    """One sentence on how far the images shift the teacher's BatchNorm
+    statistics."""
+    value = bn_shift['value']
+    if value is None:
+        return ('The teacher has no BatchNorm layer with running statistics, '
+                'so how far the images are from its domain is not measured.')
+    far = value >= bn_shift['far']
+    return (f'The images shift the statistics of the teacher\'s '
+            f'{len(bn_shift["per_layer"])} BatchNorm layers by {value:.3f} '
+            '(mean KL divergence per channel; ' +
+            ('far' if far else 'not far') + ' from the teacher\'s domain, '
+            f'which starts at {bn_shift["far"]:g}).')
+
+
+def _recommendation(cfg, kind: str, bn_shift, path: str) -> dict:
+    """The recipe :func:`recipes.recommend` picks for this coverage verdict
+    and BatchNorm shift (None: the teacher has no BatchNorm statistics),
+    with the config keys that give it to ``cfg``."""
     from mmmosaic.analysis import recipes
-    from mmmosaic.models.losses import batchnorm_layers
-    has_bn = bool(batchnorm_layers(model.teacher))
-    rec = recipes.recommend(kind, has_bn)
+    has_bn = bn_shift is not None
+    rec = recipes.recommend(kind, has_bn, bn_shift)
     rec['teacher_has_bn'] = has_bn
     recipe = recipes.RECIPES[rec['name']]
     rec['options'] = None
-    if rec['name'] == 'kd_ood':
-        rec['keys_text'] = recipes.kd_ood_text(path)
+    if rec['name'] in recipes.FORMS:
+        rec['keys_text'] = recipes.form_text(path, rec['name'])
     elif not cfg.model.get('generator') or not cfg.model.get('discriminator'):
         rec['keys_text'] = (
             'This config has no generator and discriminator; give the '
