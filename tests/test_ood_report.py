@@ -285,22 +285,24 @@ def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     assert '## Verdict' in text and report['verdict']['sentences'][0] in text
     assert '![examples](examples_01.png)' in text
     # The teacher has BatchNorm layers: DFQ's generator with the OOD images
-    # as half the student's batch, as keys for this config (B + N = 4 + 4
-    # images an update, k = 2, no discriminator).
+    # as a quarter of the student's batch, as keys for this config (B + N =
+    # 6 + 2 images an update as 4 + 4 were, k = 2 updates' OOD images a
+    # loader batch, no discriminator).
     rec = report['recommendation']
-    assert rec['teacher_has_bn'] and rec['name'] == 'dfq_ood'
+    assert rec['teacher_has_bn'] and rec['name'] == 'dfq_ood_quarter'
     assert rec['options'] == [
         'model.loss_weights.adv=1', 'model.loss_weights.align=0',
         'model.loss_weights.balance=6.02', 'model.loss_weights.bn=1',
         'model.discriminator=None', 'optim_wrapper.discriminator=None',
-        'model.synthetic_batch_size=4', 'model.ood_batch_size=4',
-        'train_dataloader.batch_size=8'
+        'model.synthetic_batch_size=6', 'model.ood_batch_size=2',
+        'train_dataloader.batch_size=4'
     ]
     assert '## Recommended recipe' in text and ' '.join(rec['options']) in text
-    assert '[ood_report] recommended recipe: dfq_ood' in printed
+    assert '[ood_report] recommended recipe: dfq_ood_quarter (' in printed
     shift = report['bn_shift']
     assert len(shift['per_layer']) == 2 and shift['value'] < 0.01
-    assert 'BatchNorm layers by' in printed and 'not far' in printed
+    assert 'BatchNorm layers by' in printed
+    assert 'a quarter OOD images below 0.2' in printed
     # The randomly initialised teacher is sure of no image: said, with
     # what to check.
     assert cov['confident_share'] == 0
@@ -329,7 +331,7 @@ def test_tool_recommends_dfq_where_the_images_are_far(tmp_path, capsys):
     assert rec['name'] == 'dfq' and rec['options'] is None
     assert FORMS['dfq']['example'] in rec['keys_text']
     assert '[ood_report] recommended recipe: dfq (' in printed
-    assert ' far from the teacher' in printed
+    assert f'(far from {FAR_BN_SHIFT:g} on)' in printed
     assert 'far from' in (out / 'report.md').read_text()
 
 
@@ -462,19 +464,40 @@ def test_config_without_ood_images_is_one_sentence(capsys):
 # ------------------------------------------------- the recommended recipe
 @pytest.mark.parametrize('kind', ['narrow', 'partial', 'broad'])
 @pytest.mark.parametrize('has_bn', [True, False])
-@pytest.mark.parametrize('shift', [None, 0.05, 0.3])
+@pytest.mark.parametrize('shift', [None, 0.05, 0.15, 0.3])
 def test_recommendation_follows_the_teacher_and_the_coverage(
         kind, has_bn, shift):
-    from mmmosaic.analysis.recipes import FAR_BN_SHIFT, RECIPES, recommend
+    """Without BatchNorm statistics the paper; with them DFQ's generator,
+    the OOD images as a quarter of the student's batch, or none where they
+    shift those statistics far."""
+    from mmmosaic.analysis.recipes import RECIPES, recommend
     rec = recommend(kind, has_bn, shift if has_bn else None)
-    far = has_bn and shift is not None and shift >= FAR_BN_SHIFT
-    assert rec['name'] == (('dfq' if far else 'dfq_ood')
-                           if has_bn else 'mosaickd')
+    expected = {
+        None: 'dfq_ood_quarter',
+        0.05: 'dfq_ood_quarter',
+        0.15: 'dfq_ood_quarter',
+        0.3: 'dfq'
+    }[shift] if has_bn else 'mosaickd'
+    assert rec['name'] == expected
     assert RECIPES[rec['name']]['needs_bn'] <= has_bn
     assert rec['also'] == ('kd_ood' if kind == 'broad' else None)
     assert '\n' not in rec['why']
     if shift is not None and has_bn:
         assert f'{shift:.2f}' in rec['why']
+
+
+def test_the_quarter_recipe_gives_a_quarter_of_each_update():
+    from mmmosaic.analysis.recipes import RECIPES, recipe_options
+    from mmmosaic.runtime import load_config
+    cfg = load_config(
+        osp.join(ROOT, 'configs/benchmarks/mosaickd_cifar10_photos.py'))
+    options = recipe_options(cfg, **RECIPES['dfq_ood_quarter']['options'])
+    # 128 images an update as the config's 64 + 64; the loader gives k = 5
+    # updates' OOD images (no discriminator: none for D).
+    assert options[-3:] == [
+        'model.synthetic_batch_size=96', 'model.ood_batch_size=32',
+        'train_dataloader.batch_size=160'
+    ]
 
 
 def test_batchnorm_shift_is_the_gaussian_divergence_per_channel():

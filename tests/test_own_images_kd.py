@@ -134,13 +134,14 @@ def test_the_dfq_form_is_named_for_the_report(monkeypatch):
 
 @pytest.mark.slow
 def test_the_recommended_recipe_trains_two_iterations(tmp_path):
-    """The keys the OOD report prints for the dfq_ood recipe, given to the
-    own-images recipe (at a CPU-sized batch), train without a
+    """The keys the OOD report prints for the dfq_ood_quarter recipe, given
+    to the own-images recipe (at a CPU-sized batch), train without a
     discriminator and with the teacher's BatchNorm term."""
     from mmmosaic.analysis.recipes import RECIPES, recipe_options
     images = _images_and_teacher(tmp_path)
     keys = recipe_options(
-        load_config(osp.join(ROOT, RECIPE)), **RECIPES['dfq_ood']['options'])
+        load_config(osp.join(ROOT, RECIPE)),
+        **RECIPES['dfq_ood_quarter']['options'])
     assert 'model.discriminator=None' in keys
     work = tmp_path / 'work'
     proc = _train(
