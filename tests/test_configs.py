@@ -173,8 +173,11 @@ def _shrink(cfg: Config, work_dir: str) -> Config:
     cfg = _without_evaluation(cfg, work_dir)
     model = cfg.model
     model.allow_random_teacher = True
-    model.synthetic_batch_size = TINY_BATCH
     loader = cfg.train_dataloader
+    # Data-free: mosaics in the OOD images' place too (a student update of
+    # 2 images can diverge, as below).
+    model.synthetic_batch_size = TINY_BATCH * (1 if loader.dataset.type
+                                               == 'OODDataset' else 2)
     if loader.dataset.type == 'OODDataset':
         loader.dataset.source = dict(
             type=RandomUint8Images.__name__, shape=_image_shape(cfg))

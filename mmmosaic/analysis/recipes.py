@@ -69,14 +69,16 @@ RECIPES: Dict[str, dict] = {
         needs_bn=True),
     'dfq_ood_quarter':
     dict(
-        summary='dfq_ood with the OOD images as a quarter of every student '
+        summary='DFQ\'s generator (the teacher\'s BatchNorm statistics, the '
+        'adversarial term and the class balance; no patch discriminator, no '
+        'alignment term) with the OOD images as a quarter of every student '
         'update',
         options=dict(weights=DFQ_TERMS, ood_share=0.25, discriminator=False),
         needs_bn=True),
     'dfq':
     dict(
-        summary='DFQ: the generator of dfq_ood, the student on the '
-        'generator\'s images alone (the OOD images are not used)',
+        summary='DFQ, data-free: DFQ\'s generator, the student on its '
+        'images alone (the OOD images are not used)',
         options=None,
         needs_bn=True),
     'kd_ood':
@@ -166,9 +168,10 @@ def recommend(coverage_kind: str,
     elif teacher_has_bn:
         name = 'dfq_ood_quarter'
         why = ('the teacher keeps BatchNorm statistics, the generator prior '
-               'that served the student best in our benchmarks, and a quarter '
-               'of each student update OOD images beat half and none in '
-               'every benchmark where they were not far')
+               'that served the student best in our benchmarks, and OOD '
+               'images as a quarter of each student update did as well as '
+               'half or better, and better than none, in every benchmark '
+               'where they were not far')
         if bn_shift is not None:
             why += (
                 f' (these shift those statistics by {bn_shift:.2f}, '
