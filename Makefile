@@ -42,13 +42,16 @@ lock:
 	@test -x $(PY) || { echo "$(VENV) does not exist: make resolve first"; exit 2; }
 	$(PY) tools/check_env.py --write
 
+# One pytest worker a core (pytest-xdist); PYTEST_WORKERS=0 runs the suite
+# in this process alone.
+PYTEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # The edit-test loop: every test but the slow end-to-end ones (marker
 # `slow` in setup.cfg); `make test` runs them all and is what CI runs.
 test-fast: install
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
 
 data: install
 	$(PY) tools/dataset_converters/fetch_mnist.py --out-dir data

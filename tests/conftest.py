@@ -8,6 +8,10 @@ import mmmosaic  # noqa: F401  (mmcv-lite compat before any mmseg import)
 
 # Two shared cores: one thread is much faster than two under load.
 torch.set_num_threads(1)
+if int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) > 1:
+    # One pytest worker a core (make test): the processes a test starts
+    # (tools/train.py, benchmark scripts) take one thread each too.
+    os.environ['OMP_NUM_THREADS'] = '1'
 # Training on the CPU is what the tests mean where GPUs are given but not
 # usable: tests/test_slurm.py's cluster hands out fake GPUs (and snapshots
 # the environment before any test's own fixtures run).
