@@ -43,15 +43,16 @@ lock:
 	$(PY) tools/check_env.py --write
 
 # One pytest worker a core (pytest-xdist); PYTEST_WORKERS=0 runs the suite
-# in this process alone.
+# in this process alone. Tests marked xdist_group (the Slurm cluster's) share
+# one worker.
 PYTEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # The edit-test loop: every test but the slow end-to-end ones (marker
 # `slow` in setup.cfg); `make test` runs them all and is what CI runs.
 test-fast: install
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 data: install
 	$(PY) tools/dataset_converters/fetch_mnist.py --out-dir data

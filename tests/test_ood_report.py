@@ -397,11 +397,16 @@ def test_tool_recommends_the_paper_for_a_teacher_without_batchnorm(
     ])
     printed = capsys.readouterr().out
     assert status == 0, printed
-    rec = json.loads((out / 'report.json').read_text())['recommendation']
+    report = json.loads((out / 'report.json').read_text())
+    rec = report['recommendation']
     assert not rec['teacher_has_bn'] and rec['name'] == 'mosaickd'
     # A KD config: the recipe goes to its MosaicKD form.
     assert rec['options'] is None and 'no generator' in rec['keys_text']
     assert '[ood_report] recommended recipe: mosaickd ' in printed
+    # No BatchNorm statistics: no shift, said in one sentence.
+    assert report['bn_shift']['layers'] == 0
+    assert report['bn_shift']['value'] is None
+    assert 'has no BatchNorm layer with running statistics' in printed
 
 
 def test_tool_on_a_tiny_segmentor(tmp_path, capsys):
@@ -427,6 +432,10 @@ def test_tool_on_a_tiny_segmentor(tmp_path, capsys):
             assert image['file'].endswith('.jpg') and 0 < image['score'] <= 1
     assert (out / 'examples_01.png').is_file()
     assert 'pixel-averaged' in (out / 'report.md').read_text()
+    # The segmentor's BatchNorm layers, over every pixel of its inputs.
+    shift = report['bn_shift']
+    assert shift['layers'] == len(shift['per_layer']) > 0
+    assert math.isfinite(shift['value']) and shift['value'] > 0
 
 
 def test_missing_teacher_checkpoint_is_one_sentence(tmp_path, capsys):
@@ -464,7 +473,7 @@ def test_config_without_ood_images_is_one_sentence(capsys):
 # ------------------------------------------------- the recommended recipe
 @pytest.mark.parametrize('kind', ['narrow', 'partial', 'broad'])
 @pytest.mark.parametrize('has_bn', [True, False])
-@pytest.mark.parametrize('shift', [None, 0.05, 0.15, 0.3])
+@pytest.mark.parametrize('shift', [None, 0.05, 0.15, 0.2, 0.3])
 def test_recommendation_follows_the_teacher_and_the_coverage(
         kind, has_bn, shift):
     """Without BatchNorm statistics the paper; with them DFQ's generator,
@@ -476,6 +485,7 @@ def test_recommendation_follows_the_teacher_and_the_coverage(
         None: 'dfq_ood_quarter',
         0.05: 'dfq_ood_quarter',
         0.15: 'dfq_ood_quarter',
+        0.2: 'dfq',
         0.3: 'dfq'
     }[shift] if has_bn else 'mosaickd'
     assert rec['name'] == expected

@@ -30,6 +30,9 @@ import pytest
 from dist_helpers import free_port, read_ranks, write_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# One pytest worker runs them all (make test's --dist loadgroup): one cluster
+# and one apt-get at a time.
+pytestmark = pytest.mark.xdist_group('slurm')
 TOOLS = osp.join(ROOT, 'tools')
 PACKAGES = ['slurm-wlm', 'slurmctld', 'slurmd', 'slurm-client']
 BINARIES = [

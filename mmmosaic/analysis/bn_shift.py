@@ -15,9 +15,9 @@ where :math:`\\mu_{lc}, \\sigma^2_{lc}` are the mean and variance of channel
 ``c`` of layer ``l``'s input over all the images (and positions) of the
 pass. It is scale-free (0 when the statistics match, whatever the layer's
 units), so one bound can serve every teacher: the OOD report recommends
-leaving far images out of the student's batch above it. It is the quantity
-the generator term of DFQ pulls generated images toward, read here for the
-OOD images themselves.
+leaving far images out of the student's batch from it on. It compares the
+statistics the generator term of DFQ matches (as an L2 distance, for
+generated images), read here for the OOD images themselves.
 """
 from typing import List, Optional
 
@@ -34,9 +34,10 @@ class BatchNormShift:
     while it runs inside ``with``, and compare them with the layers'
     running statistics.
 
-    Statistics are merged batch by batch in float64 (mean and centred sum
-    of squares, Chan et al.'s pairwise update), so memory does not grow with
-    the images' number and a large mean does not cancel the variance.
+    Each batch's per-channel mean and variance (``torch.var_mean``, no copy
+    of the input) are merged in float64 (mean and centred sum of squares,
+    Chan et al.'s pairwise update), so memory does not grow with the
+    images' number and a large mean does not cancel the variance.
 
     Args:
         model (nn.Module): The teacher. Its layers' running statistics are
@@ -65,12 +66,14 @@ class BatchNormShift:
 
         def hook(module, inputs, output):
             x = inputs[0].detach()
-            x = x.transpose(0, 1).reshape(x.shape[1], -1)
-            n = x.shape[1]
+            n = x.numel() // x.shape[1] if x.numel() else 0
             if n == 0:
                 return
-            mean = x.mean(1, dtype=torch.float64)
-            m2 = ((x.double() - mean[:, None])**2).sum(1)
+            dims = [0] + list(range(2, x.dim()))
+            # Per channel over the batch and every position, without a
+            # copy of the input; merged in float64 below.
+            var, mean = torch.var_mean(x.float(), dim=dims, correction=0)
+            mean, m2 = mean.double(), var.double() * n
             if self._sums[i] is None:
                 self._sums[i] = [n, mean, m2]
                 return

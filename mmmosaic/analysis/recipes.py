@@ -34,9 +34,9 @@ DFQ_TERMS = dict(adv=1.0, align=0.0, balance=6.02, bn=1.0)
 #:
 #: - CIFAR-10 <- 680 photo crops, 0.031 (CIFAR-10's own test images:
 #:   0.030): a quarter 65.69, half 62.63 (seed 0);
-#: - MNIST <- Fashion-MNIST, 0.094: a quarter 92.73, half 92.69 (two
+#: - MNIST <- Fashion-MNIST, 0.094: a quarter 92.73, half 92.70 (two
 #:   seeds);
-#: - Fashion-MNIST <- MNIST, 0.120: a quarter 74.38, half 72.42, none (DFQ)
+#: - Fashion-MNIST <- MNIST, 0.120: a quarter 74.38, half 72.43, none (DFQ)
 #:   73.62 (two seeds);
 #: - CIFAR-10 <- MNIST digits, 0.253: none (DFQ) 58.29, half 49.16
 #:   (seed 0).
@@ -202,8 +202,9 @@ FORMS = dict(
         example='configs/zoo/resnet18_mobilenetv2_own_images_dfq.py',
         what='DFQ (data-free: the teacher\'s BatchNorm statistics as the '
         'generator\'s prior, no OOD image read)',
-        keys='model.discriminator and model.ood_batch_size to None, DFQ\'s '
-        'generator loss weights and a NoImagesDataset train dataset'))
+        keys='model.discriminator, optim_wrapper.discriminator and '
+        'model.ood_batch_size to None, model.synthetic_batch_size to B + N, '
+        'DFQ\'s generator loss weights and a NoImagesDataset train dataset'))
 #: How a config's KD-on-OOD form is named: ``<config>_kd_ood.py`` beside it.
 KD_OOD_SUFFIX = FORMS['kd_ood']['suffix']
 #: The worked example of that form, for configs without one.

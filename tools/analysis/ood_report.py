@@ -401,8 +401,8 @@ def _markdown(report) -> str:
     if report['bn_shift']['value'] is not None:
         lines += [
             'BatchNorm shift = the mean, over the teacher\'s BatchNorm layers '
-            'and their channels, of the KL divergence from the Gaussian of '
-            'the running statistics to that of these images\' features: '
+            'and their channels, of the KL divergence of the Gaussian of '
+            'these images\' features from that of the running statistics: '
             'about 0 on images like the teacher\'s training images. The '
             f'bound {report["bn_shift"]["far"]:g} was placed between four '
             'benchmark settings\' figures (mmmosaic/analysis/recipes.py). '
@@ -535,7 +535,10 @@ def main(argv=None):
     seconds = time.time() - start
     from mmmosaic.analysis.recipes import FAR_BN_SHIFT
     bn_shift = dict(
-        value=shift.value(), per_layer=shift.per_layer(), far=FAR_BN_SHIFT)
+        layers=len(shift.layers),
+        value=shift.value(),
+        per_layer=shift.per_layer(),
+        far=FAR_BN_SHIFT)
     measure_subset = measure_subset and subset_used < stats.num_images
 
     coverage = stats.coverage()
@@ -543,8 +546,7 @@ def main(argv=None):
     classes, palette = _class_metainfo(cfg, model, c)
     subset = stats.subset(subset_used) if measure_subset else None
     said = measures.verdict(coverage, classes, subset)
-    recommendation = _recommendation(cfg, said['kind'], bn_shift['value'],
-                                     args.config)
+    recommendation = _recommendation(cfg, said['kind'], bn_shift, args.config)
     seldom = measures.rare_classes(coverage, classes)
     units = 'pixels' if coverage['dense'] else 'images'
 
@@ -638,13 +640,13 @@ def _shift_sentence(bn_shift: dict) -> str:
             f'images below {bn_shift["far"]:g} and none from there.')
 
 
-def _recommendation(cfg, kind: str, bn_shift, path: str) -> dict:
+def _recommendation(cfg, kind: str, bn_shift: dict, path: str) -> dict:
     """The recipe :func:`recipes.recommend` picks for this coverage verdict
-    and BatchNorm shift (None: the teacher has no BatchNorm statistics),
-    with the config keys that give it to ``cfg``."""
+    and BatchNorm shift (``bn_shift`` as in the report), with the config
+    keys that give it to ``cfg``."""
     from mmmosaic.analysis import recipes
-    has_bn = bn_shift is not None
-    rec = recipes.recommend(kind, has_bn, bn_shift)
+    has_bn = bn_shift['layers'] > 0
+    rec = recipes.recommend(kind, has_bn, bn_shift['value'])
     rec['teacher_has_bn'] = has_bn
     recipe = recipes.RECIPES[rec['name']]
     rec['options'] = None
