@@ -85,13 +85,13 @@ def test_kd_form_of_the_recipe_trains_two_iterations(tmp_path):
 
 def test_the_kd_form_is_named_for_the_report(monkeypatch):
     """The sentence the OOD report gives when it recommends KD."""
-    from mmmosaic.analysis.recipes import KD_OOD_EXAMPLE, kd_ood_text
+    from mmmosaic.analysis.recipes import FORMS, form_text
     monkeypatch.chdir(ROOT)
-    said = kd_ood_text(load_config(osp.join(ROOT, RECIPE)).filename)
+    said = form_text(load_config(osp.join(ROOT, RECIPE)).filename, 'kd_ood')
     assert said.startswith(f'KD on the OOD images alone is {KD}, ')
     # A copy of the recipe elsewhere: the form to write, with the example.
-    said = kd_ood_text('/elsewhere/my_recipe.py')
-    assert KD_OOD_EXAMPLE == KD and KD in said and '_base_' in said
+    said = form_text('/elsewhere/my_recipe.py', 'kd_ood')
+    assert FORMS['kd_ood']['example'] == KD and KD in said and '_base_' in said
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from mmmosaic.errors import MosaicError
 
 __all__ = [
     'DFQ_TERMS', 'FAR_BN_SHIFT', 'RECIPES', 'loader_batch', 'recipe_options',
-    'recommend', 'form_text', 'kd_ood_text'
+    'recommend', 'FORMS', 'form_text'
 ]
 
 #: The generator terms of the DFQ baseline: adversarial, the teacher's
@@ -205,10 +205,6 @@ FORMS = dict(
         keys='model.discriminator, optim_wrapper.discriminator and '
         'model.ood_batch_size to None, model.synthetic_batch_size to B + N, '
         'DFQ\'s generator loss weights and a NoImagesDataset train dataset'))
-#: How a config's KD-on-OOD form is named: ``<config>_kd_ood.py`` beside it.
-KD_OOD_SUFFIX = FORMS['kd_ood']['suffix']
-#: The worked example of that form, for configs without one.
-KD_OOD_EXAMPLE = FORMS['kd_ood']['example']
 
 
 def form_text(config_path: Optional[str], name: str) -> str:
@@ -226,8 +222,3 @@ def form_text(config_path: Optional[str], name: str) -> str:
     return (f'{form["what"]} is a config that inherits this one through '
             f'_base_ and sets {form["keys"]} ({form["example"]} shows the '
             'form).')
-
-
-def kd_ood_text(config_path: Optional[str]) -> str:
-    """:func:`form_text` of the KD-on-OOD form."""
-    return form_text(config_path, 'kd_ood')

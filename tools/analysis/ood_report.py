@@ -664,7 +664,7 @@ def _recommendation(cfg, kind: str, bn_shift: dict, path: str) -> dict:
                             ' '.join(rec['options']) if rec['options'] else
                             'It is this config as it is.')
     rec['also_text'] = (
-        recipes.kd_ood_text(path) if rec['also'] == 'kd_ood' else None)
+        recipes.form_text(path, rec['also']) if rec['also'] else None)
     return rec
 
 
