@@ -363,11 +363,6 @@ ABLATIONS = {
 }
 
 
-def _config(configs: dict, spec: dict) -> str:
-    """The setting's config an ablation starts from."""
-    return configs[spec.get('method', 'mosaickd')]
-
-
 def parse_args(argv=None):
     """The command line's arguments."""
     parser = cli.ArgumentParser(
@@ -529,17 +524,20 @@ def run(args):
         raise MosaicError(f'the teacher in {teacher.run_dir} is not trained; '
                           f'run benchmarks/quality.py {args.setting} first.')
     teacher_ckpt = osp.join(teacher.run_dir, f'iter_{teacher.max_iters}.pth')
-    base = options('mosaickd') + [f'model.teacher_ckpt={teacher_ckpt}']
-    cfg = bench.load_config_with_options(configs['mosaickd'], base)
+    ckpt = [f'model.teacher_ckpt={teacher_ckpt}']
+    cfg = bench.load_config_with_options(configs['mosaickd'],
+                                         options('mosaickd') + ckpt)
 
     def change(name):
         return ABLATIONS[name]['options'](cfg)
 
     def plan(name, seed):
         """The run of ablation ``name`` and ``seed``."""
+        method = ABLATIONS[name].get('method', 'mosaickd')
         return bench.make_run(
-            name, seed, _config(configs, ABLATIONS[name]),
-            base + change(name) + [f'randomness.seed={seed}'],
+            name, seed, configs[method],
+            options(method) + ckpt +
+            change(name) + [f'randomness.seed={seed}'],
             osp.join(work_dir, name, f'seed{seed}'))
 
     start = time.time()

@@ -175,6 +175,7 @@ def group_members(args) -> list:
     for name in args.setting:
         quality, flag, sub = SETTINGS[name]
         configs = bench.SETTINGS[quality]['configs']
+        run_options = bench.SETTINGS[quality]['run_options']
         root = getattr(args, flag)
         if not root:
             raise MosaicError(
@@ -185,7 +186,8 @@ def group_members(args) -> list:
             dict(
                 label=method,
                 path=osp.join(ROOT, configs[method]),
-                options=list(source)) for method in TIMED
+                options=source + run_options.get(method, []))
+            for method in TIMED
         ]
         for variant in args.variant:
             _, options = split_spec('@' + variant)
@@ -193,7 +195,8 @@ def group_members(args) -> list:
                 dict(
                     label='mosaickd@' + variant,
                     path=osp.join(ROOT, configs['mosaickd']),
-                    options=source + options))
+                    options=source + run_options.get('mosaickd', []) +
+                    options))
         groups.append((name, members))
     if args.config:
         members = []

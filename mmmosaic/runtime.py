@@ -22,6 +22,7 @@ from typing import Iterator, Optional, Tuple
 import torch
 from mmengine.config import Config, ConfigDict
 
+from mmmosaic.baselines import apply_baseline
 from mmmosaic.cli import check_config_file
 from mmmosaic.dist import LAUNCHERS, check_gpus_usable, init_distributed
 from mmmosaic.errors import MosaicError
@@ -56,6 +57,12 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
         raise MosaicError(
             f'Config file {path!r} could not be read ({_describe(exc)}); fix '
             'the file or its _base_ entries.') from None
+    # ``baseline=NAME``, in the file or among the options: the file's
+    # MosaicKD with players removed, to which the other options apply.
+    options = dict(options or {})
+    if 'baseline' in options:
+        cfg.baseline = options.pop('baseline')
+    apply_baseline(cfg, osp.basename(path))
     if options:
         for key, value in options.items():
             _check_option(cfg, key, value, path)

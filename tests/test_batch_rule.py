@@ -18,7 +18,6 @@ from mmmosaic.runtime import load_config
 
 DEMO = osp.join(ROOT, 'configs/demo/mosaickd_mnist_fashion.py')
 KD_OOD = osp.join(ROOT, 'configs/demo/kd_ood_mnist_fashion.py')
-DFAD = osp.join(ROOT, 'configs/benchmarks/dfad_mnist_400.py')
 WARMUP = {
     'model.synthetic_warmup.schedule': 'linear',
     'model.synthetic_warmup.ramp': 0.5
@@ -42,7 +41,9 @@ def test_numbers_of_the_demo_and_its_baselines():
         batch_size=64 + 5 * 64,
         warmup=False)
     assert batch_rule(load_config(KD_OOD)) == (0, 0, 5, 128, 128, 640, False)
-    assert batch_rule(load_config(DFAD)) == (128, 0, 5, 0, 0, 1, False)
+    assert batch_rule(load_config(DEMO,
+                                  dict(baseline='dfad'))) == (128, 0, 5, 0, 0,
+                                                              1, False)
 
 
 def test_numbers_under_a_synthetic_warmup():
@@ -156,7 +157,11 @@ def test_a_wrong_batch_is_one_sentence_naming_the_keys(options, keys):
 
 def test_ood_batch_size_without_ood_images_is_refused():
     with pytest.raises(MosaicError, match='model.ood_batch_size=None'):
-        batch_rule(load_config(DFAD, {'model.ood_batch_size': 8}))
+        batch_rule(
+            load_config(DEMO, {
+                'baseline': 'dfad',
+                'model.ood_batch_size': 8
+            }))
 
 
 def test_train_py_refuses_a_wrong_batch_before_the_runner(

@@ -123,8 +123,10 @@ def test_quality_benchmark_writes_report_and_reuses_runs(tmp_path):
         student_updates=10,
         synthetic_per_update=64,
         ood_per_update=64)
-    dfad = bench.SETTINGS['cifar10_animals']['configs']['dfad']
-    assert bench.budget(dfad, [])['synthetic_per_update'] == 128
+    animals = bench.SETTINGS['cifar10_animals']
+    assert bench.budget(
+        animals['configs']['dfad'],
+        animals['run_options']['dfad'])['synthetic_per_update'] == 128
     assert report['methods']['kd_ood']['budget']['ood_per_update'] == 128
     for name in ('accuracy.png', 'results.md', 'mosaics_mosaickd.png'):
         assert osp.getsize(osp.join(work, name)) > 0, name
@@ -368,7 +370,8 @@ def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
             setting['configs']['mosaickd'], options)
         cfg = bench.load_config_with_options(
             setting['configs'][spec['method']],
-            options + spec['options'](mosaickd))
+            bench.method_options(setting, spec['method'], '/data', '/ood') +
+            spec['options'](mosaickd))
         _, _, steps, ood = batch_rule(mosaickd)[:4]
         assert cfg.model.generator is None, name
         assert cfg.model.get('discriminator') is None, name
@@ -388,9 +391,12 @@ def test_camvid_long_shares_the_camvid_teacher():
     assert long['shared'] == dict(teacher='camvid')
     assert long['configs']['teacher'] == short['configs']['teacher']
     for method in ('kd_ood', 'dfad', 'dfq', 'mosaickd'):
-        options = bench.method_options(long, method, '/data', '/ood')
-        cfg = bench.load_config_with_options(long['configs'][method], options)
-        ref = bench.load_config_with_options(short['configs'][method], options)
+        cfg = bench.load_config_with_options(
+            long['configs'][method],
+            bench.method_options(long, method, '/data', '/ood'))
+        ref = bench.load_config_with_options(
+            short['configs'][method],
+            bench.method_options(short, method, '/data', '/ood'))
         assert cfg.train_cfg.max_iters == 3 * ref.train_cfg.max_iters
         # The same schedules, which end at max_iters (no end of their own).
         assert cfg.param_scheduler == ref.param_scheduler, method

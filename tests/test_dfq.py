@@ -128,14 +128,18 @@ def test_quality_benchmark_has_a_dfq_method_for_every_setting():
     for name, setting in bench.SETTINGS.items():
         options = bench.method_options(setting, 'dfq', '/data', '/ood')
         # Data-free: no OOD folder, like DFAD.
-        assert options == bench.method_options(setting, 'dfad', '/data',
-                                               '/ood')
+        assert [o for o in options if 'data_root' in o] == [
+            o for o in bench.method_options(setting, 'dfad', '/data', '/ood')
+            if 'data_root' in o
+        ]
+        assert 'baseline=dfq' in options
         cfg = bench.load_config_with_options(setting['configs']['dfq'],
                                              options)
         assert cfg.model.loss_weights.bn > 0, name
         assert cfg.train_dataloader.dataset.type == 'NoImagesDataset'
-        dfad = bench.load_config_with_options(setting['configs']['dfad'],
-                                              options)
+        dfad = bench.load_config_with_options(
+            setting['configs']['dfad'],
+            bench.method_options(setting, 'dfad', '/data', '/ood'))
         assert cfg.train_cfg.max_iters == dfad.train_cfg.max_iters, name
     shared = bench.SETTINGS['cifar10_ships_long']['shared']
     assert shared['dfq'] == shared['dfad'] == 'cifar10_animals_long'

@@ -1,8 +1,11 @@
 # Upper bound: KD on the in-domain CIFAR-10 training images (the paper's
 # "in-domain KD" row; their labels are never read), with the same student,
-# temperature (5), number of student updates and images per update as
-# kd_ood_cifar10_photos.py. Shared by cifar10_photos and cifar10_digits.
-_base_ = ['./kd_ood_cifar10_photos.py']
+# temperature (5), number of student updates and images per update as KD on
+# the OOD images (mosaickd_cifar10_photos.py with baseline='kd_ood'). Shared
+# by cifar10_photos and cifar10_digits.
+_base_ = ['./mosaickd_cifar10_photos.py']
+
+baseline = 'kd_ood'
 
 data_preparation = dict(
     train_dataloader='a CIFAR-10 image folder with train/<class>/*.jpg')

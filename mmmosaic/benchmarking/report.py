@@ -91,6 +91,8 @@ def quality_report(name: str, setting: dict, teacher: Run, runs: Sequence[Run],
         mine = sorted((r for r in runs if r.name == method),
                       key=lambda r: r.seed)
         res = report['methods'][method] = method_result(mine, metric)
+        # The options that make the config this method at this budget.
+        res['run_options'] = setting['run_options'].get(method, [])
         per_class = mean_of_tables([
             per_class_of_run(r.config, r.options, r.run_dir, r.max_iters)
             for r in mine

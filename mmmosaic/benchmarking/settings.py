@@ -5,7 +5,13 @@ A setting is a teacher task with its OOD data and one config per method
 plain values:
 
 - ``title``: the report's title;
-- ``configs``: ``{method: config path relative to the repository}``;
+- ``configs``: ``{method: config path relative to the repository}``: the
+  teacher's, MosaicKD's and any method's own (KD on in-domain images); a
+  baseline (:mod:`mmmosaic.baselines`) is the setting's MosaicKD config
+  with ``baseline=METHOD``, or the MosaicKD config ``configs`` names for
+  it (that of another setting whose runs it shares);
+- ``budget``: options of every run made from a MosaicKD config (its length
+  and the intervals that follow it), or ``{method: options}``;
 - ``options``: the name of the option template (:data:`OPTION_TEMPLATES`)
   that points the configs at the data folders given on the command line;
 - ``data``: folders ``make data`` writes that the setting reads;
@@ -18,11 +24,14 @@ plain values:
   ``coverage_images``.
 
 An entry may name another as ``based_on``: it holds that entry's keys,
-replaced by its own.
+replaced by its own. Each resolved entry also holds ``run_options``,
+``{method: options}`` that make a method's config that method at the
+setting's budget (:func:`method_options` adds them).
 """
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
+from mmmosaic.baselines import BASELINES
 from mmmosaic.errors import MosaicError
 from mmmosaic.utils.runs import REPO_ROOT
 
@@ -56,6 +65,7 @@ _CAMVID = dict(
     needs_ood_root=True,
     options='folders',
     metric='mIoU')
+_CIFAR10_PHOTOS = 'configs/benchmarks/mosaickd_cifar10_photos.py'
 # The ten-class CIFAR-10 settings: a teacher of all ten classes (trained
 # once, in cifar10_photos) and OOD images from far domains, where plain KD
 # ends far below the teacher. DFAD, DFQ and KD on the in-domain images read
@@ -63,8 +73,15 @@ _CAMVID = dict(
 _CIFAR10_FAR = dict(
     teacher='configs/benchmarks/teacher_cifar10.py',
     kd_indomain='configs/benchmarks/kd_indomain_cifar10.py',
-    dfad='configs/benchmarks/dfad_cifar10.py',
-    dfq='configs/benchmarks/dfq_cifar10.py')
+    dfad=_CIFAR10_PHOTOS,
+    dfq=_CIFAR10_PHOTOS)
+#: Budget options: the CIFAR-10 animal setting at 1,000 outer iterations
+#: (5,000 student updates) instead of its config's 200.
+_ANIMALS_LONG = ('train_cfg.max_iters=1000', 'train_cfg.val_interval=50',
+                 'default_hooks.logger.interval=50',
+                 'custom_hooks.0.interval=250')
+#: CamVid at 180 outer iterations (900 student updates) instead of 60.
+_CAMVID_LONG = ('train_cfg.max_iters=180', 'custom_hooks.0.interval=60')
 
 _TABLE = {
     'mnist_fashion':
@@ -73,9 +90,6 @@ _TABLE = {
         'MNIST test accuracy (%)',
         configs=dict(
             teacher='configs/demo/teacher_mnist.py',
-            kd_ood='configs/benchmarks/kd_ood_mnist.py',
-            dfad='configs/benchmarks/dfad_mnist.py',
-            dfq='configs/benchmarks/dfq_mnist.py',
             mosaickd='configs/benchmarks/mosaickd_mnist.py'),
         data=('data/mnist', 'data/fashion_mnist'),
         options='none'),
@@ -85,9 +99,6 @@ _TABLE = {
         'Fashion-MNIST test accuracy (%)',
         configs=dict(
             teacher='configs/benchmarks/teacher_fashion.py',
-            kd_ood='configs/benchmarks/kd_ood_fashion_mnist.py',
-            dfad='configs/benchmarks/dfad_fashion.py',
-            dfq='configs/benchmarks/dfq_fashion.py',
             mosaickd='configs/benchmarks/mosaickd_fashion_mnist.py'),
         data=('data/mnist', 'data/fashion_mnist'),
         options='none'),
@@ -97,38 +108,30 @@ _TABLE = {
         'data; animal test accuracy (%)',
         configs=dict(
             teacher='configs/benchmarks/teacher_cifar10_animals.py',
-            kd_ood='configs/benchmarks/kd_ood_cifar10_animals.py',
-            dfad='configs/benchmarks/dfad_cifar10_animals.py',
-            dfq='configs/benchmarks/dfq_cifar10_animals.py',
             mosaickd='configs/benchmarks/mosaickd_cifar10_animals.py'),
         needs_data_root=True,
         options='folders'),
     'cifar10_animals_long':
     dict(
+        based_on='cifar10_animals',
         title='CIFAR-10 animal teacher (6 classes), vehicle images as OOD '
         'data, 1,000 outer iterations; animal test accuracy (%)',
-        configs=dict(
-            teacher='configs/benchmarks/teacher_cifar10_animals.py',
-            kd_ood='configs/benchmarks/kd_ood_cifar10_animals_long.py',
-            dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
-            dfq='configs/benchmarks/dfq_cifar10_animals_long.py',
-            mosaickd='configs/benchmarks/mosaickd_cifar10_animals_long.py'),
-        needs_data_root=True,
-        options='folders',
+        budget=_ANIMALS_LONG,
         # The same teacher config and seed as cifar10_animals: train once.
         shared=dict(teacher='cifar10_animals')),
     'cifar10_ships_long':
     dict(
+        based_on='cifar10_animals',
         title='CIFAR-10 animal teacher (6 classes), ship images only as OOD '
         'data, 1,000 outer iterations; animal test accuracy (%)',
         configs=dict(
             teacher='configs/benchmarks/teacher_cifar10_animals.py',
-            kd_ood='configs/benchmarks/kd_ood_cifar10_ships_long.py',
-            dfad='configs/benchmarks/dfad_cifar10_animals_long.py',
-            dfq='configs/benchmarks/dfq_cifar10_animals_long.py',
-            mosaickd='configs/benchmarks/mosaickd_cifar10_ships_long.py'),
-        needs_data_root=True,
-        options='folders',
+            mosaickd='configs/benchmarks/mosaickd_cifar10_ships_long.py',
+            dfad='configs/benchmarks/mosaickd_cifar10_animals.py',
+            dfq='configs/benchmarks/mosaickd_cifar10_animals.py'),
+        # The budget of the ships' own config, given to the vehicles' one
+        # that DFAD and DFQ are made from.
+        budget=dict(dfad=_ANIMALS_LONG, dfq=_ANIMALS_LONG),
         # DFAD and DFQ see no OOD image, so their runs are those of the
         # vehicle setting (same config, teacher and seeds): reuse them.
         shared=dict(
@@ -142,19 +145,13 @@ _TABLE = {
         'data; CamVid val mIoU (%)',
         configs=dict(
             teacher='configs/benchmarks/teacher_camvid.py',
-            kd_ood='configs/benchmarks/kd_ood_camvid.py',
-            dfad='configs/benchmarks/dfad_camvid.py',
-            dfq='configs/benchmarks/dfq_camvid.py',
             mosaickd='configs/benchmarks/mosaickd_camvid.py')),
     'cifar10_photos':
     dict(
         title='CIFAR-10 teacher (10 classes), random crops of 680 general '
         'photographs as OOD data, 1,000 outer iterations; CIFAR-10 test '
         'accuracy (%)',
-        configs=dict(
-            _CIFAR10_FAR,
-            kd_ood='configs/benchmarks/kd_ood_cifar10_photos.py',
-            mosaickd='configs/benchmarks/mosaickd_cifar10_photos.py'),
+        configs=dict(_CIFAR10_FAR, mosaickd=_CIFAR10_PHOTOS),
         needs_data_root=True,
         needs_ood_root=True,
         options='folders',
@@ -167,7 +164,6 @@ _TABLE = {
         '32x32 OOD data, 1,000 outer iterations; CIFAR-10 test accuracy (%)',
         configs=dict(
             _CIFAR10_FAR,
-            kd_ood='configs/benchmarks/kd_ood_cifar10_digits.py',
             mosaickd='configs/benchmarks/mosaickd_cifar10_digits.py'),
         needs_ood_root=False,
         data=('data/mnist', ),
@@ -184,15 +180,10 @@ _TABLE = {
     # is the camvid setting's (same config and seed), trained once.
     'camvid_long':
     dict(
-        _CAMVID,
+        based_on='camvid',
         title='CamVid teacher (11 classes), general photographs as OOD '
         'data, 180 outer iterations; CamVid val mIoU (%)',
-        configs=dict(
-            teacher='configs/benchmarks/teacher_camvid.py',
-            kd_ood='configs/benchmarks/kd_ood_camvid_long.py',
-            dfad='configs/benchmarks/dfad_camvid_long.py',
-            dfq='configs/benchmarks/dfq_camvid_long.py',
-            mosaickd='configs/benchmarks/mosaickd_camvid_long.py'),
+        budget=_CAMVID_LONG,
         shared=dict(teacher='camvid')),
     # The MNIST setting at the demo's budget (400 outer iterations).
     'mnist_fashion_400':
@@ -202,23 +193,39 @@ _TABLE = {
         '400 iterations; MNIST test accuracy (%)',
         configs=dict(
             teacher='configs/demo/teacher_mnist.py',
-            kd_ood='configs/demo/kd_ood_mnist_fashion.py',
-            dfad='configs/benchmarks/dfad_mnist_400.py',
-            dfq='configs/benchmarks/dfq_mnist_400.py',
             mosaickd='configs/demo/mosaickd_mnist_fashion.py')),
 }
 
 
+def _runs(entry: dict) -> dict:
+    """``entry`` with a config for every baseline (the MosaicKD config it
+    is made from: the setting's own unless ``configs`` names another) and
+    ``run_options``, ``{method: options}``: ``baseline=METHOD`` for a
+    baseline, then the setting's ``budget``."""
+    configs = dict(entry['configs'])
+    budget = entry.get('budget', ())
+    if not isinstance(budget, dict):
+        budget = {method: budget for method in ('mosaickd', *BASELINES)}
+    run_options = {}
+    for method in BASELINES:
+        configs.setdefault(method, configs['mosaickd'])
+        run_options[method] = [f'baseline={method}']
+    for method, options in budget.items():
+        run_options.setdefault(method, []).extend(options)
+    return dict(entry, configs=configs, run_options=run_options)
+
+
 def _resolve(table: dict) -> dict:
     """Every entry of ``table`` with the keys of the entry it is
-    ``based_on`` (recursively) under its own."""
+    ``based_on`` (recursively) under its own, and its runs
+    (:func:`_runs`)."""
 
     def entry(name):
         own = dict(table[name])
         base = own.pop('based_on', None)
         return dict(entry(base), **own) if base else own
 
-    return {name: entry(name) for name in table}
+    return {name: _runs(entry(name)) for name in table}
 
 
 #: ``{setting name: setting}``, as described in this module's docstring.
@@ -272,8 +279,10 @@ OPTION_TEMPLATES = dict(
 def method_options(setting: dict, method: str, root: Optional[str],
                    ood_root: Optional[str]) -> List[str]:
     """The ``--cfg-options`` that point ``method``'s config of ``setting``
-    (or the teacher's, ``method='teacher'``) at the data folders."""
-    return OPTION_TEMPLATES[setting['options']](method, root, ood_root)
+    (or the teacher's, ``method='teacher'``) at the data folders, then
+    those that make it that method at the setting's budget."""
+    return (OPTION_TEMPLATES[setting['options']](method, root, ood_root) +
+            setting['run_options'].get(method, []))
 
 
 def check_data(name: str, setting: dict, data_root: Optional[str],
