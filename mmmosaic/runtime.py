@@ -59,9 +59,14 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
             'the file or its _base_ entries.') from None
     # ``baseline=NAME``, in the file or among the options: the file's
     # MosaicKD with players removed, to which the other options apply.
+    # Given as an option, it also names the default work dir as a file
+    # of that form would be named (``work_dirs/<config>_<baseline>``).
     options = dict(options or {})
     if 'baseline' in options:
         cfg.baseline = options.pop('baseline')
+        if cfg.baseline and cfg.get('work_dir') is None:
+            stem = osp.splitext(osp.basename(path))[0]
+            cfg.work_dir = f'./work_dirs/{stem}_{cfg.baseline}'
     apply_baseline(cfg, osp.basename(path))
     if options:
         for key, value in options.items():

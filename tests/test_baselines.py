@@ -69,6 +69,9 @@ def test_options_given_with_a_baseline_apply_to_it():
     the MosaicKD config it is made from."""
     kd = _read('kd_ood', **{'model.student_loss.temperature': 1.0})
     assert kd.model.student_loss.temperature == 1.0
+    # Its own default work dir, as a file of that form would have.
+    assert kd.work_dir == './work_dirs/mosaickd_mnist_fashion_kd_ood'
+    assert load_config(DEMO).get('work_dir') is None
     dfq = _read('dfq', **{'model.synthetic_batch_size': 32})
     assert dfq.model.synthetic_batch_size == 32
     # Written in a config file, the key does the same.

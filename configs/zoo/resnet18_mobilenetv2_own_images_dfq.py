@@ -4,30 +4,14 @@
 # teacher's classes balanced (DFQ's terms); the student learns the teacher
 # on the generator's images alone, as many per update as the MosaicKD
 # recipe gives it (your images replaced by generated ones), for the same
-# number of updates. The OOD report recommends it when your images are far
-# from what the teacher's BatchNorm layers remember. Same commands:
+# number of updates; the loader yields empty batches. The OOD report
+# recommends it when your images are far from what the teacher's BatchNorm
+# layers remember. Same commands:
 #
 #   python tools/train.py CONFIG --cfg-options model.teacher_ckpt=TEACHER.pth
 #
-# A copy of your own recipe takes the same form: inherit it through
-# _base_ and set these keys.
+# Any MosaicKD config takes the same form with --cfg-options baseline=dfq
+# (or a file that inherits it and sets this key).
 _base_ = ['./resnet18_mobilenetv2_own_images.py']
 
-model = dict(
-    discriminator=None,
-    # B + N generated images a student update, none of yours.
-    synthetic_batch_size=_base_.synthetic_batch_size + _base_.ood_batch_size,
-    ood_batch_size=None,
-    loss_weights=dict(adv=1.0, align=0.0, local=0.0, balance=6.02, bn=1.0))
-# No image is read: the loader yields empty batches.
-train_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=False),
-    dataset=dict(type='NoImagesDataset'))
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='PlayerOptimWrapperConstructor',
-    generator=_base_.optim_wrapper.generator,
-    student=_base_.optim_wrapper.student)
+baseline = 'dfq'

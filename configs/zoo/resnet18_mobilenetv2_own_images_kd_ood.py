@@ -8,20 +8,11 @@
 #
 #   python tools/train.py CONFIG --cfg-options model.teacher_ckpt=TEACHER.pth
 #
-# A copy of your own recipe takes the same form: inherit it through
-# _base_ and set these keys.
+# Any MosaicKD config takes the same form with --cfg-options baseline=kd_ood
+# (or a file that inherits it and sets this key).
 _base_ = ['./resnet18_mobilenetv2_own_images.py']
 
-model = dict(
-    generator=None,
-    discriminator=None,
-    student_loss=dict(type='KLDivergenceLoss', temperature=5.0),
-    # B + N images a student update, all of them yours.
-    ood_batch_size=_base_.synthetic_batch_size + _base_.ood_batch_size)
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='PlayerOptimWrapperConstructor',
-    student=_base_.optim_wrapper.student)
+baseline = 'kd_ood'
 # No generator, so no mosaics (checkpoint, random-state and interruption
 # hooks are added by tools/train.py to every training run).
 custom_hooks = []

@@ -195,16 +195,12 @@ FORMS = dict(
     kd_ood=dict(
         suffix='_kd_ood',
         example='configs/zoo/resnet18_mobilenetv2_own_images_kd_ood.py',
-        what='KD on the OOD images alone',
-        keys='model.generator and model.discriminator to None'),
+        what='KD on the OOD images alone'),
     dfq=dict(
         suffix='_dfq',
         example='configs/zoo/resnet18_mobilenetv2_own_images_dfq.py',
         what='DFQ (data-free: the teacher\'s BatchNorm statistics as the '
-        'generator\'s prior, no OOD image read)',
-        keys='model.discriminator, optim_wrapper.discriminator and '
-        'model.ood_batch_size to None, model.synthetic_batch_size to B + N, '
-        'DFQ\'s generator loss weights and a NoImagesDataset train dataset'))
+        'generator\'s prior, no OOD image read)'))
 
 
 def form_text(config_path: Optional[str], name: str) -> str:
@@ -219,6 +215,7 @@ def form_text(config_path: Optional[str], name: str) -> str:
     if own and osp.isfile(sibling):
         return (f'{form["what"]} is {osp.relpath(sibling)}, this config '
                 'in that form: train it with the same --cfg-options.')
-    return (f'{form["what"]} is a config that inherits this one through '
-            f'_base_ and sets {form["keys"]} ({form["example"]} shows the '
-            'form).')
+    return (f'{form["what"]} is this config with --cfg-options '
+            f'baseline={name} and the same other options, trained in '
+            f'work_dirs/<config>_{name} ({form["example"]} writes it as a '
+            'file).')
