@@ -1,18 +1,11 @@
 # Baseline: plain KD on the Fashion-MNIST images (temperature 5), the same
 # student, the same number of student updates and images per update as
-# mosaickd_mnist_fashion.py, no generator and no discriminator.
+# mosaickd_mnist_fashion.py, no generator and no discriminator: that config
+# with the baseline key (any MosaicKD config takes it, also as
+# --cfg-options baseline=kd_ood; configs/README.md).
 _base_ = ['./mosaickd_mnist_fashion.py']
 
-model = dict(
-    generator=None,
-    discriminator=None,
-    student_loss=dict(type='KLDivergenceLoss', temperature=5.0),
-    # 2 x 64 OOD images per student step (MosaicKD: 64 synthetic + 64 OOD).
-    ood_batch_size=2 * 64)
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='PlayerOptimWrapperConstructor',
-    student=_base_.optim_wrapper.student)
+baseline = 'kd_ood'
 # No generator, so no mosaics (the checkpoint, random-state and SIGTERM
 # hooks are added by tools/train.py for every training run).
 custom_hooks = []
