@@ -62,6 +62,7 @@ def _no_synthetic(cfg):
     batch = recipes.loader_batch(
         cfg, generator=None, discriminator=None, ood_batch_size=ood)
     return [
+        f'model.ood_batch_size={ood}',
         f'train_dataloader.batch_size={batch}',
         f'model.student_steps={steps}',
         f'model.student_loss.temperature={tau}',

@@ -40,6 +40,8 @@ NO_IMAGES_LOADER = dict(
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=False),
     dataset=dict(type='NoImagesDataset'))
+#: MosaicKD's own departures that need both G's and the OOD images.
+_MIXING_KEYS = ('synthetic_warmup', 'generator_warm_start')
 #: ``B`` where a config leaves it out (MosaicKD's default).
 _SYNTHETIC_BATCH_SIZE = 256
 
@@ -59,7 +61,8 @@ def apply_baseline(cfg, where: str):
     if name not in BASELINES:
         raise MosaicError(
             f'{where}: baseline={name!r} is not one of '
-            f'{", ".join(BASELINES)}; give one of them or leave the key out.')
+            f'{", ".join(BASELINES)}; give one of them, or None for the '
+            'MosaicKD config itself.')
     model = cfg.get('model')
     if not (isinstance(model, dict) and model.get('generator')
             and model.get('discriminator') and model.get('ood_batch_size')):
@@ -71,6 +74,10 @@ def apply_baseline(cfg, where: str):
     per_update = (
         model.get('synthetic_batch_size', _SYNTHETIC_BATCH_SIZE) +
         model.ood_batch_size)
+    # Our departures that mix G's images with the OOD images in the
+    # student's batch have nothing to mix in a baseline.
+    for key in _MIXING_KEYS:
+        model.pop(key, None)
     removed = ['discriminator']
     if name == 'kd_ood':
         removed.append('generator')
@@ -94,4 +101,8 @@ def apply_baseline(cfg, where: str):
     if isinstance(optim_wrapper, dict):
         for player in removed:
             optim_wrapper.pop(player, None)
+    if model.get('sync_bn_players'):
+        model.sync_bn_players = [
+            p for p in model.sync_bn_players if p not in removed
+        ]
     return cfg

@@ -59,14 +59,16 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
             'the file or its _base_ entries.') from None
     # ``baseline=NAME``, in the file or among the options: the file's
     # MosaicKD with players removed, to which the other options apply.
-    # Given as an option, it also names the default work dir as a file
-    # of that form would be named (``work_dirs/<config>_<baseline>``).
+    # Given as an option that changes the file's, it also names the
+    # default work dir as a file of that form would be named
+    # (``work_dirs/<config>_<baseline>``, ``_mosaickd`` for None).
     options = dict(options or {})
     if 'baseline' in options:
-        cfg.baseline = options.pop('baseline')
-        if cfg.baseline and cfg.get('work_dir') is None:
+        given = options.pop('baseline')
+        if given != cfg.get('baseline') and cfg.get('work_dir') is None:
             stem = osp.splitext(osp.basename(path))[0]
-            cfg.work_dir = f'./work_dirs/{stem}_{cfg.baseline}'
+            cfg.work_dir = f'./work_dirs/{stem}_{given or "mosaickd"}'
+        cfg.baseline = given
     apply_baseline(cfg, osp.basename(path))
     if options:
         for key, value in options.items():

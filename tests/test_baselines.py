@@ -69,9 +69,16 @@ def test_options_given_with_a_baseline_apply_to_it():
     the MosaicKD config it is made from."""
     kd = _read('kd_ood', **{'model.student_loss.temperature': 1.0})
     assert kd.model.student_loss.temperature == 1.0
-    # Its own default work dir, as a file of that form would have.
+    # Its own default work dir, as a file of that form would have; an
+    # option that repeats the file's key changes nothing, None is MosaicKD.
     assert kd.work_dir == './work_dirs/mosaickd_mnist_fashion_kd_ood'
     assert load_config(DEMO).get('work_dir') is None
+    kd_file = osp.join(ROOT, 'configs/demo/kd_ood_mnist_fashion.py')
+    assert load_config(kd_file,
+                       dict(baseline='kd_ood')).get('work_dir') is None
+    mosaickd = load_config(kd_file, dict(baseline=None))
+    assert mosaickd.model.generator and mosaickd.model.discriminator
+    assert mosaickd.work_dir == './work_dirs/kd_ood_mnist_fashion_mosaickd'
     dfq = _read('dfq', **{'model.synthetic_batch_size': 32})
     assert dfq.model.synthetic_batch_size == 32
     # Written in a config file, the key does the same.
@@ -79,6 +86,26 @@ def test_options_given_with_a_baseline_apply_to_it():
         osp.join(ROOT, 'configs/benchmarks/kd_indomain_cifar10.py'))
     assert own.model.generator is None and 'baseline' not in own
     assert own.train_dataloader.dataset.source.split == 'train'
+
+
+def test_departures_that_need_removed_players_go_with_them(tmp_path):
+    """A MosaicKD config with our student-batch departures (which mix G's
+    and the OOD images) and synchronised BN players reads as a baseline
+    without the parts it no longer has."""
+    mine = tmp_path / 'mine.py'
+    mine.write_text(
+        f'_base_ = [{DEMO!r}]\n'
+        'model = dict(synthetic_warmup=dict(schedule="linear", ramp=0.5),\n'
+        '             generator_warm_start=0.1,\n'
+        '             sync_bn_players=["generator", "discriminator"])\n')
+    assert load_config(str(mine)).model.generator_warm_start == 0.1
+    dfad = load_config(str(mine), dict(baseline='dfad'))
+    kd = load_config(str(mine), dict(baseline='kd_ood'))
+    for cfg in (dfad, kd):
+        assert 'synthetic_warmup' not in cfg.model
+        assert 'generator_warm_start' not in cfg.model
+    assert dfad.model.sync_bn_players == ['generator']
+    assert kd.model.sync_bn_players == []
 
 
 def test_a_wrong_baseline_is_one_sentence():

@@ -377,6 +377,9 @@ def test_no_synthetic_ablation_is_mosaickd_without_its_synthetic_half():
         assert cfg.model.get('discriminator') is None, name
         assert cfg.model.student_steps == steps, name
         assert cfg.train_dataloader.batch_size == ood * steps, name
+        # The batch rule takes it as tools/train.py will (N OOD images an
+        # update, no generator).
+        assert batch_rule(cfg)[:4] == (0, 0, steps, ood), name
         assert (cfg.model.student_loss.temperature ==
                 mosaickd.model.student_loss.temperature), name
         assert cfg.train_cfg.max_iters == mosaickd.train_cfg.max_iters, name

@@ -50,9 +50,9 @@ FAR_BN_SHIFT = 0.2
 #: changes; ``ood_share``: the share of OOD images in each student update,
 #: None for the config's; ``discriminator``: whether the patch prior stays),
 #: and whether it needs a teacher with BatchNorm layers. ``dfq`` and
-#: ``kd_ood`` have no options: each is a form of the config written as a
-#: config (:func:`form_text`), since they drop the generator's or the OOD
-#: images' data loading.
+#: ``kd_ood`` have no options: each is a baseline of the config
+#: (``baseline=dfq|kd_ood``, or the file of that form beside a config that
+#: has one: :func:`form_text`).
 RECIPES: Dict[str, dict] = {
     'mosaickd':
     dict(
