@@ -348,6 +348,8 @@ def test_config_values():
     weights = dfq['model'].pop('loss_weights')
     assert weights == dict(
         dfad['model'].pop('loss_weights'), balance=6.02, bn=1.0)
+    # Each in a work dir of its own (work_dirs/mosaickd_camvid_dfq, ...).
+    assert dfq.pop('work_dir') != dfad.pop('work_dir')
     assert dfq == dfad
     # Generator, crops and OOD views agree on 96x128.
     crop = tuple(mosaic.crop_size)
