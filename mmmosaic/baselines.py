@@ -20,8 +20,9 @@ student, schedules, iterations and images per student update (``B + N``):
 import copy
 
 from mmmosaic.errors import MosaicError
+from mmmosaic.models.algorithms.batch_rule import SYNTHETIC_BATCH_SIZE
 
-__all__ = ['BASELINES', 'apply_baseline']
+__all__ = ['BASELINES', 'DFQ_TERMS', 'apply_baseline']
 
 #: ``{name: what it is}``, the values ``baseline`` takes.
 BASELINES = dict(
@@ -30,10 +31,14 @@ BASELINES = dict(
     dfq='DFAD with the teacher\'s BatchNorm statistics')
 #: The temperature of KD on the OOD images.
 KD_TEMPERATURE = 5.0
-#: Generator loss weights of the data-free baselines.
+#: The generator terms of the DFQ baseline: adversarial, the teacher's
+#: BatchNorm statistics and the class balance (6.02 in our log2 units is
+#: the authors' 20 in log10 units), no alignment.
+DFQ_TERMS = dict(adv=1.0, align=0.0, balance=6.02, bn=1.0)
+#: Generator loss weights of the data-free baselines (no patch term).
 _WEIGHTS = dict(
     dfad=dict(adv=1.0, align=0.0, local=0.0, balance=0.0),
-    dfq=dict(adv=1.0, align=0.0, local=0.0, balance=6.02, bn=1.0))
+    dfq=dict(DFQ_TERMS, local=0.0))
 #: The train dataloader of a run that reads no image.
 NO_IMAGES_LOADER = dict(
     batch_size=1,
@@ -42,8 +47,6 @@ NO_IMAGES_LOADER = dict(
     dataset=dict(type='NoImagesDataset'))
 #: MosaicKD's own departures that need both G's and the OOD images.
 _MIXING_KEYS = ('synthetic_warmup', 'generator_warm_start')
-#: ``B`` where a config leaves it out (MosaicKD's default).
-_SYNTHETIC_BATCH_SIZE = 256
 
 
 def apply_baseline(cfg, where: str):
@@ -72,7 +75,7 @@ def apply_baseline(cfg, where: str):
             'a baseline, and this config lacks one of them; start from a '
             'MosaicKD config.')
     per_update = (
-        model.get('synthetic_batch_size', _SYNTHETIC_BATCH_SIZE) +
+        model.get('synthetic_batch_size', SYNTHETIC_BATCH_SIZE) +
         model.ood_batch_size)
     # Our departures that mix G's images with the OOD images in the
     # student's batch have nothing to mix in a baseline.

@@ -14,17 +14,13 @@ keeping the images of each student update (``B + N``) as they are;
 import copy
 from typing import Dict, List, Optional
 
+from mmmosaic.baselines import DFQ_TERMS
 from mmmosaic.errors import MosaicError
 
 __all__ = [
     'DFQ_TERMS', 'FAR_BN_SHIFT', 'RECIPES', 'loader_batch', 'recipe_options',
     'recommend', 'FORMS', 'form_text'
 ]
-
-#: The generator terms of the DFQ baseline: adversarial, the teacher's
-#: BatchNorm statistics and the class balance (6.02 in our log2 units is
-#: the authors' 20 in log10 units), no alignment.
-DFQ_TERMS = dict(adv=1.0, align=0.0, balance=6.02, bn=1.0)
 
 #: The BatchNorm shift (:class:`~mmmosaic.analysis.bn_shift.BatchNormShift`)
 #: of the OOD images from which they are too far from the teacher's domain
