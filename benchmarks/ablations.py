@@ -390,13 +390,13 @@ def parse_args(argv=None):
     return args
 
 
-def markdown(report: dict) -> str:
+def markdown(report: bench.AblationReport) -> str:
     """The table of every finished ablation, each against MosaicKD as
     configured and KD on OOD images with the same seeds."""
-    rows = report['ablations']
+    rows = report.ablations
     lines = [
-        f'## Ablations of MosaicKD: {report["title"]}', '',
-        f'Last {report["metric"]} after the final update, mean over the '
+        f'## Ablations of MosaicKD: {report.title}', '',
+        f'Last {report.metric} after the final update, mean over the '
         'seeds given; "MosaicKD" and "KD" are the quality benchmark\'s runs '
         'with the same seeds.', '',
         '"At or above KD" counts the evaluations from '
@@ -409,30 +409,29 @@ def markdown(report: dict) -> str:
         'minutes |', '|---|---|---|---:|---:|---:|---:|---:|---|---|---:|'
     ]
     for name, row in rows.items():
-        mk, kd = row['baseline']['mosaickd'], row['baseline']['kd_ood']
+        mk, kd = row.baseline['mosaickd'], row.baseline['kd_ood']
         lines.append(
-            f'| {name} | {row["change"]} | '
-            f'{", ".join(map(str, row["seeds"]))} | {row["last"]:.2f} | '
-            f'{mk["last"]:.2f} | {kd["last"]:.2f} | '
-            f'{row["last"] - mk["last"]:+.2f} | '
-            f'{row["last"] - kd["last"]:+.2f} | {count_cell(row["vs_kd"])} | '
-            f'{count_cell(mk["vs_kd"])} | {row["minutes"]:.1f} |')
+            f'| {name} | {row.change} | {", ".join(map(str, row.seeds))} | '
+            f'{row.last:.2f} | {mk["last"]:.2f} | {kd["last"]:.2f} | '
+            f'{row.last - mk["last"]:+.2f} | {row.last - kd["last"]:+.2f} | '
+            f'{count_cell(row.vs_kd)} | {count_cell(mk["vs_kd"])} | '
+            f'{row.minutes:.1f} |')
     dense = {
         n: r
         for n, r in rows.items()
-        if r['per_class'] and r['baseline']['mosaickd']['per_class']
+        if r.per_class and r.baseline['mosaickd']['per_class']
     }
     if dense:
-        classes = list(next(iter(dense.values()))['per_class'])
+        classes = list(next(iter(dense.values())).per_class)
         lines += [
             '', 'Per-class IoU minus MosaicKD as configured (same seeds):', '',
             '| ablation | ' + ' | '.join(classes) + ' |',
             '|---|' + '---:|' * len(classes)
         ]
         for name, row in dense.items():
-            ref = row['baseline']['mosaickd']['per_class']
+            ref = row.baseline['mosaickd']['per_class']
             lines.append(f'| {name} | ' +
-                         ' | '.join(f'{row["per_class"][c] - ref[c]:+.1f}'
+                         ' | '.join(f'{row.per_class[c] - ref[c]:+.1f}'
                                     for c in classes) + ' |')
     lines += [
         '', 'KD on OOD images, MosaicKD and the ablations of the last '
@@ -440,7 +439,7 @@ def markdown(report: dict) -> str:
         '![curves](curves.png)'
     ]
     lines += ['', 'Why each is a candidate:', '']
-    lines += [f'- **{name}**: {row["why"]}.' for name, row in rows.items()]
+    lines += [f'- **{name}**: {row.why}.' for name, row in rows.items()]
     return '\n'.join(lines) + '\n'
 
 
@@ -457,25 +456,22 @@ def _figure(setting: dict, quality_dir: str, seeds, runs, teacher,
     """Curves of KD on OOD images, MosaicKD as configured and the
     ablation ``runs`` of this call, mean over ``seeds`` with the min-max
     band, against student updates (``curves.png``)."""
-    methods = {}
+    series = {}
     for method in ('kd_ood', 'mosaickd'):
         dirs = [bench.run_dir(quality_dir, setting, method, s) for s in seeds]
-        methods[method] = dict(
-            curves=[metric_history(d, metric, all_runs=True) for d in dirs],
-            budget=budgets[method])
+        series[bench.NAMES[method]] = ([
+            metric_history(d, metric, all_runs=True) for d in dirs
+        ], budgets[method])
     for run in runs:
-        if run.name not in methods:
-            methods[run.name] = dict(
-                label=run.name,
-                curves=[],
-                budget=bench.budget(run.config, run.options))
-        methods[run.name]['curves'].append(run.curve(metric))
+        if run.name not in series:
+            series[run.name] = ([], bench.budget(run.config, run.options))
+        series[run.name][0].append(run.curve(metric))
     seeds = ('seeds ' if len(seeds) > 1 else 'seed ') + ', '.join(
         map(str, seeds))
-    bench.plot_curves(
-        dict(methods=methods),
-        teacher.curve(metric)[-1][1],
-        f'{setting["title"]}: ablations ({seeds})', bench.ylabel(metric), path)
+    bench.plot_curves(series,
+                      teacher.curve(metric)[-1][1],
+                      f'{setting["title"]}: ablations ({seeds})',
+                      bench.ylabel(metric), path)
 
 
 @cli.tool_main
@@ -562,12 +558,9 @@ def run(args):
             continue
         compare = bench.quality_baseline(quality_dir, setting,
                                          [r.seed for r in done], budgets, TOOL)
-        ablations[name] = dict(
-            change=spec['change'],
-            why=spec['why'],
-            options=change(name),
-            **bench.ablation_result(done, metric, compare, TOOL))
-    report = dict(
+        ablations[name] = bench.ablation_result(spec, change(name), done,
+                                                metric, compare, TOOL)
+    report = bench.AblationReport(
         setting=args.setting,
         title=setting['title'],
         metric=metric,

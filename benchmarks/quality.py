@@ -27,7 +27,6 @@ also takes in the finished runs of earlier calls in the same work dir
 run a seed or a method at a time and still end in one table.
 """
 import glob
-import os
 import os.path as osp
 import shutil
 import sys
@@ -163,7 +162,7 @@ def run(args):
             options(method) + list(args.cfg_options))
     bench.check_prepared_data(setting, args.ood_root)
 
-    threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
+    threads = max(1, bench.cores() // max(1, args.jobs))
 
     # The teacher: trained once, seed 0, the same for every student.
     teacher = bench.make_run(
@@ -201,7 +200,7 @@ def run(args):
     say(
         TOOL, f'{args.setting}: teacher, then {", ".join(args.methods)} for '
         f'seeds {args.seeds} ({args.jobs} at a time, {threads} threads each)')
-    trained = bench.run_all([teacher], metric, TOOL, threads=os.cpu_count())
+    trained = bench.run_all([teacher], metric, TOOL, threads=bench.cores())
     if args.keep_teacher:
         folder = bench.kept_teacher_folder(teacher.config)
         record = bench.keep_teacher(
@@ -245,42 +244,44 @@ def run(args):
     report = bench.quality_report(args.setting, setting, teacher, runs,
                                   methods, args.jobs, work_dir,
                                   coverage() if ood_method else None)
-    report['total_minutes'] = bench.wall_minutes(
+    report.total_minutes = bench.wall_minutes(
         start, trained, osp.join(work_dir, 'results.json'))
-    report['verdicts'] = verdicts(report, args.setting)
+    report.verdicts = verdicts(report, args.setting)
 
-    bench.plot_curves(report, report['teacher']['score'], setting['title'],
-                      bench.ylabel(metric), osp.join(work_dir, 'accuracy.png'))
+    bench.plot_curves(
+        {
+            bench.NAMES[m]: (r.curves, r.budget)
+            for m, r in report.methods.items()
+        }, report.teacher.score, setting['title'], bench.ylabel(metric),
+        osp.join(work_dir, 'accuracy.png'))
     bench.write_report(work_dir, 'results', report,
                        bench.markdown_report(report), TOOL,
-                       ['accuracy.png', *report['mosaics'].values()])
+                       ['accuracy.png', *report.mosaics.values()])
     return report
 
 
-def verdicts(report: dict, name: str) -> list:
+def verdicts(report: bench.QualityReport, name: str) -> list:
     """One sentence per target of setting ``name`` (:data:`TARGETS`) the
     report meets or not, and per comparison it allows."""
     targets = TARGETS.get(name, {})
-    teacher = report['teacher']['score']
-    methods = report['methods']
+    teacher = report.teacher.score
+    methods = {m: r.last['mean'] for m, r in report.methods.items()}
     found = []
     if 'mosaickd' in methods and 'kd_ood' in methods:
-        gap = methods['mosaickd']['last']['mean'] - methods['kd_ood']['last'][
-            'mean']
+        gap = methods['mosaickd'] - methods['kd_ood']
         target = targets.get('margin', MARGIN_TARGET)
         met = 'met' if gap >= target else 'NOT met'
         found.append(
             f'MosaicKD - KD on OOD data: {gap:+.2f} points (last, mean); '
             f'target {target:+.0f}: {met}.')
-        reach = report.get('updates_to_reach_kd')
+        reach = report.updates_to_reach_kd
         found.append(
             'MosaicKD reaches KD on OOD data\'s final mean score after '
             f'{reach} student updates.' if reach is not None else
             'MosaicKD\'s mean curve never reaches KD on OOD data\'s final '
             'mean score.')
-        kd, mk = methods['kd_ood'], methods['mosaickd']
-        vs = bench.at_or_above_kd(mk['curves'], mk['budget'], kd['curves'],
-                                  kd['budget'])
+        kd, mk = report.methods['kd_ood'], report.methods['mosaickd']
+        vs = bench.at_or_above_kd(mk.curves, mk.budget, kd.curves, kd.budget)
         if vs['evaluations']:
             found.append(
                 'MosaicKD\'s mean curve is at or above KD on OOD data\'s at '
@@ -291,26 +292,25 @@ def verdicts(report: dict, name: str) -> list:
     for free in bench.DATA_FREE:
         if 'mosaickd' not in methods or free not in methods:
             continue
-        gap = methods['mosaickd']['last']['mean'] - methods[free]['last'][
-            'mean']
+        gap = methods['mosaickd'] - methods[free]
         target = (': target >= 0: ' + ('met' if gap >= 0 else 'NOT met')
                   if targets.get(free) else '')
         found.append(f'MosaicKD - {free.upper()}: {gap:+.2f} points '
                      f'(last, mean){target}.')
     headroom = targets.get('headroom')
     if 'kd_ood' in methods and headroom:
-        share = 100 * methods['kd_ood']['last']['mean'] / teacher
+        share = 100 * methods['kd_ood'] / teacher
         met = 'met' if share <= headroom else 'NOT met'
         found.append(
             f'KD on OOD data ends at {share:.1f}% of the teacher; headroom '
             f'target <= {headroom:.0f}% (room for MosaicKD to win): {met}.')
     if 'kd_indomain' in methods:
-        share = 100 * methods['kd_indomain']['last']['mean'] / teacher
+        share = 100 * methods['kd_indomain'] / teacher
         found.append(f'KD on the in-domain images (the upper bound) ends '
                      f'at {share:.1f}% of the teacher.')
     share_target = targets.get('teacher_share')
     if 'mosaickd' in methods and share_target:
-        share = 100 * methods['mosaickd']['last']['mean'] / teacher
+        share = 100 * methods['mosaickd'] / teacher
         met = 'met' if share >= share_target else 'NOT met'
         found.append(f'MosaicKD reaches {share:.1f}% of the teacher; '
                      f'target {share_target:.0f}%: {met}.')

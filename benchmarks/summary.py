@@ -9,12 +9,12 @@ images, and how many of the teacher's classes it sees in the OOD images
 images, or pixels, the teacher gives each class).
 """
 import glob
-import json
 import os.path as osp
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from mmmosaic.benchmarking import QualityReport  # noqa: E402
 from mmmosaic.cli import ArgumentParser, tool_main  # noqa: E402
 from mmmosaic.errors import MosaicError  # noqa: E402
 from mmmosaic.utils.runs import table  # noqa: E402
@@ -25,29 +25,23 @@ METHODS = ('kd_ood', 'dfad', 'mosaickd')
 def summarise(root: str) -> str:
     rows = []
     for path in sorted(glob.glob(osp.join(root, '*', 'results.json'))):
-        with open(path) as f:
-            report = json.load(f)
-        methods = report['methods']
+        report = QualityReport.load(path)
+        last = {m: r.last for m, r in report.methods.items()}
         cells = [
-            f'{methods[m]["last"]["mean"]:.2f} ± '
-            f'{methods[m]["last"]["std"]:.2f}' if m in methods else '-'
-            for m in METHODS
+            f'{last[m]["mean"]:.2f} ± {last[m]["std"]:.2f}'
+            if m in last else '-' for m in METHODS
         ]
         lead = '-'
-        if 'mosaickd' in methods and 'kd_ood' in methods:
-            gap = (
-                methods['mosaickd']['last']['mean'] -
-                methods['kd_ood']['last']['mean'])
-            lead = f'{gap:+.2f}'
-        budget = next(iter(methods.values()))['budget']['student_updates']
-        coverage = report.get('coverage')
+        if 'mosaickd' in last and 'kd_ood' in last:
+            lead = f'{last["mosaickd"]["mean"] - last["kd_ood"]["mean"]:+.2f}'
+        budget = next(iter(report.methods.values())).budget['student_updates']
+        coverage = report.coverage
         classes = (f'{coverage["effective_top_classes"]:.1f} of '
                    f'{coverage["num_classes"]}' if coverage else '-')
         rows.append([
-            osp.basename(osp.dirname(path)),
-            report.get('metric', 'accuracy/top1'),
-            f'{report["teacher"]["score"]:.2f}', *cells, lead, classes,
-            f'{budget:,}', f'{report["total_minutes"]:.0f}'
+            osp.basename(osp.dirname(path)), report.metric,
+            f'{report.teacher.score:.2f}', *cells, lead, classes,
+            f'{budget:,}', f'{report.total_minutes:.0f}'
         ])
     if not rows:
         return f'No results.json under {root}/*/.'

@@ -4,10 +4,12 @@ often a curve is at or above KD's from a fifth of the budget on."""
 import json
 import os
 
+import pytest
 from _tiny import load_script
 
 import mmmosaic.benchmarking as bench
 from mmmosaic.benchmarking import at_or_above_kd, reach_kd, reach_markdown
+from mmmosaic.errors import MosaicError
 from mmmosaic.utils.runs import train_seconds
 
 
@@ -40,19 +42,30 @@ def test_train_seconds_sums_logged_iteration_times(tmp_path):
 
 
 def _method(curves, clocks, outer=4, updates=20):
-    return dict(
+    last = [c[-1][1] for c in curves]
+    return bench.MethodResult(
+        config='cfg.py',
+        seeds=list(range(len(curves))),
         curves=curves,
         train_seconds=clocks,
         budget=dict(student_updates=updates, outer_iterations=outer),
-        last=dict(mean=sum(c[-1][1] for c in curves) / len(curves)))
+        last=dict(mean=sum(last) / len(last), values=last),
+        best=dict(mean=max(last)),
+        minutes=1.0)
 
 
 def test_reach_kd_per_method_in_updates_and_minutes():
     clock = [(1, 60.0), (2, 120.0), (3, 180.0), (4, 240.0)]
     slow = [(1, 120.0), (2, 240.0), (3, 360.0), (4, 480.0)]
-    report = dict(
+    report = bench.QualityReport(
+        setting='x',
+        title='x',
+        metric='accuracy/top1',
+        seeds=[0, 1],
         jobs=1,
         environment=dict(cores=2),
+        teacher=bench.TeacherResult('t.py', 't.pth', 90.0, None, 1.0),
+        mosaics={},
         methods=dict(
             kd_ood=_method([[(2, 40.0), (4, 50.0)], [(2, 44.0), (4, 52.0)]],
                            [clock, clock]),
@@ -67,12 +80,22 @@ def test_reach_kd_per_method_in_updates_and_minutes():
     assert reached['dfad'] is None
     text = '\n'.join(reach_markdown(report))
     assert '| DFAD' in text and 'never' in text
-    report['teacher'] = dict(score=90.0)
     assert ('MosaicKD\'s mean curve is at or above KD on OOD data\'s at 2 '
             'of the 2 evaluations from 20 % of the budget on (never behind).'
             ) in load_script('benchmarks/quality.py').verdicts(report, 'x')
     # Without KD on OOD images there is nothing to reach.
-    del report['methods']['kd_ood']
+    # The report goes to JSON and back unchanged; optional fields left
+    # unset are not written, and a file of another layout is refused.
+    data = json.loads(json.dumps(report.to_json()))
+    assert 'coverage' not in data and 'per_class' not in data['methods'][
+        'dfad'] and data['teacher']['per_class'] is None
+    assert bench.QualityReport.from_json(data).to_json() == data
+    del data['methods']['dfad']['curves']
+    with pytest.raises(
+            MosaicError, match='results.json was written in '
+            'another layout'):
+        bench.QualityReport.from_json(data, 'results.json')
+    del report.methods['kd_ood']
     assert reach_kd(report) == {} and reach_markdown(report) == []
 
 
@@ -209,17 +232,17 @@ def test_ablation_runner_trains_joins_and_counts_evaluations_above_kd(
     assert trained == ['bn_1/seed0', 'ood_none/seed0']
     # MosaicKD from 20 % of the budget on: behind at 20 % and 40 % and at
     # the end, ahead at 60 % and 80 %; the ablation never behind.
-    row = first['ablations']['bn_1']
-    assert row['baseline']['mosaickd']['vs_kd'] == dict(
+    row = first.ablations['bn_1']
+    assert row.baseline['mosaickd']['vs_kd'] == dict(
         at_or_above=2, evaluations=5, never_behind=False, largest_deficit=10.0)
-    assert row['vs_kd']['never_behind'] and row['vs_kd']['evaluations'] == 5
-    assert row['minutes'] == 1.0
+    assert row.vs_kd['never_behind'] and row.vs_kd['evaluations'] == 5
+    assert row.minutes == 1.0
     # A second call trains nothing and still reports the earlier call's
     # ablation, whose run has the signature it would give it.
     second = call('bn_1')
     assert trained == ['bn_1/seed0', 'ood_none/seed0']
-    assert list(second['ablations']) == ['bn_1', 'ood_none']
-    assert second['total_minutes'] == first['total_minutes']
+    assert list(second.ablations) == ['bn_1', 'ood_none']
+    assert second.total_minutes == first.total_minutes
     with open(os.path.join(work, 'ablations.md')) as f:
         text = f.read()
     assert (

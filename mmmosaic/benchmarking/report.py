@@ -1,25 +1,163 @@
-"""The quality benchmark's report: built from its runs
-(:func:`quality_report`, the dict ``benchmarks/quality.py`` writes as
-``results.json``), its Markdown table, the curves' figure and the mosaic
-grids; an ablation's entry of ``benchmarks/ablations.py``'s report
-(:func:`ablation_result`) beside the quality runs it is compared with
-(:func:`quality_baseline`)."""
+"""The quality benchmark's report as typed results: each method's runs
+(:class:`MethodResult`) and the teacher's (:class:`TeacherResult`) in a
+:class:`QualityReport`, which :func:`quality_report` builds from finished
+runs and ``benchmarks/quality.py`` writes as ``results.json``; an
+ablation's runs (:class:`AblationResult`) beside the quality runs it is
+compared with (:func:`quality_baseline`) in an :class:`AblationReport`.
+Then the reports' Markdown, the curves' figure and the mosaic grids."""
+import dataclasses
 import glob
 import json
-import os
 import os.path as osp
 import platform
 import statistics
 import textwrap
 import time
-from typing import Optional, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from mmmosaic.errors import MosaicError
 from mmmosaic.utils.runs import metric_history, say, table, train_seconds
-from .runs import Run, budget, finished, run_dir
+from .runs import Run, budget, cores, finished, run_dir
 from .scores import (mean_of_tables, mean_per_class_iou, mosaic_coverage,
                      per_class_accuracy_of_run, per_class_iou_of_run, stats)
 from .settings import ACCURACY, NAMES, NO_GENERATOR
+
+
+class _Result:
+    """JSON in and out for the result types below: ``to_json`` leaves out
+    the fields of ``optional`` that are not set (older reports lack them),
+    ``from_json`` refuses a file of another layout in one sentence."""
+    optional: ClassVar[Tuple[str, ...]] = ()
+
+    def to_json(self) -> dict:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in self.optional and not value:
+                continue
+            if isinstance(value, _Result):
+                value = value.to_json()
+            elif isinstance(value, dict):
+                value = {
+                    k: v.to_json() if isinstance(v, _Result) else v
+                    for k, v in value.items()
+                }
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict, source: str = 'the report'):
+        try:
+            return cls(**data)
+        except TypeError as e:
+            raise MosaicError(
+                f'{source} was written in another layout ({e}); run the '
+                'benchmark script again to rebuild it from its runs.') from e
+
+
+@dataclass
+class MethodResult(_Result):
+    """One method's runs in a report, one per seed: ``last`` and ``best``
+    score over seeds (:func:`stats`), the curves (``(outer iteration,
+    score)`` per seed), each run's training clock, the options that make
+    the setting's config this method, per-class scores and how the teacher
+    sees its final generator's images (``mosaic_coverage``)."""
+    config: str
+    seeds: List[int]
+    budget: dict
+    last: dict
+    best: dict
+    curves: list
+    train_seconds: list
+    minutes: float
+    run_options: List[str] = field(default_factory=list)
+    per_class: Optional[dict] = None
+    mosaic_coverage: Optional[dict] = None
+    optional: ClassVar[Tuple[str, ...]] = ('per_class', 'mosaic_coverage')
+
+
+@dataclass
+class TeacherResult(_Result):
+    """The teacher of a report: its config, checkpoint, score, per-class
+    scores (None for a classification setting without them) and minutes."""
+    config: str
+    checkpoint: str
+    score: float
+    per_class: Optional[dict]
+    minutes: float
+
+
+@dataclass
+class QualityReport(_Result):
+    """A setting's report: the teacher and each method
+    (:class:`MethodResult`, in the table's order), the mosaic grids, how the
+    teacher sees the OOD images (``coverage``), when each method reaches
+    KD on OOD images (:func:`reach_kd`), the wall time and ``verdicts``
+    (sentences on the project's targets, which the caller adds)."""
+    setting: str
+    title: str
+    metric: str
+    seeds: List[int]
+    jobs: int
+    environment: dict
+    teacher: TeacherResult
+    methods: Dict[str, MethodResult]
+    mosaics: Dict[str, str]
+    coverage: Optional[dict] = None
+    updates_to_reach_kd: Optional[int] = None
+    reach_kd: dict = field(default_factory=dict)
+    total_minutes: float = 0.0
+    verdicts: List[str] = field(default_factory=list)
+    optional: ClassVar[Tuple[str, ...]] = ('coverage', )
+
+    @classmethod
+    def from_json(cls, data: dict, source: str = 'the report'):
+        data = dict(data)
+        data['teacher'] = TeacherResult.from_json(data['teacher'], source)
+        data['methods'] = {
+            m: MethodResult.from_json(r, source)
+            for m, r in data['methods'].items()
+        }
+        return super().from_json(data, source)
+
+    @classmethod
+    def load(cls, path: str) -> 'QualityReport':
+        """The report a ``results.json`` holds."""
+        with open(path) as f:
+            return cls.from_json(json.load(f), path)
+
+
+@dataclass
+class AblationResult(_Result):
+    """An ablation's runs (one per seed): what it changes and why, its
+    options, the :func:`quality_baseline` of the same seeds, its budget,
+    how often it is at or above KD (:func:`vs_kd`), the mean ``last`` and
+    ``best`` score, the curves, per-class IoU (None for classification)
+    and training minutes."""
+    change: str
+    why: str
+    options: List[str]
+    seeds: List[int]
+    baseline: dict
+    budget: dict
+    vs_kd: dict
+    last: float
+    best: float
+    curves: list
+    per_class: Optional[dict]
+    minutes: float
+
+
+@dataclass
+class AblationReport(_Result):
+    """``benchmarks/ablations.py``'s report: every finished ablation of a
+    setting's work dir."""
+    setting: str
+    title: str
+    metric: str
+    ablations: Dict[str, AblationResult]
+    total_minutes: float
 
 
 def curves_of(runs: Sequence[Run], metric: str) -> list:
@@ -32,12 +170,11 @@ def curves_of(runs: Sequence[Run], metric: str) -> list:
     return curves
 
 
-def method_result(runs: Sequence[Run], metric: str) -> dict:
+def method_result(runs: Sequence[Run], metric: str) -> MethodResult:
     """A method's entry of the report from its runs (one per seed, in
-    order): config, seeds, budget, last and best score (:func:`stats`),
-    curves, training clocks and minutes."""
+    order), without per-class scores and mosaic coverage."""
     curves = curves_of(runs, metric)
-    return dict(
+    return MethodResult(
         config=runs[0].config,
         seeds=[r.seed for r in runs],
         budget=budget(runs[0].config, runs[0].options),
@@ -50,20 +187,20 @@ def method_result(runs: Sequence[Run], metric: str) -> dict:
 
 def quality_report(name: str, setting: dict, teacher: Run, runs: Sequence[Run],
                    methods: Sequence[str], jobs: int, work_dir: str,
-                   coverage: Optional[dict]) -> dict:
+                   coverage: Optional[dict]) -> QualityReport:
     """The quality report of setting ``name`` from its finished runs: the
     teacher's and every method's (``methods``, in the report's order) with
     their per-class scores, the generators' coverage and mosaic grids
     (copied to ``work_dir``) and the time to reach KD; ``coverage`` is how
     the teacher sees the OOD images. The caller adds ``total_minutes`` and
-    ``verdicts`` (sentences on the project's targets)."""
+    ``verdicts``."""
     metric = setting.get('metric', ACCURACY)
     # Per-class accuracy where the setting asks for it, else per-class IoU
     # (none for a classification setting).
     per_class_of_run = (
         per_class_accuracy_of_run
         if setting.get('per_class_accuracy') else per_class_iou_of_run)
-    report = dict(
+    report = QualityReport(
         setting=name,
         title=setting['title'],
         metric=metric,
@@ -71,7 +208,7 @@ def quality_report(name: str, setting: dict, teacher: Run, runs: Sequence[Run],
                       for r in runs}),
         jobs=jobs,
         environment=machine(),
-        teacher=dict(
+        teacher=TeacherResult(
             config=teacher.config,
             checkpoint=osp.join(teacher.run_dir,
                                 f'iter_{teacher.max_iters}.pth'),
@@ -84,36 +221,33 @@ def quality_report(name: str, setting: dict, teacher: Run, runs: Sequence[Run],
                 student=False),
             minutes=teacher.seconds() / 60),
         methods={},
-        mosaics={})
-    if coverage:
-        report['coverage'] = coverage
+        mosaics={},
+        coverage=coverage or None)
     for method in methods:
         mine = sorted((r for r in runs if r.name == method),
                       key=lambda r: r.seed)
-        res = report['methods'][method] = method_result(mine, metric)
+        res = report.methods[method] = method_result(mine, metric)
         # The options that make the config this method at this budget.
-        res['run_options'] = setting['run_options'].get(method, [])
-        per_class = mean_of_tables([
+        res.run_options = setting['run_options'].get(method, [])
+        res.per_class = mean_of_tables([
             per_class_of_run(r.config, r.options, r.run_dir, r.max_iters)
             for r in mine
-        ])
-        if per_class:
-            res['per_class'] = per_class
+        ]) or None
         if method in NO_GENERATOR:
             continue
         first = mine[0]
         if coverage:
-            res['mosaic_coverage'] = mosaic_coverage(first.config,
-                                                     first.options,
-                                                     first.run_dir,
-                                                     first.max_iters,
-                                                     coverage['classes'])
+            res.mosaic_coverage = mosaic_coverage(first.config, first.options,
+                                                  first.run_dir,
+                                                  first.max_iters,
+                                                  coverage['classes'])
         grid = copy_mosaic(first.run_dir,
                            osp.join(work_dir, f'mosaics_{method}.png'))
         if grid:
-            report['mosaics'][method] = grid
-    report['updates_to_reach_kd'] = updates_to_reach_kd(report)
-    report['reach_kd'] = reach_kd(report)
+            report.mosaics[method] = grid
+    report.reach_kd = reach_kd(report)
+    reached = report.reach_kd.get('mosaickd')
+    report.updates_to_reach_kd = reached['updates'] if reached else None
     return report
 
 
@@ -159,16 +293,17 @@ def vs_kd(curves: list, budget: dict, baseline: dict) -> dict:
     return at_or_above_kd(curves, budget, kd['curves'], kd['budget'])
 
 
-def ablation_result(runs: Sequence[Run], metric: str, baseline: dict,
-                    tool: str) -> dict:
-    """An ablation's entry of the ablation report from its finished runs
-    (one per seed) and the :func:`quality_baseline` of the same seeds:
-    ``seeds``, ``baseline``, ``budget``, ``vs_kd``, the mean ``last`` and
-    ``best`` score, ``curves``, ``per_class`` IoU (None for classification)
-    and training ``minutes``."""
+def ablation_result(spec: dict, options: List[str], runs: Sequence[Run],
+                    metric: str, baseline: dict, tool: str) -> AblationResult:
+    """An ablation's entry of the ablation report: what it changes and why
+    (``spec``), its ``options``, its finished runs (one per seed) and the
+    :func:`quality_baseline` of the same seeds."""
     curves = curves_of(runs, metric)
     own = budget(runs[0].config, runs[0].options)
-    return dict(
+    return AblationResult(
+        change=spec['change'],
+        why=spec['why'],
+        options=options,
         seeds=[r.seed for r in runs],
         baseline=baseline,
         budget=own,
@@ -187,7 +322,7 @@ def ylabel(metric: str) -> str:
 
 def write_report(work_dir: str,
                  stem: str,
-                 report: dict,
+                 report: _Result,
                  markdown: str,
                  tool: str,
                  figures: Sequence[str] = ()) -> None:
@@ -195,7 +330,7 @@ def write_report(work_dir: str,
     ``<stem>.md`` to ``work_dir``, print the Markdown and say what was
     written (with the ``figures`` written beside)."""
     with open(osp.join(work_dir, f'{stem}.json'), 'w') as f:
-        json.dump(report, f, indent=2)
+        json.dump(report.to_json(), f, indent=2)
     with open(osp.join(work_dir, f'{stem}.md'), 'w') as f:
         f.write(markdown)
     print()
@@ -217,28 +352,23 @@ def wall_minutes(start: float, trained: bool, previous: str) -> float:
     return (time.time() - start) / 60
 
 
-def plot_curves(results: dict, teacher_acc: float, title: str, ylabel: str,
-                path: str) -> None:
-    """Plot each method's score against student updates (mean over seeds,
-    with the min-max band) and the teacher's as a line; save to ``path``.
-    A method is labelled by its ``label`` if it has one, else its name."""
+def plot_curves(series: Dict[str, Tuple[list, dict]], teacher_acc: float,
+                title: str, ylabel: str, path: str) -> None:
+    """Plot each series, ``label: (curves, budget)``, as its score against
+    student updates (mean over seeds, with the min-max band), and the
+    teacher's as a line; save to ``path``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for method, res in results['methods'].items():
-        by_updates = seed_rows(res['curves'], res['budget'])
+    for label, (curves, budget_) in series.items():
+        by_updates = seed_rows(curves, budget_)
         if not by_updates:
             continue
         xs = list(by_updates)
         rows = list(by_updates.values())
         mean = [statistics.fmean(r) for r in rows]
-        line, = ax.plot(
-            xs,
-            mean,
-            marker='o',
-            ms=3,
-            label=res.get('label', NAMES.get(method, method)))
+        line, = ax.plot(xs, mean, marker='o', ms=3, label=label)
         ax.fill_between(
             xs, [min(r) for r in rows], [max(r) for r in rows],
             color=line.get_color(),
@@ -331,36 +461,34 @@ def machine() -> dict:
     import torch
     return dict(
         cpu=platform.processor() or platform.machine(),
-        cores=os.cpu_count(),
+        cores=cores(),
         python=platform.python_version(),
         torch=torch.__version__)
 
 
-def reach_kd(report: dict) -> dict:
+def reach_kd(report: QualityReport) -> dict:
     """For each method of ``report``, when its mean curve first reaches KD
     on OOD images' final mean score: ``updates`` (student updates) and
     ``minutes`` (mean over seeds of each run's training time up to that
     evaluation, :func:`mmmosaic.utils.runs.train_seconds`; None for a run
     without logged times). None for a method that never reaches it; an
     empty dict without KD on OOD images."""
-    methods = report['methods']
+    methods = report.methods
     if 'kd_ood' not in methods:
         return {}
-    target = methods['kd_ood']['last']['mean']
+    target = methods['kd_ood'].last['mean']
     out = {}
     for method, res in methods.items():
         out[method] = None
         per_update = (
-            res['budget']['student_updates'] //
-            res['budget']['outer_iterations'])
-        for updates, row in seed_rows(res['curves'], res['budget']).items():
+            res.budget['student_updates'] // res.budget['outer_iterations'])
+        for updates, row in seed_rows(res.curves, res.budget).items():
             if statistics.fmean(row) < target:
                 continue
             step = updates // per_update
-            clocks = res.get('train_seconds') or []
             seconds = [
                 next((t for s, t in clock if s >= step), clock[-1][1])
-                for clock in clocks if clock
+                for clock in res.train_seconds or [] if clock
             ]
             out[method] = dict(
                 updates=updates,
@@ -370,24 +498,17 @@ def reach_kd(report: dict) -> dict:
     return out
 
 
-def updates_to_reach_kd(report: dict):
-    """Student updates after which MosaicKD's mean curve first reaches KD on
-    OOD images' final mean score (None if it never does)."""
-    reached = reach_kd(report).get('mosaickd')
-    return reached['updates'] if reached else None
-
-
-def reach_markdown(report: dict) -> list:
+def reach_markdown(report: QualityReport) -> list:
     """Markdown lines of the time-to-KD table of a report (none without KD
     on OOD images)."""
     reached = reach_kd(report)
     if not reached:
         return []
-    target = report['methods']['kd_ood']['last']['mean']
+    target = report.methods['kd_ood'].last['mean']
     rows = []
-    for method, res in report['methods'].items():
+    for method, res in report.methods.items():
         hit = reached[method]
-        clocks = [c for c in res.get('train_seconds') or [] if c]
+        clocks = [c for c in res.train_seconds or [] if c]
         whole = (f'{statistics.fmean(c[-1][1] for c in clocks) / 60:.1f}'
                  if clocks else '-')
         if hit is None:
@@ -401,8 +522,8 @@ def reach_markdown(report: dict) -> list:
         'seeds): the first evaluation at which a method\'s mean curve '
         'reaches it, in student updates and in minutes of training (mean '
         'per run, from the iteration times the runs log; evaluations '
-        f'excluded; {report["jobs"]} run(s) at a time on '
-        f'{report["environment"]["cores"]} cores, so compare methods within '
+        f'excluded; {report.jobs} run(s) at a time on '
+        f'{report.environment["cores"]} cores, so compare methods within '
         'one report).', '',
         table(rows, [
             'method', 'student updates', 'training minutes',
@@ -430,24 +551,23 @@ def coverage_markdown(coverage: dict, what: str = 'the OOD images') -> list:
     ]
 
 
-def per_class_markdown(report: dict) -> list:
+def per_class_markdown(report: QualityReport) -> list:
     """Markdown lines of the per-class table of a report (none if no
     method has per-class scores)."""
-    methods = [
-        m for m in report['methods'] if report['methods'][m].get('per_class')
-    ]
+    methods = [m for m, r in report.methods.items() if r.per_class]
     if not methods:
         return []
-    per_class = {m: report['methods'][m]['per_class'] for m in methods}
-    teacher = report['teacher'].get('per_class')
+    per_class = {m: report.methods[m].per_class for m in methods}
+    teacher = report.teacher.per_class
     both = {'mosaickd', 'kd_ood'} <= set(methods)
-    coverage = report.get('coverage')
+    coverage = report.coverage
     shares = dict(zip(coverage['classes'],
                       coverage['top_class_share'])) if coverage else {}
-    mosaics = report['methods'].get('mosaickd', {}).get('mosaic_coverage')
+    mosaickd = report.methods.get('mosaickd')
+    mosaics = mosaickd.mosaic_coverage if mosaickd else None
     mosaic_shares = dict(zip(mosaics['classes'],
                              mosaics['top_class_share'])) if mosaics else {}
-    dense = report['metric'] == 'mIoU'
+    dense = report.metric == 'mIoU'
     units, score = ('pixels', 'IoU') if dense else ('images', 'accuracy')
     rows = []
     for name in per_class[methods[0]]:
@@ -484,24 +604,23 @@ def per_class_markdown(report: dict) -> list:
     ]
 
 
-def markdown_report(report: dict) -> str:
+def markdown_report(report: QualityReport) -> str:
     """The report as Markdown (``results.md``)."""
-    teacher = report['teacher']['score']
+    teacher = report.teacher.score
     rows = []
-    for method, res in report['methods'].items():
-        last, best = res['last'], res['best']
+    for method, res in report.methods.items():
+        last, best = res.last, res.best
         rows.append([
             NAMES[method], f'{last["mean"]:.2f} ± {last["std"]:.2f}',
             f'{best["mean"]:.2f} ± {best["std"]:.2f}',
             ', '.join(f'{v:.2f}' for v in last['values']) +
-            ('' if res.get('seeds', report['seeds']) == report['seeds'] else
-             f' (seeds {res["seeds"]})'),
-            f'{100 * last["mean"] / teacher:.1f}%', f'{res["minutes"]:.1f}'
+            ('' if res.seeds == report.seeds else f' (seeds {res.seeds})'),
+            f'{100 * last["mean"] / teacher:.1f}%', f'{res.minutes:.1f}'
         ])
     lines = [
-        f'### {report["title"]}', '',
-        f'Teacher: {teacher:.2f} {report["metric"]}. Seeds '
-        f'{report["seeds"]}; mean ± standard deviation over seeds; "last" '
+        f'### {report.title}', '',
+        f'Teacher: {teacher:.2f} {report.metric}. Seeds '
+        f'{report.seeds}; mean ± standard deviation over seeds; "last" '
         'after the final update, "best" the highest of the evaluations '
         'during training.', '',
         table(rows, [
@@ -509,41 +628,40 @@ def markdown_report(report: dict) -> str:
             'minutes (all seeds)'
         ]), ''
     ]
-    budget = report['methods'].get('mosaickd',
-                                   next(iter(
-                                       report['methods'].values())))['budget']
+    budget_ = report.methods.get('mosaickd',
+                                 next(iter(report.methods.values()))).budget
     lines.append(
-        f'Budget per run: {budget["student_updates"]} student updates '
-        f'({budget["outer_iterations"]} outer iterations). Images per '
-        'student update: ' + '; '.join(
-            f'{NAMES[m]} {r["budget"]["synthetic_per_update"]} synthetic + '
-            f'{r["budget"]["ood_per_update"]} '
-            f'{"in-domain" if m == "kd_indomain" else "OOD"}'
-            for m, r in report['methods'].items()) + '.')
+        f'Budget per run: {budget_["student_updates"]} student updates '
+        f'({budget_["outer_iterations"]} outer iterations). Images per '
+        'student update: ' +
+        '; '.join(f'{NAMES[m]} {r.budget["synthetic_per_update"]} synthetic + '
+                  f'{r.budget["ood_per_update"]} '
+                  f'{"in-domain" if m == "kd_indomain" else "OOD"}'
+                  for m, r in report.methods.items()) + '.')
     lines.append('')
-    if report.get('coverage'):
-        lines += coverage_markdown(report['coverage'])
-    for method, res in report['methods'].items():
-        if res.get('mosaic_coverage'):
+    if report.coverage:
+        lines += coverage_markdown(report.coverage)
+    for method, res in report.methods.items():
+        if res.mosaic_coverage:
             lines += coverage_markdown(
-                res['mosaic_coverage'],
+                res.mosaic_coverage,
                 f'the final {NAMES[method]} generator\'s images (seed '
-                f'{res.get("seeds", report["seeds"])[0]})')
+                f'{res.seeds[0]})')
     lines += per_class_markdown(report)
     lines += reach_markdown(report)
-    lines += [f'- {verdict}' for verdict in report['verdicts']]
+    lines += [f'- {verdict}' for verdict in report.verdicts]
     lines.append(f'- Wall time of the whole setting: '
-                 f'{report["total_minutes"]:.1f} min on '
-                 f'{report["environment"]["cores"]} CPU cores '
-                 f'(--jobs {report["jobs"]}).')
+                 f'{report.total_minutes:.1f} min on '
+                 f'{report.environment["cores"]} CPU cores '
+                 f'(--jobs {report.jobs}).')
     lines.append('')
     lines.append('![curves](accuracy.png)')
-    for method, name in report['mosaics'].items():
-        seed = report['methods'][method].get('seeds', report['seeds'])[0]
+    for method, name in report.mosaics.items():
         lines += [
             '', f'{NAMES[method]}: the generator\'s last grid (seed '
-            f'{seed}), one row per class, class 0 at the top; ' +
-            GRID_ROWS[report['metric'] == 'mIoU'], '', f'![{name}]({name})'
+            f'{report.methods[method].seeds[0]}), one row per class, class 0 '
+            'at the top; ' + GRID_ROWS[report.metric == 'mIoU'], '',
+            f'![{name}]({name})'
         ]
     return '\n'.join(lines) + '\n'
 

@@ -250,6 +250,16 @@ def make_run(name: str, seed: Optional[int], config: str,
                max_iters(config, options))
 
 
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity, so that
+    ``taskset -c 0 python benchmarks/quality.py ...`` trains with one
+    thread beside another call pinned to the other core)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def run_all(runs: Sequence[Run],
             metric: str,
             tool: str,
@@ -270,7 +280,7 @@ def run_all(runs: Sequence[Run],
         bool: Whether any run trained.
     """
     check_signatures([(r.run_dir, r.config, r.options) for r in runs], remedy)
-    threads = threads or max(1, (os.cpu_count() or 1) // max(1, jobs))
+    threads = threads or max(1, cores() // max(1, jobs))
     trained = False
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = [

@@ -7,14 +7,13 @@ the file named) with a signature of what they were measured on, and
 measured again only when it changes.
 """
 import json
-import os
 import os.path as osp
 import statistics
 from typing import Dict, Optional, Sequence
 
 from mmmosaic.runtime import build_model
 from mmmosaic.utils.runs import say
-from .runs import load_config_with_options, read_run_record
+from .runs import cores, load_config_with_options, read_run_record
 
 #: The file in a run's folder that caches its per-class scores.
 PER_CLASS_FILE = 'per_class.json'
@@ -78,7 +77,7 @@ def _measured(get_cfg, run_dir: str, iters: int, student: bool, tool: str,
     import torch
     from mmengine.runner import Runner
     say(tool, f'measuring the per-class {what} of {run_dir}')
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(cores())
     cfg = get_cfg()
     model = build_model(cfg, ckpt)
     if student:
@@ -229,7 +228,7 @@ def ood_coverage(config: str,
 
     from mmmosaic.analysis import RealViews, teacher_coverage
     from mmmosaic.registry import DATASETS
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(cores())
     cfg = load_config_with_options(config, options)
     say(tool, 'measuring the teacher\'s class coverage of the OOD images')
     model = build_model(cfg)
