@@ -302,7 +302,7 @@ def test_tool_on_a_tiny_classifier(tmp_path, capsys):
     shift = report['bn_shift']
     assert len(shift['per_layer']) == 2 and shift['value'] < 0.01
     assert 'BatchNorm layers by' in printed
-    assert 'a quarter OOD images below 0.2' in printed
+    assert 'OOD images below 0.2 (a quarter of each update' in printed
     # The randomly initialised teacher is sure of no image: said, with
     # what to check.
     assert cov['confident_share'] == 0
@@ -477,23 +477,31 @@ def test_config_without_ood_images_is_one_sentence(capsys):
 def test_recommendation_follows_the_teacher_and_the_coverage(
         kind, has_bn, shift):
     """Without BatchNorm statistics the paper; with them DFQ's generator,
-    the OOD images as a quarter of the student's batch, or none where they
+    the OOD images as a quarter of the student's batch, half where they
+    show most of the teacher's classes in large numbers, or none where they
     shift those statistics far."""
     from mmmosaic.analysis.recipes import RECIPES, recommend
-    rec = recommend(kind, has_bn, shift if has_bn else None)
+    near = 'dfq_ood_quarter'
     expected = {
-        None: 'dfq_ood_quarter',
-        0.05: 'dfq_ood_quarter',
-        0.15: 'dfq_ood_quarter',
+        None: near,
+        0.05: near,
+        0.15: near,
         0.2: 'dfq',
         0.3: 'dfq'
     }[shift] if has_bn else 'mosaickd'
-    assert rec['name'] == expected
-    assert RECIPES[rec['name']]['needs_bn'] <= has_bn
-    assert rec['also'] == ('kd_ood' if kind == 'broad' else None)
-    assert '\n' not in rec['why']
-    if shift is not None and has_bn:
-        assert f'{shift:.2f}' in rec['why']
+    # 68 images a class (the ten-class photo crops), 3,333 (the animals'
+    # vehicle images), and unknown.
+    for per_class in (None, 68, 3333):
+        rec = recommend(kind, has_bn, shift if has_bn else None, per_class)
+        many = kind == 'broad' and per_class == 3333 and expected == near
+        assert rec['name'] == ('dfq_ood' if many else expected)
+        assert RECIPES[rec['name']]['needs_bn'] <= has_bn
+        assert rec['also'] == ('kd_ood' if kind == 'broad' else None)
+        assert '\n' not in rec['why']
+        if shift is not None and has_bn:
+            assert f'{shift:.2f}' in rec['why']
+        if many:
+            assert '3,333 per class' in rec['why']
 
 
 def test_the_quarter_recipe_gives_a_quarter_of_each_update():

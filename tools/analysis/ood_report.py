@@ -546,7 +546,8 @@ def main(argv=None):
     classes, palette = _class_metainfo(cfg, model, c)
     subset = stats.subset(subset_used) if measure_subset else None
     said = measures.verdict(coverage, classes, subset)
-    recommendation = _recommendation(cfg, said['kind'], bn_shift, args.config)
+    recommendation = _recommendation(cfg, said['kind'], bn_shift, args.config,
+                                     len(dataset) / coverage['num_classes'])
     seldom = measures.rare_classes(coverage, classes)
     units = 'pixels' if coverage['dense'] else 'images'
 
@@ -636,17 +637,21 @@ def _shift_sentence(bn_shift: dict) -> str:
     return (f'The images shift the statistics of the teacher\'s '
             f'{len(bn_shift["per_layer"])} BatchNorm layers by {value:.3f} '
             '(mean KL divergence per channel, about 0 on images like its '
-            'training images); the recipe gives the student a quarter OOD '
-            f'images below {bn_shift["far"]:g} and none from there.')
+            'training images); the recipe gives the student OOD images '
+            f'below {bn_shift["far"]:g} (a quarter of each update, half '
+            'where they are many and show most classes) and none from '
+            'there.')
 
 
-def _recommendation(cfg, kind: str, bn_shift: dict, path: str) -> dict:
-    """The recipe :func:`recipes.recommend` picks for this coverage verdict
-    and BatchNorm shift (``bn_shift`` as in the report), with the config
-    keys that give it to ``cfg``."""
+def _recommendation(cfg, kind: str, bn_shift: dict, path: str,
+                    per_class: float) -> dict:
+    """The recipe :func:`recipes.recommend` picks for this coverage
+    verdict, BatchNorm shift (``bn_shift`` as in the report) and number of
+    OOD images per class of the teacher, with the config keys that give it
+    to ``cfg``."""
     from mmmosaic.analysis import recipes
     has_bn = bn_shift['layers'] > 0
-    rec = recipes.recommend(kind, has_bn, bn_shift['value'])
+    rec = recipes.recommend(kind, has_bn, bn_shift['value'], per_class)
     rec['teacher_has_bn'] = has_bn
     recipe = recipes.RECIPES[rec['name']]
     rec['options'] = None
