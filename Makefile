@@ -70,10 +70,10 @@ demo-seg: data
 # frame). SPEED_ARGS adds options, e.g. SPEED_ARGS="--iters 2 --repeats 2".
 SPEED_ARGS ?= --iters 5 --repeats 4 --threads 1
 benchmark-speed: data
-	$(PY) benchmarks/speed.py --setting demo \
+	$(PY) benchmarks/speed.py --setting mnist_fashion_400 \
 	  $(if $(CIFAR10_ROOT),cifar10_animals) $(if $(PHOTOS_ROOT),camvid) \
-	  $(if $(CIFAR10_ROOT),--cifar10-root "$(CIFAR10_ROOT)") \
-	  $(if $(PHOTOS_ROOT),--photos-root "$(PHOTOS_ROOT)") \
+	  $(if $(CIFAR10_ROOT),--data-root "$(CIFAR10_ROOT)") \
+	  $(if $(PHOTOS_ROOT),--ood-root "$(PHOTOS_ROOT)") \
 	  $(SPEED_ARGS)
 	@[ -n "$(CIFAR10_ROOT)" ] || echo "cifar10_animals skipped: make benchmark-speed CIFAR10_ROOT=DIR runs it"
 	@[ -n "$(PHOTOS_ROOT)" ] || echo "camvid skipped: make benchmark-speed PHOTOS_ROOT=DIR runs it"

@@ -1,14 +1,15 @@
 """Seconds per student update of MosaicKD and KD, phase by phase.
 
     python benchmarks/speed.py [--setting NAME ...] [--config CFG[@OPTS] ...]
-        [--variant KEY=VALUE[,KEY=VALUE]] [--cifar10-root DIR]
-        [--photos-root DIR] [--camvid-root DIR] [--data-dir DIR]
+        [--variant KEY=VALUE[,KEY=VALUE]] [--data-root DIR] [--ood-root DIR]
         [--iters N] [--repeats R] [--threads T] [--warmup W]
         [--profile-iters P] [--teacher-ckpt PATH] [--out DIR]
     python benchmarks/speed.py --vs-plain [--config CFG] ...
 
 Methods (default): each group of configs (a ``--setting``: MosaicKD and KD
-on the OOD images of one benchmark, plus a MosaicKD for each ``--variant``;
+on the OOD images of a quality benchmark setting, which reads its OOD
+images from ``--data-root`` or ``--ood-root`` as ``quality.py`` does
+(nothing else: no evaluation), plus a MosaicKD for each ``--variant``;
 or the ``--config`` list, each optionally with ``@KEY=VALUE,...`` options)
 is built into one mmengine Runner per config in one process, and R repeats
 of N timed iterations of each alternate (order ABBA: forward in even
@@ -52,16 +53,9 @@ from mmmosaic.errors import MosaicError  # noqa: E402
 from mmmosaic.runtime import is_game_config, load_config  # noqa: E402
 
 # ------------------------------------------------------------ set-up
-#: The speed settings: the quality setting (:data:`bench.SETTINGS`) whose
-#: MosaicKD and KD on the OOD images are timed, and the option naming the
-#: folder of those images with the subfolder they are in (the demo's MNIST
-#: folders are under ``--data-dir``). Only the OOD source is read (no
-#: evaluation).
-SETTINGS = dict(
-    demo=('mnist_fashion_400', 'data_dir', 'fashion_mnist'),
-    cifar10_animals=('cifar10_animals', 'cifar10_root', ''),
-    cifar10_photos=('cifar10_photos', 'photos_root', ''),
-    camvid=('camvid', 'photos_root', ''))
+#: The setting timed when neither ``--setting`` nor ``--config`` is given:
+#: the MNIST demo's.
+DEMO = 'mnist_fashion_400'
 #: The methods of a setting that are timed, in this order.
 TIMED = ('mosaickd', 'kd_ood')
 SOURCE_KEY = 'train_dataloader.dataset.source.data_root'
@@ -73,9 +67,9 @@ def parse_args():
         '--setting',
         nargs='+',
         default=[],
-        choices=sorted(SETTINGS),
-        help='benchmark settings, each timed as one group (MosaicKD vs KD); '
-        'default: demo, unless --config is given')
+        choices=sorted(bench.SETTINGS),
+        help='quality benchmark settings, each timed as one group (MosaicKD '
+        f'vs KD); default: {DEMO} (the demo\'s), unless --config is given')
     parser.add_argument(
         '--config',
         nargs='+',
@@ -91,15 +85,13 @@ def parse_args():
         help='add to each setting its MosaicKD with these options, e.g. '
         'model.teacher_bf16=True')
     parser.add_argument(
-        '--data-dir',
-        default=osp.join(ROOT, 'data'),
-        help='folder of the demo\'s MNIST data (make data)')
-    parser.add_argument('--cifar10-root', help='CIFAR-10 image folder')
-    parser.add_argument('--photos-root', help='folder of unlabeled photos')
+        '--data-root',
+        help='as for benchmarks/quality.py; read only where a setting takes '
+        'its OOD images from it (the CIFAR-10 folder of cifar10_animals)')
     parser.add_argument(
-        '--camvid-root',
-        help='CamVid folder (unused: '
-        'the speed runs read the OOD photos only)')
+        '--ood-root',
+        help='as for benchmarks/quality.py (the photos of camvid and '
+        'cifar10_photos)')
     parser.add_argument(
         '--vs-plain',
         action='store_true',
@@ -145,7 +137,7 @@ def parse_args():
             args.teacher_ckpt = osp.join(
                 ROOT, 'work_dirs/demo/teacher/iter_900.pth')
     elif not args.config and not args.setting:
-        args.setting = ['demo']
+        args.setting = [DEMO]
     return args
 
 
@@ -173,15 +165,28 @@ def group_members(args) -> list:
     """(group, [dict(label, path, options)]) of every group to time."""
     groups = []
     for name in args.setting:
-        quality, flag, sub = SETTINGS[name]
-        configs = bench.SETTINGS[quality]['configs']
-        run_options = bench.SETTINGS[quality]['run_options']
-        root = getattr(args, flag)
-        if not root:
+        setting = bench.SETTINGS[name]
+        configs, run_options = setting['configs'], setting['run_options']
+        # Only the OOD images are read: the folder they are in, as the
+        # quality benchmark gives it to MosaicKD.
+        flag = ('ood_root' if setting.get('needs_ood_root') else
+                'data_root' if setting.get('needs_data_root') else None)
+        root = getattr(args, flag) if flag else None
+        if flag and not root:
             raise MosaicError(
                 f'--setting {name} reads its OOD images from --'
                 f'{flag.replace("_", "-")} DIR; give that folder.')
-        source = [f'{SOURCE_KEY}={osp.abspath(osp.join(root, sub))}']
+        if root and not osp.isdir(root):
+            raise MosaicError(
+                f'--{flag.replace("_", "-")} {root!r} is not a folder; give '
+                f'the folder {name} reads its OOD images from.')
+        root = root and osp.abspath(root)
+        source = [
+            o for o in bench.method_options(
+                setting, 'mosaickd', root if flag == 'data_root' else None,
+                root if flag == 'ood_root' else None)
+            if o.startswith(SOURCE_KEY)
+        ]
         members = [
             dict(
                 label=method,

@@ -326,7 +326,7 @@ CASES = [
       '--out', '{d}/sp'],
      ['kd_ood_mnist_fashion.py', 'generator and a discriminator']),
     ('speed-setting-needs-its-data', SP,
-     ['--setting', 'camvid', '--out', '{d}/sp'], ['--photos-root']),
+     ['--setting', 'camvid', '--out', '{d}/sp'], ['--ood-root']),
     ('speed-not-mosaickd', SP,
      ['--config', 'configs/demo/teacher_mnist.py', '--out', '{d}/sp'],
      ['teacher_mnist.py', 'not a MosaicKD config']),

@@ -188,17 +188,32 @@ def test_speed_script_reads_config_specs_and_settings(tmp_path):
         setting = ['cifar10_animals']
         variant = ['model.teacher_bf16=True']
         config = []
-        cifar10_root = str(tmp_path)
+        data_root = str(tmp_path)
+        # Another setting's OOD folder: the animals read theirs from the
+        # CIFAR-10 folder, as the quality benchmark gives them.
+        ood_root = str(tmp_path / 'photos')
 
     (group, members), = speed.group_members(Args)
     assert group == 'cifar10_animals'
     assert [m['label'] for m in members
             ] == ['mosaickd', 'kd_ood', 'mosaickd@model.teacher_bf16=True']
     assert members[2]['options'][-1] == 'model.teacher_bf16=True'
-    assert all(m['options'][0].endswith(str(tmp_path)) for m in members)
-    Args.cifar10_root = None
-    with pytest.raises(MosaicError, match='--cifar10-root'):
+    assert all(m['options'][0] ==
+               f'train_dataloader.dataset.source.data_root={tmp_path}'
+               for m in members)
+    # The KD member is the quality benchmark's baseline form.
+    assert 'baseline=kd_ood' in members[1]['options']
+    Args.data_root = None
+    with pytest.raises(MosaicError, match='--data-root'):
         speed.group_members(Args)
+    # CamVid's OOD images are the photos of --ood-root (CamVid itself is
+    # not read); the demo's setting reads the folders of make data.
+    Args.setting = ['camvid', 'mnist_fashion_400']
+    Args.variant = []
+    (tmp_path / 'photos').mkdir()
+    (_, camvid), (_, demo) = speed.group_members(Args)
+    assert camvid[0]['options'][0].endswith('=' + str(tmp_path / 'photos'))
+    assert not any('source.data_root' in o for m in demo for o in m['options'])
 
 
 def test_teacher_targets_in_inference_mode_are_bit_identical(monkeypatch):
