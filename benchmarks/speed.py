@@ -91,7 +91,7 @@ def parse_args():
     parser.add_argument(
         '--ood-root',
         help='as for benchmarks/quality.py (the photos of camvid and '
-        'cifar10_photos)')
+        'cifar10_photos; cifar10_digits reads data/mnist)')
     parser.add_argument(
         '--vs-plain',
         action='store_true',
@@ -168,9 +168,11 @@ def group_members(args) -> list:
         setting = bench.SETTINGS[name]
         configs, run_options = setting['configs'], setting['run_options']
         # Only the OOD images are read: the folder they are in, as the
-        # quality benchmark gives it to MosaicKD.
-        flag = ('ood_root' if setting.get('needs_ood_root') else
-                'data_root' if setting.get('needs_data_root') else None)
+        # quality benchmark gives it to MosaicKD. Settings of the other
+        # templates read the folders of make data (the digits: data/mnist).
+        flag = None
+        if setting['options'] == 'folders':
+            flag = 'ood_root' if setting.get('needs_ood_root') else 'data_root'
         root = getattr(args, flag) if flag else None
         if flag and not root:
             raise MosaicError(

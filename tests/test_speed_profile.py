@@ -208,12 +208,15 @@ def test_speed_script_reads_config_specs_and_settings(tmp_path):
         speed.group_members(Args)
     # CamVid's OOD images are the photos of --ood-root (CamVid itself is
     # not read); the demo's setting reads the folders of make data.
-    Args.setting = ['camvid', 'mnist_fashion_400']
+    # The digits come from data/mnist whatever the folders given.
+    Args.setting = ['camvid', 'mnist_fashion_400', 'cifar10_digits']
     Args.variant = []
     (tmp_path / 'photos').mkdir()
-    (_, camvid), (_, demo) = speed.group_members(Args)
+    (_, camvid), (_, demo), (_, digits) = speed.group_members(Args)
     assert camvid[0]['options'][0].endswith('=' + str(tmp_path / 'photos'))
-    assert not any('source.data_root' in o for m in demo for o in m['options'])
+    for group in (demo, digits):
+        assert not any('source.data_root' in o for m in group
+                       for o in m['options'])
 
 
 def test_teacher_targets_in_inference_mode_are_bit_identical(monkeypatch):

@@ -25,8 +25,10 @@ __all__ = [
 #: The BatchNorm shift (:class:`~mmmosaic.analysis.bn_shift.BatchNormShift`)
 #: of the OOD images from which they are too far from the teacher's domain
 #: to teach the student: the recipe then leaves them out (DFQ), below it
-#: they make a quarter of each student update. With our benchmark teachers
-#: (``tools/analysis/ood_report.py``, 5,000 images or all):
+#: they make a quarter of each student update (half where they show most
+#: of the teacher's classes and are many, :data:`MANY_PER_CLASS`). With
+#: our benchmark teachers (``tools/analysis/ood_report.py``, 5,000 images
+#: or all):
 #:
 #: - CIFAR-10 <- 680 photo crops, 0.031 (CIFAR-10's own test images:
 #:   0.030): a quarter 65.69, half 62.63 (seed 0);
@@ -48,10 +50,11 @@ FAR_BN_SHIFT = 0.2
 #: its classes (coverage broad), half of every student update is OOD images
 #: (``dfq_ood``) instead of a quarter: there are enough of them for the
 #: student not to learn them by heart, and they are the teacher's classes.
-#: Two broad settings place it, with the kept teachers and two seeds:
+#: Two broad settings place it, with the kept teachers (two seeds unless
+#: marked):
 #:
-#: - CIFAR-10 <- 680 photo crops (68 per class): a quarter 66.46, half
-#:   62.63 (seed 0), KD on them alone 62.91;
+#: - CIFAR-10 <- 680 photo crops (68 per class): a quarter 66.46 (seed 0:
+#:   65.69), half 62.63 (seed 0), KD on them alone 62.91;
 #: - CIFAR-10 animals <- 20,000 vehicle images (3,333 per class): half
 #:   70.75, a quarter 70.34, KD on them alone 71.25.
 #:
@@ -203,13 +206,16 @@ def recommend(coverage_kind: str,
                     'well as half or better, and better than none, in each '
                     'of our benchmarks where they were not far, but the one '
                     'where they showed most classes in large numbers')
-            if coverage_kind == 'broad' and per_class is not None:
-                why += (f' ({per_class:,.0f} per class of the teacher, under '
-                        f'the {MANY_PER_CLASS:,} from which they make half)')
+        notes = []
+        if not many and coverage_kind == 'broad' and per_class is not None:
+            notes.append(f'{per_class:,.0f} per class of the teacher, under '
+                         f'the {MANY_PER_CLASS:,} from which they make half')
         if bn_shift is not None:
-            why += (
-                f' (they shift those statistics by {bn_shift:.2f}, '
-                f'under the {FAR_BN_SHIFT:g} from which we leave them out)')
+            notes.append(f'they shift those statistics by {bn_shift:.2f}, '
+                         f'under the {FAR_BN_SHIFT:g} from which we leave '
+                         'them out')
+        if notes:
+            why += ' (' + '; '.join(notes) + ')'
     also = 'kd_ood' if coverage_kind == 'broad' else None
     if also:
         why += ('; the images show most of the teacher\'s classes, where KD '

@@ -12,7 +12,8 @@
 - :mod:`.scores`: per-class scores of a run's final checkpoint, the
   teacher's view of OOD and generated images, statistics over seeds;
 - :mod:`.report`: the quality and ablation reports as typed results
-  built from their runs, their Markdown and figures;
+  built from their runs; the quality report's Markdown, curves and
+  grids;
 - :mod:`.profile`: the speed benchmark's per-phase timer and multiply-add
   counts, and the train loop it times a Runner's iterations with.
 """

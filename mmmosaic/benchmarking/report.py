@@ -49,11 +49,17 @@ class _Result:
     @classmethod
     def from_json(cls, data: dict, source: str = 'the report'):
         try:
-            return cls(**data)
-        except TypeError as e:
+            return cls(**cls._nested(dict(data), source))
+        except (TypeError, KeyError) as e:
             raise MosaicError(
-                f'{source} was written in another layout ({e}); run the '
-                'benchmark script again to rebuild it from its runs.') from e
+                f'{source} was written in another layout ({e!r} does not '
+                'fit); run the benchmark script again to rebuild it from its '
+                'runs.') from e
+
+    @classmethod
+    def _nested(cls, data: dict, source: str) -> dict:
+        """``data`` with its nested results typed."""
+        return data
 
 
 @dataclass
@@ -112,14 +118,19 @@ class QualityReport(_Result):
     optional: ClassVar[Tuple[str, ...]] = ('coverage', )
 
     @classmethod
-    def from_json(cls, data: dict, source: str = 'the report'):
-        data = dict(data)
+    def _nested(cls, data: dict, source: str) -> dict:
+        # Reports written before these fields existed: the defaults the
+        # code that wrote them read them with.
+        data.setdefault('metric', ACCURACY)
         data['teacher'] = TeacherResult.from_json(data['teacher'], source)
         data['methods'] = {
-            m: MethodResult.from_json(r, source)
+            m:
+            MethodResult.from_json(
+                dict(dict(seeds=data.get('seeds'), train_seconds=[]), **r),
+                source)
             for m, r in data['methods'].items()
         }
-        return super().from_json(data, source)
+        return data
 
     @classmethod
     def load(cls, path: str) -> 'QualityReport':
@@ -158,6 +169,14 @@ class AblationReport(_Result):
     metric: str
     ablations: Dict[str, AblationResult]
     total_minutes: float
+
+    @classmethod
+    def _nested(cls, data: dict, source: str) -> dict:
+        data['ablations'] = {
+            n: AblationResult.from_json(r, source)
+            for n, r in data['ablations'].items()
+        }
+        return data
 
 
 def curves_of(runs: Sequence[Run], metric: str) -> list:
