@@ -617,3 +617,18 @@ def test_a_kept_teacher_is_used_instead_of_training(tmp_path, monkeypatch):
     with pytest.raises(MosaicError, match='sha256'):
         runs.use_kept_teacher(config, ['randomness.seed=0'], local,
                               str(tmp_path / 'other'), iters, 'quality')
+
+
+@pytest.mark.skipif(
+    not hasattr(os, 'sched_setaffinity'), reason='Linux CPU affinity')
+def test_thread_counts_follow_the_cpu_affinity():
+    """A call pinned to one core (``taskset -c 0``) trains its runs with
+    one thread, not with every core of the machine."""
+    code = ('import os; os.sched_setaffinity(0, {min(os.sched_getaffinity('
+            '0))}); from mmmosaic.benchmarking import cores; print(cores())')
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True,
+                         check=True)
+    assert out.stdout.strip() == '1'
+    assert bench.cores() == len(os.sched_getaffinity(0))
